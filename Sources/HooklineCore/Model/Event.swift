@@ -1,0 +1,30 @@
+import Foundation
+
+/// An accepted event: the envelope exactly as it is sent to every endpoint.
+public struct Event: Sendable, Hashable {
+    /// `evt_` + ULID, or the producer's own `evt_…` id; doubles as the idempotency key.
+    public var id: String
+    /// A catalog type such as `case.created`.
+    public var type: String
+    /// The canonical envelope bytes `{"event":…,"id":…,"timestamp":…,"data":…}`.
+    public var payload: [UInt8]
+    public var createdAt: Date
+
+    public init(id: String, type: String, payload: [UInt8], createdAt: Date) {
+        self.id = id
+        self.type = type
+        self.payload = payload
+        self.createdAt = createdAt
+    }
+}
+
+/// An event with the number of deliveries it produced, as listings show it.
+public struct EventSummary: Sendable, Hashable {
+    public var event: Event
+    public var deliveries: Int
+
+    public init(event: Event, deliveries: Int) {
+        self.event = event
+        self.deliveries = deliveries
+    }
+}

@@ -1,0 +1,189 @@
+import Foundation
+import Logging
+
+/// Every action on Hookline's data, shared by the CLI, the console and the ingest API.
+///
+/// Each call checks its input, changes the store in one transaction and records who did it in the
+/// audit table. Front ends only parse arguments and print results.
+public struct Operations: Sendable {
+    /// The largest envelope accepted, in bytes.
+    public static let defaultMaximumPayloadBytes = 256 * 1024
+
+    public let store: any HooklineStore
+    public let clock: any HooklineClock
+    /// Who is acting, recorded with every change.
+    public let actor: Actor
+    public var maximumPayloadBytes: Int
+    let logger: Logger
+
+    public init(
+        store: any HooklineStore, clock: any HooklineClock = SystemClock(), actor: Actor,
+        maximumPayloadBytes: Int = Operations.defaultMaximumPayloadBytes,
+        logger: Logger = Logger(label: "hookline.operations")
+    ) {
+        self.store = store
+        self.clock = clock
+        self.actor = actor
+        self.maximumPayloadBytes = maximumPayloadBytes
+        self.logger = logger
+    }
+
+    func audit(_ action: String, _ ids: [String], _ detail: String = "") -> AuditEntry {
+        AuditEntry(at: clock.now(), actor: actor, action: action, targetIDs: ids, detail: detail)
+    }
+
+    // MARK: Endpoints
+
+    /// Adds an endpoint; the secret is generated when `secret` is nil.
+    public func addEndpoint(
+        url: String, eventTypes: EventTypeSelection = .all, secret: String? = nil, description: String = "",
+        rateLimit: Double? = nil
+    ) async throws(HooklineError) -> Endpoint {
+        let url = try EndpointSettings.validateURL(url)
+        try EndpointSettings.validateDescription(description)
+        try EndpointSettings.validateRateLimit(rateLimit)
+        if let secret { try Secret.validate(secret) }
+        let now = clock.now()
+        let endpoint = Endpoint(
+            id: Identifier.endpoint(at: now), url: url, description: description,
+            secret: secret ?? Secret.generate(), eventTypes: eventTypes, rateLimit: rateLimit,
+            createdAt: now, updatedAt: now)
+        try await store.createEndpoint(endpoint, audit: audit("endpoint.add", [endpoint.id], url))
+        logger.info("endpoint added", metadata: ["endpoint.id": "\(endpoint.id)", "endpoint.url": "\(url)"])
+        return endpoint
+    }
+
+    /// The endpoint with this id, or a not-found error.
+    public func endpoint(id: String) async throws(HooklineError) -> Endpoint {
+        try Identifier.validate(id, prefix: Identifier.endpointPrefix, kind: "endpoint")
+        guard let endpoint = try await store.endpoint(id: id) else { throw .notFound(kind: "endpoint", id: id) }
+        return endpoint
+    }
+
+    /// Enables an endpoint; its held deliveries become due at once unless `releaseHeld` is false.
+    public func enableEndpoint(id: String, releaseHeld: Bool = true) async throws(HooklineError) -> EndpointStateChange {
+        try Identifier.validate(id, prefix: Identifier.endpointPrefix, kind: "endpoint")
+        let change = try await store.setEndpointEnabled(
+            id: id, enabled: true, reason: nil, releaseHeld: releaseHeld, at: clock.now(),
+            audit: audit("endpoint.enable", [id]))
+        logger.info("endpoint enabled", metadata: ["endpoint.id": "\(id)", "deliveries.released": "\(change.movedDeliveries)"])
+        return change
+    }
+
+    /// Disables an endpoint; its pending deliveries are held, not dropped.
+    public func disableEndpoint(id: String, reason: String? = nil) async throws(HooklineError) -> EndpointStateChange {
+        try Identifier.validate(id, prefix: Identifier.endpointPrefix, kind: "endpoint")
+        let reason = reason ?? "disabled by \(actor.rawValue)"
+        let change = try await store.setEndpointEnabled(
+            id: id, enabled: false, reason: reason, releaseHeld: false, at: clock.now(),
+            audit: audit("endpoint.disable", [id], reason))
+        logger.info("endpoint disabled", metadata: ["endpoint.id": "\(id)", "deliveries.held": "\(change.movedDeliveries)"])
+        return change
+    }
+
+    /// Adds event types to an endpoint's subscription.
+    public func subscribe(id: String, types: [String]) async throws(HooklineError) -> Endpoint {
+        try Identifier.validate(id, prefix: Identifier.endpointPrefix, kind: "endpoint")
+        let selection = try EventTypeSelection(types: types)
+        return try await store.updateEndpoint(id: id, audit: audit("endpoint.subscribe", [id], types.joined(separator: ","))) { endpoint in
+            switch selection {
+            case .all: endpoint.eventTypes = .all
+            case .only(let list): endpoint.eventTypes = endpoint.eventTypes.adding(list)
+            }
+        }
+    }
+
+    /// Removes event types from an endpoint's subscription; it must keep at least one.
+    public func unsubscribe(id: String, types: [String]) async throws(HooklineError) -> Endpoint {
+        try Identifier.validate(id, prefix: Identifier.endpointPrefix, kind: "endpoint")
+        let names = types.filter { $0 != "*" }
+        for name in names { try EventCatalog.requireKnown(name) }
+        if types.contains("*") {
+            throw .invalidInput("Unsubscribing from '*' would leave the endpoint with no event types; disable or remove the endpoint instead.")
+        }
+        return try await store.updateEndpoint(id: id, audit: audit("endpoint.unsubscribe", [id], names.joined(separator: ","))) { endpoint throws(HooklineError) in
+            let remaining = endpoint.eventTypes.removing(names)
+            if remaining.list.isEmpty {
+                throw .invalidInput("Unsubscribing from \(names.joined(separator: ", ")) would leave endpoint \(id) with no event types; disable or remove it instead.")
+            }
+            endpoint.eventTypes = remaining
+        }
+    }
+
+    /// Replaces an endpoint's event types.
+    public func setEventTypes(id: String, to selection: EventTypeSelection) async throws(HooklineError) -> Endpoint {
+        try Identifier.validate(id, prefix: Identifier.endpointPrefix, kind: "endpoint")
+        if case .only(let list) = selection, list.isEmpty {
+            throw .invalidInput("An endpoint needs at least one event type; disable it instead.")
+        }
+        return try await store.updateEndpoint(id: id, audit: audit("endpoint.events", [id], selection.storedValue)) { endpoint in
+            endpoint.eventTypes = selection
+        }
+    }
+
+    /// Removes an endpoint with its deliveries; refuses while work is left unless `force`.
+    public func removeEndpoint(id: String, force: Bool = false) async throws(HooklineError) {
+        try Identifier.validate(id, prefix: Identifier.endpointPrefix, kind: "endpoint")
+        try await store.removeEndpoint(id: id, force: force, audit: audit("endpoint.remove", [id]))
+        logger.info("endpoint removed", metadata: ["endpoint.id": "\(id)"])
+    }
+
+    // MARK: Events
+
+    /// Accepts an event: checks it against the catalog, wraps `data` in the guide's envelope and
+    /// stores it with one delivery per subscribed endpoint (`held` for disabled ones).
+    ///
+    /// An `id` that exists already returns the stored event and creates nothing.
+    public func emit(type: String, data: JSONValue, id: String? = nil, timestamp: Date? = nil) async throws(HooklineError) -> IngestResult {
+        let eventType = try EventCatalog.requireKnown(type)
+        try eventType.validate(data: data)
+        let now = clock.now()
+        let eventID: String
+        if let id {
+            try Identifier.validate(id, prefix: Identifier.eventPrefix, kind: "event")
+            eventID = id
+        } else {
+            eventID = Identifier.event(at: now)
+        }
+        let envelope = JSONValue.object(JSONObject([
+            ("event", .string(type)),
+            ("id", .string(eventID)),
+            ("timestamp", .string(Timestamp.iso8601(timestamp ?? now))),
+            ("data", data),
+        ]))
+        let payload = envelope.canonicalBytes
+        guard payload.count <= maximumPayloadBytes else {
+            throw .invalidInput("The event is \(payload.count) bytes long; the limit is \(maximumPayloadBytes) bytes, so send less data.")
+        }
+        let event = Event(id: eventID, type: type, payload: payload, createdAt: now)
+        let result = try await store.ingest(event, audit: nil)
+        logger.debug("event accepted", metadata: [
+            "event.id": "\(eventID)", "event.type": "\(type)", "event.created": "\(result.wasCreated)",
+            "event.deliveries": "\(result.summary.deliveries)",
+        ])
+        return result
+    }
+
+    /// Parses `data` from JSON text, then emits it as ``emit(type:data:id:timestamp:)`` does.
+    public func emit<Bytes: Collection>(type: String, dataJSON: Bytes, id: String? = nil, timestamp: Date? = nil) async throws(HooklineError) -> IngestResult where Bytes.Element == UInt8 {
+        guard dataJSON.count <= maximumPayloadBytes else {
+            throw .invalidInput("The data is \(dataJSON.count) bytes long; the limit is \(maximumPayloadBytes) bytes, so send less data.")
+        }
+        let data = try JSONValue.parse(dataJSON)
+        return try await emit(type: type, data: data, id: id, timestamp: timestamp)
+    }
+
+    /// The event with this id, or a not-found error.
+    public func event(id: String) async throws(HooklineError) -> EventSummary {
+        try Identifier.validate(id, prefix: Identifier.eventPrefix, kind: "event")
+        guard let event = try await store.event(id: id) else { throw .notFound(kind: "event", id: id) }
+        return event
+    }
+
+    /// The delivery with this id, or a not-found error.
+    public func delivery(id: String) async throws(HooklineError) -> Delivery {
+        try Identifier.validate(id, prefix: Identifier.deliveryPrefix, kind: "delivery")
+        guard let delivery = try await store.delivery(id: id) else { throw .notFound(kind: "delivery", id: id) }
+        return delivery
+    }
+}

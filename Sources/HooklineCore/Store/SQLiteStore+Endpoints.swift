@@ -1,0 +1,123 @@
+import Foundation
+import GRDB
+
+extension SQLiteStore {
+    public func createEndpoint(_ endpoint: Endpoint, audit: AuditEntry) async throws(HooklineError) {
+        try await write { db in
+            try db.execute(
+                sql: "INSERT INTO endpoint (\(Self.endpointColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                arguments: Self.endpointArguments(endpoint))
+            try Self.insertAudit(audit, in: db)
+        }
+    }
+
+    public func endpoint(id: String) async throws(HooklineError) -> Endpoint? {
+        try await read { db in try Self.fetchEndpoint(db, id: id) }
+    }
+
+    public func endpoints() async throws(HooklineError) -> [Endpoint] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT \(Self.endpointColumns) FROM endpoint ORDER BY created_at, id")
+                .map(Self.endpoint)
+        }
+    }
+
+    public func updateEndpoint(
+        id: String, audit: AuditEntry, _ change: @escaping @Sendable (inout Endpoint) throws(HooklineError) -> Void
+    ) async throws(HooklineError) -> Endpoint {
+            try await write { db in
+                guard var endpoint = try Self.fetchEndpoint(db, id: id) else {
+                    throw HooklineError.notFound(kind: "endpoint", id: id)
+                }
+                try change(&endpoint)
+                endpoint.updatedAt = audit.at
+                try db.execute(
+                    sql: """
+                        UPDATE endpoint SET url = ?, description = ?, event_types = ?, rate_limit = ?, updated_at = ?
+                        WHERE id = ?
+                        """,
+                    arguments: [endpoint.url, endpoint.description, endpoint.eventTypes.storedValue,
+                                endpoint.rateLimit, Self.millis(endpoint.updatedAt), id])
+                try Self.insertAudit(audit, in: db)
+                return endpoint
+            }
+    }
+
+    public func setEndpointEnabled(
+        id: String, enabled: Bool, reason: String?, releaseHeld: Bool, at: Date, audit: AuditEntry
+    ) async throws(HooklineError) -> EndpointStateChange {
+        try await write { db in
+            guard try Self.fetchEndpoint(db, id: id) != nil else {
+                throw HooklineError.notFound(kind: "endpoint", id: id)
+            }
+            let now = Self.millis(at)
+            let moved: Int
+            if enabled {
+                try db.execute(
+                    sql: "UPDATE endpoint SET enabled = 1, disabled_reason = NULL, disabled_at = NULL, updated_at = ? WHERE id = ?",
+                    arguments: [now, id])
+                if releaseHeld {
+                    try db.execute(
+                        sql: """
+                            UPDATE delivery SET status = 'pending', next_attempt_at = ?, updated_at = ?
+                            WHERE endpoint_id = ? AND status = 'held'
+                            """,
+                        arguments: [now, now, id])
+                    moved = db.changesCount
+                } else {
+                    moved = 0
+                }
+            } else {
+                try db.execute(
+                    sql: "UPDATE endpoint SET enabled = 0, disabled_reason = ?, disabled_at = ?, updated_at = ? WHERE id = ?",
+                    arguments: [reason ?? "disabled", now, now, id])
+                try db.execute(
+                    sql: """
+                        UPDATE delivery SET status = 'held', next_attempt_at = NULL, updated_at = ?
+                        WHERE endpoint_id = ? AND status = 'pending'
+                        """,
+                    arguments: [now, id])
+                moved = db.changesCount
+            }
+            var entry = audit
+            if entry.detail.isEmpty {
+                entry.detail = enabled ? "released \(moved) held deliveries" : "held \(moved) pending deliveries"
+            }
+            try Self.insertAudit(entry, in: db)
+            guard let endpoint = try Self.fetchEndpoint(db, id: id) else {
+                throw HooklineError.notFound(kind: "endpoint", id: id)
+            }
+            return EndpointStateChange(endpoint: endpoint, movedDeliveries: moved)
+        }
+    }
+
+    public func removeEndpoint(id: String, force: Bool, audit: AuditEntry) async throws(HooklineError) {
+        try await write { db in
+            guard try Self.fetchEndpoint(db, id: id) != nil else {
+                throw HooklineError.notFound(kind: "endpoint", id: id)
+            }
+            let open = try Int.fetchOne(
+                db, sql: "SELECT count(*) FROM delivery WHERE endpoint_id = ? AND status != 'succeeded'",
+                arguments: [id]) ?? 0
+            if open > 0 && !force {
+                throw HooklineError.conflict(
+                    "Endpoint \(id) has \(open) deliveries that have not succeeded; disable it instead, or pass --force to remove it with them.")
+            }
+            try db.execute(sql: "DELETE FROM endpoint WHERE id = ?", arguments: [id])
+            var entry = audit
+            entry.detail = "removed with \(open) unfinished deliveries"
+            try Self.insertAudit(entry, in: db)
+        }
+    }
+
+    static func fetchEndpoint(_ db: Database, id: String) throws -> Endpoint? {
+        try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT \(endpointColumns) FROM endpoint WHERE id = ?"), arguments: [id]
+        ).map(endpoint)
+    }
+
+    static func endpointArguments(_ e: Endpoint) -> StatementArguments {
+        [e.id, e.url, e.description, e.secret, e.enabled, e.eventTypes.storedValue, e.rateLimit,
+         e.disabledReason, millis(e.disabledAt), millis(e.createdAt), millis(e.updatedAt)]
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import GRDB
+
+extension SQLiteStore {
+    public func ingest(_ event: Event, audit: AuditEntry?) async throws(HooklineError) -> IngestResult {
+        try await write { db in
+            if let existing = try Self.fetchEventSummary(db, id: event.id) {
+                return .existing(existing)
+            }
+            let now = Self.millis(event.createdAt)
+            try db.cachedStatement(sql: "INSERT INTO event (id, type, payload, created_at) VALUES (?, ?, ?, ?)")
+                .execute(arguments: [event.id, event.type, Data(event.payload), now])
+            let targets = try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT id, enabled, event_types FROM endpoint ORDER BY created_at, id"))
+            let insert = try db.cachedStatement(sql: """
+                INSERT INTO delivery (id, event_id, endpoint_id, status, next_attempt_at, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """)
+            var made = 0
+            for target in targets where EventTypeSelection(stored: target["event_types"]).includes(event.type) {
+                let enabled: Bool = target["enabled"]
+                let endpointID: String = target["id"]
+                try insert.execute(arguments: [
+                    Identifier.delivery(at: event.createdAt), event.id, endpointID,
+                    enabled ? DeliveryStatus.pending.rawValue : DeliveryStatus.held.rawValue,
+                    enabled ? now : nil, now, now,
+                ])
+                made += 1
+            }
+            if let audit {
+                try Self.insertAudit(audit, in: db)
+            }
+            return .created(EventSummary(event: event, deliveries: made))
+        }
+    }
+
+    public func event(id: String) async throws(HooklineError) -> EventSummary? {
+        try await read { db in try Self.fetchEventSummary(db, id: id) }
+    }
+
+    public func events(_ query: EventQuery) async throws(HooklineError) -> [EventSummary] {
+        try await read { db in
+            var sql = "SELECT \(Self.eventSummaryColumns) FROM event e"
+            var arguments: StatementArguments = []
+            if let type = query.type {
+                sql += " WHERE e.type = ?"
+                arguments += [type]
+            }
+            sql += " ORDER BY e.created_at DESC, e.id DESC LIMIT ?"
+            arguments += [query.limit]
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.eventSummary)
+        }
+    }
+
+    public func delivery(id: String) async throws(HooklineError) -> Delivery? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT \(Self.deliveryColumns) FROM delivery WHERE id = ?", arguments: [id])
+                .map(Self.delivery)
+        }
+    }
+
+    public func deliveries(_ query: DeliveryQuery) async throws(HooklineError) -> [Delivery] {
+        try await read { db in
+            var clauses: [String] = []
+            var arguments: StatementArguments = []
+            if let status = query.status {
+                clauses.append("status = ?")
+                arguments += [status.rawValue]
+            }
+            if let endpointID = query.endpointID {
+                clauses.append("endpoint_id = ?")
+                arguments += [endpointID]
+            }
+            if let eventID = query.eventID {
+                clauses.append("event_id = ?")
+                arguments += [eventID]
+            }
+            var sql = "SELECT \(Self.deliveryColumns) FROM delivery"
+            if !clauses.isEmpty {
+                sql += " WHERE " + clauses.joined(separator: " AND ")
+            }
+            sql += " ORDER BY created_at DESC, id DESC LIMIT ?"
+            arguments += [query.limit]
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.delivery)
+        }
+    }
+
+    public func attempts(deliveryID: String) async throws(HooklineError) -> [Attempt] {
+        try await read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT delivery_id, number, trigger, started_at, duration_ms, status_code, error_class,
+                           error_message, response_excerpt
+                    FROM attempt WHERE delivery_id = ? ORDER BY number, id
+                    """,
+                arguments: [deliveryID]
+            ).map(Self.attempt)
+        }
+    }
+
+    public func auditEntries(limit: Int) async throws(HooklineError) -> [AuditEntry] {
+        try await read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT at, actor, action, target_ids, detail FROM audit ORDER BY at DESC, id DESC LIMIT ?",
+                arguments: [limit]
+            ).map(Self.auditEntry)
+        }
+    }
+
+    static func fetchEventSummary(_ db: Database, id: String) throws -> EventSummary? {
+        try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT \(eventSummaryColumns) FROM event e WHERE e.id = ?"), arguments: [id]
+        ).map(eventSummary)
+    }
+}

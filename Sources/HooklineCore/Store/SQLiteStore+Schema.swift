@@ -1,0 +1,103 @@
+import GRDB
+
+extension SQLiteStore {
+    /// The schema, one migration per released change. Never edit a migration that has shipped: add one.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: endpoints, events, deliveries, attempts, breakers, audit") { db in
+            try db.execute(sql: """
+                CREATE TABLE endpoint (
+                    id              TEXT PRIMARY KEY NOT NULL,
+                    url             TEXT NOT NULL,
+                    description     TEXT NOT NULL DEFAULT '',
+                    secret          TEXT NOT NULL,
+                    enabled         INTEGER NOT NULL DEFAULT 1,
+                    event_types     TEXT NOT NULL DEFAULT '*',
+                    rate_limit      REAL,
+                    disabled_reason TEXT,
+                    disabled_at     INTEGER,
+                    created_at      INTEGER NOT NULL,
+                    updated_at      INTEGER NOT NULL
+                );
+
+                CREATE TABLE event (
+                    id         TEXT PRIMARY KEY NOT NULL,
+                    type       TEXT NOT NULL,
+                    payload    BLOB NOT NULL,
+                    created_at INTEGER NOT NULL
+                );
+                -- The console's newest-first list, whole and by type.
+                CREATE INDEX event_by_created ON event(created_at DESC, id DESC);
+                CREATE INDEX event_by_type ON event(type, created_at DESC);
+
+                CREATE TABLE delivery (
+                    id               TEXT PRIMARY KEY NOT NULL,
+                    event_id         TEXT NOT NULL REFERENCES event(id) ON DELETE CASCADE,
+                    endpoint_id      TEXT NOT NULL REFERENCES endpoint(id) ON DELETE CASCADE,
+                    status           TEXT NOT NULL
+                                     CHECK (status IN ('pending', 'sending', 'succeeded', 'failed', 'held')),
+                    attempts         INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at  INTEGER,
+                    lease_until      INTEGER,
+                    lease_owner      TEXT,
+                    last_status_code INTEGER,
+                    last_error       TEXT,
+                    created_at       INTEGER NOT NULL,
+                    updated_at       INTEGER NOT NULL,
+                    UNIQUE (event_id, endpoint_id)
+                );
+                -- The dispatcher's claim: pending deliveries by due time; partial, so it stays small.
+                CREATE INDEX delivery_due ON delivery(next_attempt_at) WHERE status = 'pending';
+                -- Recovery of expired leases.
+                CREATE INDEX delivery_leased ON delivery(lease_until) WHERE status = 'sending';
+                -- Per-endpoint views and bulk actions (redeliver failed, hold, release).
+                CREATE INDEX delivery_by_endpoint ON delivery(endpoint_id, status, updated_at);
+                -- The console's failed pane, newest first.
+                CREATE INDEX delivery_failed ON delivery(updated_at DESC) WHERE status = 'failed';
+                CREATE INDEX delivery_by_created ON delivery(created_at DESC, id DESC);
+
+                CREATE TABLE attempt (
+                    id               INTEGER PRIMARY KEY,
+                    delivery_id      TEXT NOT NULL REFERENCES delivery(id) ON DELETE CASCADE,
+                    endpoint_id      TEXT NOT NULL,
+                    number           INTEGER NOT NULL,
+                    trigger          TEXT NOT NULL CHECK (trigger IN ('scheduled', 'manual', 'test')),
+                    started_at       INTEGER NOT NULL,
+                    duration_ms      INTEGER NOT NULL,
+                    status_code      INTEGER,
+                    error_class      TEXT,
+                    error_message    TEXT,
+                    response_excerpt TEXT
+                );
+                CREATE INDEX attempt_by_delivery ON attempt(delivery_id, number);
+                -- Success rate and latency per endpoint over a recent window.
+                CREATE INDEX attempt_by_endpoint ON attempt(endpoint_id, started_at);
+
+                CREATE TABLE breaker (
+                    endpoint_id          TEXT PRIMARY KEY NOT NULL REFERENCES endpoint(id) ON DELETE CASCADE,
+                    state                TEXT NOT NULL DEFAULT 'closed'
+                                         CHECK (state IN ('closed', 'open', 'half_open')),
+                    consecutive_failures INTEGER NOT NULL DEFAULT 0,
+                    window_started_at    INTEGER,
+                    window_attempts      INTEGER NOT NULL DEFAULT 0,
+                    window_failures      INTEGER NOT NULL DEFAULT 0,
+                    opened_at            INTEGER,
+                    next_probe_at        INTEGER,
+                    trips                INTEGER NOT NULL DEFAULT 0,
+                    updated_at           INTEGER NOT NULL
+                );
+
+                CREATE TABLE audit (
+                    id         INTEGER PRIMARY KEY,
+                    at         INTEGER NOT NULL,
+                    actor      TEXT NOT NULL,
+                    action     TEXT NOT NULL,
+                    target_ids TEXT NOT NULL,
+                    detail     TEXT NOT NULL DEFAULT ''
+                );
+                CREATE INDEX audit_by_at ON audit(at DESC);
+                """)
+        }
+        return migrator
+    }
+}

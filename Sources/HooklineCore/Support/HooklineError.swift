@@ -1,0 +1,62 @@
+/// The one error type of `HooklineCore`: every case reads as one sentence that names the problem
+/// and, where there is one, the fix.
+public enum HooklineError: Error, Sendable, Equatable {
+    /// The input is not valid JSON; the text says what and where.
+    case invalidJSON(String)
+    /// An argument or payload is not acceptable; the text is the whole sentence.
+    case invalidInput(String)
+    /// No record of that kind has that id.
+    case notFound(kind: String, id: String)
+    /// The directory that should hold the database does not exist.
+    case databaseDirectoryMissing(path: String)
+    /// The database file exists but does not belong to Hookline.
+    case notAHooklineDatabase(path: String, reason: String)
+    /// The database was written by a newer Hookline whose schema this build does not know.
+    case databaseFromNewerVersion(path: String)
+    /// The database is missing where a command only reads it.
+    case databaseMissing(path: String)
+    /// SQLite failed in a way the user may be able to fix (disk full, permissions, locked).
+    case storage(String)
+    /// The request conflicts with the current state (for example removing an endpoint with work left).
+    case conflict(String)
+}
+
+extension HooklineError: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .invalidJSON(let detail):
+            return "The JSON is malformed: \(detail)."
+        case .invalidInput(let sentence):
+            return sentence
+        case .notFound(let kind, let id):
+            return "No \(kind) with id '\(id)' exists; list them with `hookline \(HooklineError.listCommand(for: kind))`."
+        case .databaseDirectoryMissing(let path):
+            return "The directory of the database path '\(path)' does not exist; create it or pass another --db."
+        case .notAHooklineDatabase(let path, let reason):
+            return "'\(path)' is not a Hookline database (\(reason)); pass the right --db or a new file name."
+        case .databaseFromNewerVersion(let path):
+            return "'\(path)' was written by a newer version of Hookline; upgrade hookline to use it."
+        case .databaseMissing(let path):
+            return "No Hookline database at '\(path)'; add an endpoint or emit an event to create one, or pass --db."
+        case .storage(let sentence):
+            return sentence
+        case .conflict(let sentence):
+            return sentence
+        }
+    }
+
+    private static func listCommand(for kind: String) -> String {
+        switch kind {
+        case "endpoint": return "endpoint list"
+        case "event": return "events"
+        case "delivery": return "deliveries"
+        default: return "--help"
+        }
+    }
+}
+
+extension HooklineError: LocalizedError {
+    public var errorDescription: String? { description }
+}
+
+import Foundation

@@ -1,0 +1,31 @@
+import ArgumentParser
+import HooklineCore
+
+struct CatalogCommand: HooklineCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "catalog", abstract: "List the event types with their required fields and an example payload each.")
+
+    @OptionGroup var output: JSONFlag
+
+    func execute() async throws {
+        if output.json {
+            let items = try EventCatalog.all.map { type throws(HooklineError) -> JSONValue in
+                .object(JSONObject([
+                    ("type", .string(type.name)),
+                    ("summary", .string(type.summary)),
+                    ("required_fields", .array(type.requiredFields.map { .string("data." + $0.path) })),
+                    ("example", try JSONValue.parse(type.exampleData)),
+                ]))
+            }
+            Output.json(.array(items))
+            return
+        }
+        for type in EventCatalog.all {
+            Output.line("\(type.name): \(type.summary)")
+            Output.line("  required: " + type.requiredFields.map { "data.\($0.path) (\($0.kind.rawValue))" }.joined(separator: ", "))
+            let example = try JSONValue.parse(type.exampleData)
+            Output.line("  example data: " + example.canonicalString)
+            Output.line()
+        }
+    }
+}

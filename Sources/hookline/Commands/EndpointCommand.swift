@@ -1,0 +1,190 @@
+import ArgumentParser
+import Foundation
+import HooklineCore
+
+struct EndpointCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "endpoint",
+        abstract: "Add, list, show, enable, disable, remove and subscribe endpoints.",
+        subcommands: [Add.self, List.self, Show.self, Enable.self, Disable.self, Remove.self, Subscribe.self, Unsubscribe.self]
+    )
+
+    struct Add: HooklineCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add an endpoint; prints its id and, once, its secret.")
+
+        @Argument(help: "Absolute http or https URL that receives the POSTs.")
+        var url: String
+        @Option(help: ArgumentHelp("Event types, comma-separated, or '*' for all.", valueName: "types"))
+        var events = "*"
+        @Option(help: ArgumentHelp("Signing secret, at least 24 characters (default: 32 random bytes in hex).", valueName: "secret"))
+        var secret: String?
+        @Option(help: "Free text for operators.")
+        var description = ""
+        @Option(name: .customLong("rate-limit"), help: ArgumentHelp("Deliveries per second at most.", valueName: "n"))
+        var rateLimit: Double?
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: JSONFlag
+
+        func execute() async throws {
+            let selection = try EventTypeSelection(parsing: events)
+            try EndpointSettings.validateRateLimit(rateLimit)
+            let endpoint = try await store.operations(creating: true).addEndpoint(
+                url: url, eventTypes: selection, secret: secret, description: description, rateLimit: rateLimit)
+            if output.json {
+                Output.json(JSONRendering.endpoint(endpoint, revealSecret: true))
+            } else {
+                Output.line("Added endpoint \(endpoint.id) → \(endpoint.url)")
+                Output.line("Events: \(endpoint.eventTypes.storedValue)")
+                Output.line("Secret: \(endpoint.secret)")
+                Output.line("Keep the secret now: it is shown only here and by `endpoint show --reveal-secret`.")
+            }
+        }
+    }
+
+    struct List: HooklineCommand {
+        static let configuration = CommandConfiguration(abstract: "List endpoints.")
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: JSONFlag
+
+        func execute() async throws {
+            let endpoints = try await store.open(creating: false).endpoints()
+            if output.json {
+                Output.json(.array(endpoints.map { JSONRendering.endpoint($0, revealSecret: false) }))
+                return
+            }
+            Output.table(
+                ["ID", "STATE", "EVENTS", "RATE", "URL"],
+                endpoints.map {
+                    [$0.id, $0.enabled ? "on" : "off", Output.clip($0.eventTypes.storedValue, 40),
+                     $0.rateLimit.map { "\($0)/s" } ?? "-", $0.url]
+                },
+                empty: "No endpoints yet; add one with `hookline endpoint add URL`.")
+        }
+    }
+
+    struct Show: HooklineCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one endpoint; the secret stays masked unless --reveal-secret.")
+        @Argument(help: "Endpoint id (ep_…).") var id: String
+        @Flag(name: .customLong("reveal-secret"), help: "Print the secret in full.") var revealSecret = false
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: JSONFlag
+
+        func execute() async throws {
+            let endpoint = try await Operations(store: store.open(creating: false), actor: .cli).endpoint(id: id)
+            if output.json {
+                Output.json(JSONRendering.endpoint(endpoint, revealSecret: revealSecret))
+                return
+            }
+            EndpointCommand.printDetails(endpoint, revealSecret: revealSecret)
+        }
+    }
+
+    struct Enable: HooklineCommand {
+        static let configuration = CommandConfiguration(abstract: "Enable an endpoint and release its held deliveries.")
+        @Argument(help: "Endpoint id (ep_…).") var id: String
+        @Flag(name: .customLong("keep-held"), help: "Leave held deliveries held; only new events are delivered.")
+        var keepHeld = false
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: JSONFlag
+
+        func execute() async throws {
+            let change = try await store.operations(creating: false).enableEndpoint(id: id, releaseHeld: !keepHeld)
+            if output.json {
+                Output.json(JSONRendering.endpoint(change.endpoint, revealSecret: false))
+            } else {
+                Output.line("Enabled \(id); released \(change.movedDeliveries) held deliveries.")
+            }
+        }
+    }
+
+    struct Disable: HooklineCommand {
+        static let configuration = CommandConfiguration(abstract: "Disable an endpoint; its pending deliveries are held, not dropped.")
+        @Argument(help: "Endpoint id (ep_…).") var id: String
+        @Option(help: "Why, for the record.") var reason: String?
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: JSONFlag
+
+        func execute() async throws {
+            if let reason { try EndpointSettings.validateDescription(reason) }
+            let change = try await store.operations(creating: false).disableEndpoint(id: id, reason: reason)
+            if output.json {
+                Output.json(JSONRendering.endpoint(change.endpoint, revealSecret: false))
+            } else {
+                Output.line("Disabled \(id); held \(change.movedDeliveries) pending deliveries.")
+            }
+        }
+    }
+
+    struct Remove: HooklineCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove an endpoint with its deliveries; events stay.")
+        @Argument(help: "Endpoint id (ep_…).") var id: String
+        @Flag(help: "Remove it even though some of its deliveries have not succeeded.") var force = false
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: JSONFlag
+
+        func execute() async throws {
+            try await store.operations(creating: false).removeEndpoint(id: id, force: force)
+            if output.json {
+                Output.json(.object(JSONObject([("id", .string(id)), ("removed", .bool(true))])))
+            } else {
+                Output.line("Removed \(id).")
+            }
+        }
+    }
+
+    struct Subscribe: HooklineCommand {
+        static let configuration = CommandConfiguration(abstract: "Add event types to an endpoint.")
+        @Argument(help: "Endpoint id (ep_…).") var id: String
+        @Argument(help: "Event types from `hookline catalog`, or '*'.") var types: [String]
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: JSONFlag
+
+        func validate() throws {
+            guard !types.isEmpty else { throw ValidationError("Name at least one event type, for example case.created.") }
+        }
+
+        func execute() async throws {
+            let endpoint = try await store.operations(creating: false).subscribe(id: id, types: types)
+            if output.json {
+                Output.json(JSONRendering.endpoint(endpoint, revealSecret: false))
+            } else {
+                Output.line("\(id) now receives: \(endpoint.eventTypes.storedValue)")
+            }
+        }
+    }
+
+    struct Unsubscribe: HooklineCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove event types from an endpoint.")
+        @Argument(help: "Endpoint id (ep_…).") var id: String
+        @Argument(help: "Event types from `hookline catalog`.") var types: [String]
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: JSONFlag
+
+        func validate() throws {
+            guard !types.isEmpty else { throw ValidationError("Name at least one event type, for example case.created.") }
+        }
+
+        func execute() async throws {
+            let endpoint = try await store.operations(creating: false).unsubscribe(id: id, types: types)
+            if output.json {
+                Output.json(JSONRendering.endpoint(endpoint, revealSecret: false))
+            } else {
+                Output.line("\(id) now receives: \(endpoint.eventTypes.storedValue)")
+            }
+        }
+    }
+
+    static func printDetails(_ e: Endpoint, revealSecret: Bool) {
+        Output.line("Endpoint     \(e.id)")
+        Output.line("URL          \(e.url)")
+        if !e.description.isEmpty { Output.line("Description  \(e.description)") }
+        Output.line("State        \(e.enabled ? "enabled" : "disabled")")
+        if let reason = e.disabledReason { Output.line("Disabled     \(Output.time(e.disabledAt)): \(reason)") }
+        Output.line("Events       \(e.eventTypes.storedValue)")
+        Output.line("Rate limit   \(e.rateLimit.map { "\($0) deliveries/s" } ?? "none")")
+        Output.line("Secret       \(revealSecret ? e.secret : e.maskedSecret)")
+        Output.line("Created      \(Output.time(e.createdAt))")
+        Output.line("Updated      \(Output.time(e.updatedAt))")
+    }
+}

@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+import HooklineCore
+
+/// `--limit`, shared by listings.
+struct LimitOption: ParsableArguments {
+    @Option(help: ArgumentHelp("How many rows at most (1 to 10000).", valueName: "n"))
+    var limit = 50
+
+    func validate() throws {
+        guard (1...10_000).contains(limit) else {
+            throw ValidationError("--limit must be between 1 and 10000, not \(limit).")
+        }
+    }
+}
+
+struct EventsCommand: HooklineCommand {
+    static let configuration = CommandConfiguration(commandName: "events", abstract: "List events, newest first.")
+
+    @Option(help: ArgumentHelp("Only events of this type.", valueName: "type"))
+    var type: String?
+    @OptionGroup var limit: LimitOption
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var output: JSONFlag
+
+    func execute() async throws {
+        if let type { try EventCatalog.requireKnown(type) }
+        let events = try await store.open(creating: false).events(EventQuery(type: type, limit: limit.limit))
+        if output.json {
+            Output.json(.array(events.map(JSONRendering.event)))
+            return
+        }
+        Output.table(
+            ["ID", "TYPE", "CREATED", "DELIVERIES"],
+            events.map { [$0.event.id, $0.event.type, Output.time($0.event.createdAt), String($0.deliveries)] },
+            empty: "No events yet; emit one with `hookline emit TYPE --data JSON`.")
+    }
+}
+
+struct EventCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "event", abstract: "Show one event.", subcommands: [Show.self])
+
+    struct Show: HooklineCommand {
+        static let configuration = CommandConfiguration(abstract: "Show an event's payload and its deliveries.")
+        @Argument(help: "Event id (evt_…).") var id: String
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: JSONFlag
+
+        func execute() async throws {
+            let operations = try store.operations(creating: false)
+            let summary = try await operations.event(id: id)
+            let deliveries = try await operations.store.deliveries(DeliveryQuery(eventID: id, limit: 10_000))
+            let payload = (try? JSONValue.parse(summary.event.payload)) ?? .string(String(decoding: summary.event.payload, as: UTF8.self))
+            if output.json {
+                guard case .object(var object) = JSONRendering.event(summary) else { return }
+                object["payload"] = payload
+                object["delivery_list"] = .array(deliveries.map(JSONRendering.delivery))
+                Output.json(.object(object))
+                return
+            }
+            Output.line("Event    \(summary.event.id)")
+            Output.line("Type     \(summary.event.type)")
+            Output.line("Created  \(Output.time(summary.event.createdAt))")
+            Output.line("Size     \(summary.event.payload.count) bytes")
+            Output.line()
+            Output.line(payload.prettyString)
+            Output.line()
+            DeliveriesCommand.printTable(deliveries)
+        }
+    }
+}

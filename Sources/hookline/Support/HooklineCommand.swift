@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import HooklineCore
+import Logging
+
+/// A subcommand whose `HooklineError`s become one sentence on stderr and a distinct exit code.
+protocol HooklineCommand: AsyncParsableCommand {
+    func execute() async throws
+}
+
+extension HooklineCommand {
+    mutating func run() async throws {
+        LogSetup.bootstrapOnce()
+        do {
+            try await execute()
+        } catch let error as HooklineError {
+            Output.error(error.description)
+            throw ExitCode(error.exitCode)
+        }
+    }
+}
+
+extension HooklineError {
+    /// sysexits-style codes, so that scripts can tell bad input from a missing record.
+    var exitCode: Int32 {
+        switch self {
+        case .invalidJSON, .invalidInput: return 64
+        case .notAHooklineDatabase, .databaseFromNewerVersion: return 65
+        case .notFound, .databaseMissing, .databaseDirectoryMissing: return 66
+        case .storage: return 74
+        case .conflict: return 75
+        }
+    }
+}
+
+/// `--db`, shared by every command that touches the store.
+struct StoreOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The database file (default: $HOOKLINE_DB, else ./hookline.db).", valueName: "path"))
+    var db: String?
+
+    var path: String {
+        if let db { return db }
+        if let env = ProcessInfo.processInfo.environment["HOOKLINE_DB"], !env.isEmpty { return env }
+        return "hookline.db"
+    }
+
+    /// Opens the store, creating the file when a command writes.
+    func open(creating: Bool) throws(HooklineError) -> SQLiteStore {
+        try SQLiteStore(path: path, mode: creating ? .createIfMissing : .mustExist)
+    }
+
+    func operations(creating: Bool) throws(HooklineError) -> Operations {
+        Operations(store: try open(creating: creating), actor: .cli)
+    }
+}
+
+/// `--json`, shared by every listing.
+struct JSONFlag: ParsableArguments {
+    @Flag(name: .long, help: "Print JSON (snake_case keys) instead of a table.")
+    var json = false
+}
+
+enum LogSetup {
+    private static let once: Void = {
+        let level = ProcessInfo.processInfo.environment["HOOKLINE_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+    }()
+
+    static func bootstrapOnce() { _ = once }
+}

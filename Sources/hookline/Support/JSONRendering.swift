@@ -1,0 +1,73 @@
+import Foundation
+import HooklineCore
+
+/// The `--json` shapes of DESIGN.md section 6: snake_case keys, times in ISO 8601.
+enum JSONRendering {
+    static func time(_ date: Date?) -> JSONValue {
+        date.map { .string(Timestamp.iso8601($0)) } ?? .null
+    }
+
+    static func optional(_ text: String?) -> JSONValue { text.map(JSONValue.string) ?? .null }
+    static func optional(_ number: Int?) -> JSONValue { number.map { .number(Double($0)) } ?? .null }
+    static func optional(_ number: Double?) -> JSONValue { number.map(JSONValue.number) ?? .null }
+
+    /// An endpoint; `secret` holds the full secret only when `revealSecret`, else it is left out.
+    static func endpoint(_ e: Endpoint, revealSecret: Bool) -> JSONValue {
+        var object = JSONObject([
+            ("id", .string(e.id)),
+            ("url", .string(e.url)),
+            ("description", .string(e.description)),
+            ("enabled", .bool(e.enabled)),
+            ("events", .array(e.eventTypes.list.map(JSONValue.string))),
+            ("rate_limit", optional(e.rateLimit)),
+            ("disabled_reason", optional(e.disabledReason)),
+            ("disabled_at", time(e.disabledAt)),
+            ("created_at", time(e.createdAt)),
+            ("updated_at", time(e.updatedAt)),
+        ])
+        if revealSecret {
+            object["secret"] = .string(e.secret)
+        } else {
+            object["secret_hint"] = .string(e.maskedSecret)
+        }
+        return .object(object)
+    }
+
+    static func delivery(_ d: Delivery) -> JSONValue {
+        .object(JSONObject([
+            ("id", .string(d.id)),
+            ("event_id", .string(d.eventID)),
+            ("endpoint_id", .string(d.endpointID)),
+            ("status", .string(d.status.rawValue)),
+            ("attempts", .number(Double(d.attempts))),
+            ("next_attempt_at", time(d.nextAttemptAt)),
+            ("last_status_code", optional(d.lastStatusCode)),
+            ("last_error", optional(d.lastError)),
+            ("created_at", time(d.createdAt)),
+            ("updated_at", time(d.updatedAt)),
+        ]))
+    }
+
+    static func event(_ s: EventSummary) -> JSONValue {
+        .object(JSONObject([
+            ("id", .string(s.event.id)),
+            ("type", .string(s.event.type)),
+            ("created_at", time(s.event.createdAt)),
+            ("deliveries", .number(Double(s.deliveries))),
+        ]))
+    }
+
+    static func attempt(_ a: Attempt) -> JSONValue {
+        .object(JSONObject([
+            ("delivery_id", .string(a.deliveryID)),
+            ("number", .number(Double(a.number))),
+            ("trigger", .string(a.trigger.rawValue)),
+            ("started_at", time(a.startedAt)),
+            ("duration_ms", .number(Double(a.durationMs))),
+            ("status_code", optional(a.statusCode)),
+            ("error_class", optional(a.errorClass)),
+            ("error_message", optional(a.errorMessage)),
+            ("response_excerpt", optional(a.responseExcerpt)),
+        ]))
+    }
+}
