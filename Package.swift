@@ -45,7 +45,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HooklineCoreTests",
-            dependencies: ["HooklineCore"]
+            dependencies: ["HooklineCore", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
             name: "HooklineServerTests",
@@ -53,11 +53,12 @@ let package = Package(
                 "HooklineCore",
                 "HooklineServer",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(
             name: "HooklineCLITests",
-            dependencies: ["hookline", "HooklineCore"]
+            dependencies: ["hookline", "HooklineCore", .product(name: "GRDB", package: "GRDB.swift")]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -113,6 +113,11 @@ public struct WebhookReceiver: Sendable {
                 await onListening(channel.localAddress?.port ?? 0)
             },
             logger: logger)
-        try await app.runService()
+        do {
+            try await app.runService()
+        } catch let error as IOError {
+            throw HooklineError.invalidInput(
+                "The receiver cannot listen on \(host):\(port) (\(String(cString: strerror(error.errnoCode)))); pick another --port or --host.")
+        }
     }
 }

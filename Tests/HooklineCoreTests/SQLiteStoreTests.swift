@@ -32,7 +32,7 @@ import Testing
         let reopened = try SQLiteStore(path: path, mode: .mustExist)
         defer { try? reopened.close() }
         #expect(try await reopened.endpoints().count == 1)
-        let applied = try reopened.pool.read { db in try SQLiteStore.migrator.appliedIdentifiers(db) }
+        let applied = try await reopened.pool.read { db in try SQLiteStore.migrator.appliedIdentifiers(db) }
         #expect(applied.count == 1)
     }
 

@@ -32,8 +32,7 @@ struct ReceiveCommand: HooklineCommand {
         let receiver = WebhookReceiver(host: host, port: port, path: path, secret: secret)
         var logger = Logger(label: "hookline.receive")
         logger.logLevel = .warning
-        do {
-            try await receiver.run(
+        try await receiver.run(
                 logger: logger,
                 onListening: { port in
                     Output.immediate("Listening on http://\(receiver.host):\(port)\(receiver.path)")
@@ -41,8 +40,5 @@ struct ReceiveCommand: HooklineCommand {
                 onRequest: { received in
                     Output.immediate(received.line)
                 })
-        } catch {
-            throw HooklineError.invalidInput("The receiver could not listen on \(host):\(port) (\(error)); pick another --port.")
-        }
     }
 }

@@ -1,0 +1,66 @@
+import Foundation
+import Testing
+
+/// Each bad input gets one sentence on stderr, a non-zero exit, and leaves the database as it was.
+@Suite struct BadInputTests {
+    struct Row: CustomStringConvertible, Sendable {
+        var arguments: [String]
+        var stdin: String?
+        var message: String
+        var exitCode: Int32
+
+        var description: String { arguments.joined(separator: " ") }
+    }
+
+    static let rows: [Row] = [
+        Row(arguments: ["emit", "case.exploded", "--data", "{}"], message: "Unknown event type 'case.exploded'", exitCode: 64),
+        Row(arguments: ["emit", "case.created", "--data", #"{"case": {"id": }"#], message: "The JSON is malformed: unexpected character '}' at line 1, column 17", exitCode: 64),
+        Row(arguments: ["emit", "case.created", "--data", "[1,2,3]"], message: "The data of a case.created event must be a JSON object, not array.", exitCode: 64),
+        Row(arguments: ["emit", "case.created", "--data", #"{"case":{"id":"c","user_id":"u","status":"a","risk_level":"h","trigger_event":{"type":"t"},"customer":{"email":"e"}}}"#],
+            message: "data.case.customer.id is required for case.created.", exitCode: 64),
+        Row(arguments: ["emit", "case.created", "--data", "@missing.json"], message: "The --data file 'missing.json' does not exist.", exitCode: 64),
+        Row(arguments: ["emit", "case.created", "--data", "-"], stdin: "", message: "The JSON is malformed: empty input", exitCode: 64),
+        Row(arguments: ["emit", "case.lost", "--id", "evt_'; DROP TABLE event;--", "--data", "{}"], message: "is not a valid event id", exitCode: 64),
+        Row(arguments: ["endpoint", "show", "ep_01NOSUCHENDPOINT"], message: "No endpoint with id 'ep_01NOSUCHENDPOINT' exists", exitCode: 66),
+        Row(arguments: ["endpoint", "enable", "ep_01NOSUCHENDPOINT"], message: "No endpoint with id 'ep_01NOSUCHENDPOINT' exists", exitCode: 66),
+        Row(arguments: ["endpoint", "remove", "ep_01NOSUCHENDPOINT"], message: "No endpoint with id 'ep_01NOSUCHENDPOINT' exists", exitCode: 66),
+        Row(arguments: ["event", "show", "evt_01NOSUCHEVENT"], message: "No event with id 'evt_01NOSUCHEVENT' exists", exitCode: 66),
+        Row(arguments: ["attempts", "dlv_01NOSUCHDELIVERY"], message: "No delivery with id 'dlv_01NOSUCHDELIVERY' exists", exitCode: 66),
+        Row(arguments: ["endpoint", "add", "ftp://example.com/hook"], message: "The endpoint URL must use http or https, not 'ftp'.", exitCode: 64),
+        Row(arguments: ["endpoint", "add", "https:///hook"], message: "has no host", exitCode: 64),
+        Row(arguments: ["endpoint", "add", "example.com/hook"], message: "is not an absolute URL", exitCode: 64),
+        Row(arguments: ["endpoint", "add", "https://example.com", "--secret", ""], message: "The secret is empty", exitCode: 64),
+        Row(arguments: ["endpoint", "add", "https://example.com", "--secret", "hunter2"], message: "The secret is 7 characters long; give at least 24", exitCode: 64),
+        Row(arguments: ["endpoint", "add", "https://example.com", "--events", "case.created,case.nope"], message: "Unknown event type 'case.nope'", exitCode: 64),
+        Row(arguments: ["endpoint", "add", "https://example.com", "--rate-limit", "0"], message: "The rate limit must be", exitCode: 64),
+        Row(arguments: ["deliveries", "--status", "lost"], message: "'lost' is not a delivery status", exitCode: 64),
+        Row(arguments: ["events", "--db", "/no/such/dir/hookline.db"], message: "The directory of the database path '/no/such/dir/hookline.db' does not exist", exitCode: 66),
+        Row(arguments: ["endpoint", "add", "https://example.com", "--db", "/no/such/dir/hookline.db"], message: "does not exist; create it or pass another --db", exitCode: 66),
+        Row(arguments: ["endpoint", "list", "--db", "notes.txt"], message: "'notes.txt' is not a Hookline database (it is not an SQLite file)", exitCode: 65),
+        Row(arguments: ["emit", "case.lost", "--data", "{}", "--db", "notes.txt"], message: "is not a Hookline database", exitCode: 65),
+        Row(arguments: ["events", "--db", "fresh.db"], message: "No Hookline database at 'fresh.db'", exitCode: 66),
+    ]
+
+    @Test(arguments: rows)
+    func isRefusedInOneSentenceAndChangesNothing(_ row: Row) throws {
+        let cli = CLI()
+        defer { cli.remove() }
+        let added = try cli.run(["endpoint", "add", "https://example.com/hook", "--json"])
+        #expect(added.status == 0)
+        try cli.run(["emit", "case.lost", "--data", #"{"case":{"id":"c"},"loss_details":{"lost_at":"x","reason":"y"}}"#])
+        let notes = cli.directory + "/notes.txt"
+        try Data("my notes\n".utf8).write(to: URL(fileURLWithPath: notes))
+        let before = try cli.snapshot()
+
+        let result = try cli.run(row.arguments, stdin: row.stdin)
+
+        #expect(result.status == row.exitCode, "exit code of `\(row)`: \(result.stderr)")
+        #expect(result.stderr.hasPrefix("hookline: "), "stderr of `\(row)`: \(result.stderr)")
+        #expect(result.stderr.contains(row.message), "stderr of `\(row)`: \(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1, "one sentence: \(result.stderr)")
+        #expect(result.stdout.isEmpty)
+        #expect(try cli.snapshot() == before, "database unchanged by `\(row)`")
+        #expect(try String(contentsOfFile: notes, encoding: .utf8) == "my notes\n")
+        #expect(!FileManager.default.fileExists(atPath: cli.directory + "/fresh.db"))
+    }
+}
