@@ -133,6 +133,9 @@ struct JSONParser {
                 guard let frame = frames.last else {
                     skipWhitespace()
                     if pos != end {
+                        if bytes[pos] >= 0x80 && decodeScalar(at: pos) == nil {
+                            throw HooklineError.invalidJSON("invalid UTF-8 at byte \(pos)")
+                        }
                         throw HooklineError.invalidJSON("unexpected data after the JSON value at \(location(pos))")
                     }
                     return current
@@ -155,9 +158,7 @@ struct JSONParser {
                     pos += 1
                     frames.removeLast()
                     if frame.isObject {
-                        let n = keys.count - frame.keyBase
-                        current = .object(JSONObject(
-                            keys: keys[frame.keyBase...], values: values[frame.valueBase...], count: n))
+                        current = .object(JSONObject(keys: keys[frame.keyBase...], values: values[frame.valueBase...]))
                         keys.removeSubrange(frame.keyBase...)
                     } else {
                         current = .array(Array(values[frame.valueBase...]))

@@ -6,9 +6,9 @@
 ///
 /// Equality and hashing are exact: strings (and object keys) compare by their
 /// UTF-8 bytes, not by Unicode canonical equivalence as `Swift.String` does,
-/// and objects compare in property order. Two values are equal exactly when
-/// their `canonicalBytes` are equal (numbers compare as `Double`, so `0` and
-/// `-0` are equal, and they also print the same).
+/// and objects compare in property order. For parsed values, two values are
+/// equal exactly when their `canonicalBytes` are equal (numbers compare as
+/// `Double`: `0` and `-0` are equal and both print as `0`).
 public indirect enum JSONValue: Sendable, Hashable {
     case null
     case bool(Bool)
@@ -17,49 +17,70 @@ public indirect enum JSONValue: Sendable, Hashable {
     case array([JSONValue])
     case object(JSONObject)
 
+    // Equality and hashing walk the tree with an explicit work list, so deep
+    // nesting costs heap, not stack.
+
     public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
-        switch (lhs, rhs) {
-        case (.null, .null):
-            return true
-        case let (.bool(a), .bool(b)):
-            return a == b
-        case let (.number(a), .number(b)):
-            return a == b || (a.isNaN && b.isNaN)
-        case let (.string(a), .string(b)):
-            return jsonStringsEqual(a, b)
-        case let (.array(a), .array(b)):
-            return a == b
-        case let (.object(a), .object(b)):
-            return a == b
-        default:
-            return false
+        var work: [(JSONValue, JSONValue)] = []
+        var a = lhs
+        var b = rhs
+        while true {
+            switch (a, b) {
+            case (.null, .null):
+                break
+            case let (.bool(x), .bool(y)):
+                guard x == y else { return false }
+            case let (.number(x), .number(y)):
+                guard x == y || (x.isNaN && y.isNaN) else { return false }
+            case let (.string(x), .string(y)):
+                guard JSONKey.bytesEqual(x, y) else { return false }
+            case let (.array(x), .array(y)):
+                guard x.count == y.count else { return false }
+                for i in x.indices.reversed() { work.append((x[i], y[i])) }
+            case let (.object(x), .object(y)):
+                guard x._keys.count == y._keys.count else { return false }
+                for i in x._keys.indices where !JSONKey.bytesEqual(x._keys[i], y._keys[i]) { return false }
+                for i in x._values.indices.reversed() { work.append((x._values[i], y._values[i])) }
+            default:
+                return false
+            }
+            guard let next = work.popLast() else { return true }
+            (a, b) = next
         }
     }
 
     public func hash(into hasher: inout Hasher) {
-        switch self {
-        case .null:
-            hasher.combine(0 as UInt8)
-        case .bool(let b):
-            hasher.combine(1 as UInt8)
-            hasher.combine(b)
-        case .number(let d):
-            hasher.combine(2 as UInt8)
-            if d.isNaN {
-                hasher.combine(UInt64.max)
-            } else {
-                hasher.combine(d)  // Double hashes 0 and -0 alike
+        var work: [JSONValue] = []
+        var value = self
+        while true {
+            switch value {
+            case .null:
+                hasher.combine(0 as UInt8)
+            case .bool(let b):
+                hasher.combine(1 as UInt8)
+                hasher.combine(b)
+            case .number(let d):
+                hasher.combine(2 as UInt8)
+                if d.isNaN {
+                    hasher.combine(UInt64.max)
+                } else {
+                    hasher.combine(d)  // Double hashes 0 and -0 alike
+                }
+            case .string(let s):
+                hasher.combine(3 as UInt8)
+                JSONKey.hashBytes(s, into: &hasher)
+            case .array(let a):
+                hasher.combine(4 as UInt8)
+                hasher.combine(a.count)
+                work.append(contentsOf: a.reversed())
+            case .object(let o):
+                hasher.combine(5 as UInt8)
+                hasher.combine(o._keys.count)
+                for k in o._keys { JSONKey.hashBytes(k, into: &hasher) }
+                work.append(contentsOf: o._values.reversed())
             }
-        case .string(let s):
-            hasher.combine(3 as UInt8)
-            hashJSONString(s, into: &hasher)
-        case .array(let a):
-            hasher.combine(4 as UInt8)
-            hasher.combine(a.count)
-            for element in a { element.hash(into: &hasher) }
-        case .object(let o):
-            hasher.combine(5 as UInt8)
-            o.hash(into: &hasher)
+            guard let next = work.popLast() else { return }
+            value = next
         }
     }
 }
@@ -146,72 +167,83 @@ extension JSONValue {
     public var prettyString: String {
         var out: [UInt8] = []
         out.reserveCapacity(1024)
-        JSONWriter.writePretty(self, indent: 0, into: &out)
+        JSONWriter.writePretty(self, into: &out)
         return String(decoding: out, as: UTF8.self)
     }
 }
 
 enum JSONWriter {
-    static func writeCompact(_ value: JSONValue, into out: inout [UInt8]) {
-        switch value {
-        case .null:
-            out.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])  // null
-        case .bool(let b):
-            if b {
-                out.append(contentsOf: [0x74, 0x72, 0x75, 0x65])  // true
-            } else {
-                out.append(contentsOf: [0x66, 0x61, 0x6C, 0x73, 0x65])  // false
-            }
-        case .number(let d):
-            JSONNumberFormatter.append(d, to: &out)
-        case .string(let s):
-            writeString(s, into: &out)
-        case .array(let a):
-            out.append(UInt8(ascii: "["))
-            var first = true
-            for element in a {
-                if !first { out.append(UInt8(ascii: ",")) }
-                first = false
-                writeCompact(element, into: &out)
-            }
-            out.append(UInt8(ascii: "]"))
-        case .object(let o):
-            out.append(UInt8(ascii: "{"))
-            for i in 0..<o._keys.count {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                writeString(o._keys[i], into: &out)
-                out.append(UInt8(ascii: ":"))
-                writeCompact(o._values[i], into: &out)
-            }
-            out.append(UInt8(ascii: "}"))
-        }
+    /// An open array or object (for arrays `keys` is empty).
+    private struct Frame {
+        let isObject: Bool
+        let keys: [String]
+        let values: [JSONValue]
+        var index = 0
     }
 
-    static func writePretty(_ value: JSONValue, indent: Int, into out: inout [UInt8]) {
-        switch value {
-        case .array(let a) where !a.isEmpty:
-            out.append(UInt8(ascii: "["))
-            for (i, element) in a.enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                newline(indent: indent + 1, into: &out)
-                writePretty(element, indent: indent + 1, into: &out)
+    static func writeCompact(_ value: JSONValue, into out: inout [UInt8]) {
+        write(value, pretty: false, into: &out)
+    }
+
+    static func writePretty(_ value: JSONValue, into out: inout [UInt8]) {
+        write(value, pretty: true, into: &out)
+    }
+
+    /// Iterative (explicit stack), so nesting depth costs heap, not stack.
+    private static func write(_ root: JSONValue, pretty: Bool, into out: inout [UInt8]) {
+        var stack: [Frame] = []
+        var current = root
+        next: while true {
+            switch current {
+            case .null:
+                out.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])  // null
+            case .bool(let b):
+                if b {
+                    out.append(contentsOf: [0x74, 0x72, 0x75, 0x65])  // true
+                } else {
+                    out.append(contentsOf: [0x66, 0x61, 0x6C, 0x73, 0x65])  // false
+                }
+            case .number(let d):
+                JSONNumberFormatter.append(d, to: &out)
+            case .string(let s):
+                writeString(s, into: &out)
+            case .array(let a):
+                if a.isEmpty {
+                    out.append(contentsOf: [UInt8(ascii: "["), UInt8(ascii: "]")])
+                } else {
+                    out.append(UInt8(ascii: "["))
+                    stack.append(Frame(isObject: false, keys: [], values: a))
+                }
+            case .object(let o):
+                if o._keys.isEmpty {
+                    out.append(contentsOf: [UInt8(ascii: "{"), UInt8(ascii: "}")])
+                } else {
+                    out.append(UInt8(ascii: "{"))
+                    stack.append(Frame(isObject: true, keys: o._keys, values: o._values))
+                }
             }
-            newline(indent: indent, into: &out)
-            out.append(UInt8(ascii: "]"))
-        case .object(let o) where o.count > 0:
-            out.append(UInt8(ascii: "{"))
-            for i in 0..<o._keys.count {
+            // Move to the next value, closing finished containers.
+            while !stack.isEmpty {
+                let top = stack.count - 1
+                let i = stack[top].index
+                if i == stack[top].values.count {
+                    if pretty { newline(indent: top, into: &out) }
+                    out.append(stack[top].isObject ? UInt8(ascii: "}") : UInt8(ascii: "]"))
+                    stack.removeLast()
+                    continue
+                }
                 if i > 0 { out.append(UInt8(ascii: ",")) }
-                newline(indent: indent + 1, into: &out)
-                writeString(o._keys[i], into: &out)
-                out.append(UInt8(ascii: ":"))
-                out.append(UInt8(ascii: " "))
-                writePretty(o._values[i], indent: indent + 1, into: &out)
+                if pretty { newline(indent: top + 1, into: &out) }
+                if stack[top].isObject {
+                    writeString(stack[top].keys[i], into: &out)
+                    out.append(UInt8(ascii: ":"))
+                    if pretty { out.append(UInt8(ascii: " ")) }
+                }
+                current = stack[top].values[i]
+                stack[top].index = i + 1
+                continue next
             }
-            newline(indent: indent, into: &out)
-            out.append(UInt8(ascii: "}"))
-        default:
-            writeCompact(value, into: &out)
+            return
         }
     }
 
@@ -286,9 +318,9 @@ enum JSONWriter {
 /// not by Unicode canonical equivalence. `__proto__` is an ordinary key.
 public struct JSONObject: Sendable, Hashable, Sequence {
     /// Keys in JavaScript property order.
-    @usableFromInline var _keys: [String]
+    var _keys: [String]
     /// Values parallel to `_keys`.
-    @usableFromInline var _values: [JSONValue]
+    var _values: [JSONValue]
     /// Numeric values of the leading array-index keys (`_keys[0..<_indexKeys.count]`).
     var _indexKeys: [UInt32]
     /// Key → position; only maintained when `count > JSONObject.indexThreshold`.
@@ -310,7 +342,39 @@ public struct JSONObject: Sendable, Hashable, Sequence {
         self.init(keys: pairs.lazy.map(\.0), values: pairs.lazy.map(\.1), count: pairs.count)
     }
 
-    /// Batch construction with JS duplicate and ordering semantics.
+    /// Batch construction with JS duplicate and ordering semantics (used by the parser).
+    init(keys: ArraySlice<String>, values: ArraySlice<JSONValue>) {
+        let n = keys.count
+        if n <= JSONObject.indexThreshold {
+            // Common case: no array-index keys and no duplicates, already in order.
+            var plain = true
+            var i = keys.startIndex
+            check: while i < keys.endIndex {
+                let k = keys[i]
+                if JSONObject.arrayIndex(k) != nil {
+                    plain = false
+                    break
+                }
+                var j = keys.startIndex
+                while j < i {
+                    if JSONKey.bytesEqual(keys[j], k) {
+                        plain = false
+                        break check
+                    }
+                    j += 1
+                }
+                i += 1
+            }
+            if plain {
+                self.init()
+                _keys = Array(keys)
+                _values = Array(values)
+                return
+            }
+        }
+        self.init(keys: keys, values: values, count: n)
+    }
+
     init<K: Sequence<String>, V: Sequence<JSONValue>>(keys: K, values: V, count n: Int) {
         self.init()
         if n <= JSONObject.indexThreshold {
@@ -409,7 +473,7 @@ public struct JSONObject: Sendable, Hashable, Sequence {
 
     public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
         guard lhs._keys.count == rhs._keys.count else { return false }
-        for i in 0..<lhs._keys.count where !jsonStringsEqual(lhs._keys[i], rhs._keys[i]) {
+        for i in lhs._keys.indices where !JSONKey.bytesEqual(lhs._keys[i], rhs._keys[i]) {
             return false
         }
         return lhs._values == rhs._values
@@ -417,17 +481,15 @@ public struct JSONObject: Sendable, Hashable, Sequence {
 
     public func hash(into hasher: inout Hasher) {
         hasher.combine(_keys.count)
-        for i in 0..<_keys.count {
-            hashJSONString(_keys[i], into: &hasher)
-            _values[i].hash(into: &hasher)
-        }
+        for k in _keys { JSONKey.hashBytes(k, into: &hasher) }
+        for v in _values { v.hash(into: &hasher) }
     }
 
     // MARK: Internals
 
     func position(of key: String) -> Int? {
         if _lookup.isEmpty {
-            for i in 0..<_keys.count where jsonStringsEqual(_keys[i], key) { return i }
+            for i in 0..<_keys.count where JSONKey.bytesEqual(_keys[i], key) { return i }
             return nil
         }
         return _lookup[JSONKey(key)]
@@ -505,45 +567,45 @@ public struct JSONObject: Sendable, Hashable, Sequence {
 
 // MARK: - Byte-exact string comparison
 
-/// A dictionary key that compares strings by UTF-8 bytes.
+/// A dictionary key that compares strings by their UTF-8 bytes (JavaScript's
+/// code-unit equality), unlike `String`'s Unicode canonical equivalence.
 struct JSONKey: Hashable, Sendable {
     let string: String
+
     init(_ string: String) { self.string = string }
-    static func == (a: JSONKey, b: JSONKey) -> Bool { jsonStringsEqual(a.string, b.string) }
-    func hash(into hasher: inout Hasher) { hashJSONString(string, into: &hasher) }
-}
 
-/// Code-unit equality (JavaScript's ===), unlike String's canonical equivalence.
-@inline(__always)
-func jsonStringsEqual(_ a: String, _ b: String) -> Bool {
-    let au = a.utf8
-    let bu = b.utf8
-    guard au.count == bu.count else { return false }
-    let fast: Bool? = au.withContiguousStorageIfAvailable { pa in
-        bu.withContiguousStorageIfAvailable { pb in
-            if pa.count == 0 { return true }
-            return memEqual(pa.baseAddress!, pb.baseAddress!, pa.count)
-        }
-    } ?? nil
-    if let fast { return fast }
-    return au.elementsEqual(bu)
-}
+    static func == (a: JSONKey, b: JSONKey) -> Bool { bytesEqual(a.string, b.string) }
 
-@inline(__always)
-private func memEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) -> Bool {
-    if a == b { return true }
-    for i in 0..<n where a[i] != b[i] { return false }
-    return true
-}
+    func hash(into hasher: inout Hasher) { JSONKey.hashBytes(string, into: &hasher) }
 
-@inline(__always)
-func hashJSONString(_ s: String, into hasher: inout Hasher) {
-    let u = s.utf8
-    hasher.combine(u.count)
-    let done: Void? = u.withContiguousStorageIfAvailable { buf in
-        hasher.combine(bytes: UnsafeRawBufferPointer(buf))
+    /// Code-unit equality: "é" (U+00E9) and "e\u{301}" are different keys.
+    @inline(__always)
+    static func bytesEqual(_ a: String, _ b: String) -> Bool {
+        let au = a.utf8
+        let bu = b.utf8
+        guard au.count == bu.count else { return false }
+        let fast: Bool? = au.withContiguousStorageIfAvailable { pa in
+            bu.withContiguousStorageIfAvailable { pb in
+                guard let x = pa.baseAddress, let y = pb.baseAddress else { return true }
+                if x == y { return true }
+                for i in 0..<pa.count where x[i] != y[i] { return false }
+                return true
+            }
+        } ?? nil
+        if let fast { return fast }
+        return au.elementsEqual(bu)
     }
-    if done == nil {
-        Array(u).withUnsafeBytes { hasher.combine(bytes: $0) }
+
+    /// Hashes the UTF-8 bytes (consistent with `bytesEqual`).
+    @inline(__always)
+    static func hashBytes(_ s: String, into hasher: inout Hasher) {
+        let u = s.utf8
+        hasher.combine(u.count)
+        let done: Void? = u.withContiguousStorageIfAvailable { buf in
+            hasher.combine(bytes: UnsafeRawBufferPointer(buf))
+        }
+        if done == nil {
+            Array(u).withUnsafeBytes { hasher.combine(bytes: $0) }
+        }
     }
 }

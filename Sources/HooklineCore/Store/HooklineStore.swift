@@ -53,6 +53,40 @@ public protocol HooklineStore: Sendable {
     /// The attempts of a delivery, first one first.
     func attempts(deliveryID: String) async throws(HooklineError) -> [Attempt]
 
+    // MARK: Dispatch
+
+    /// Claims due `pending` deliveries, at most `limit` per endpoint, and marks them `sending` under a
+    /// lease held by `owner` until `leaseUntil`.
+    func claim(_ requests: [ClaimRequest], now: Date, leaseUntil: Date, owner: String) async throws(HooklineError) -> [ClaimedDelivery]
+    /// The earliest `next_attempt_at` of any `pending` delivery, or nil when none is pending.
+    func nextDueAt() async throws(HooklineError) -> Date?
+    /// Records finished attempts and applies `planner` to each delivery, breaker and endpoint,
+    /// all in one transaction. Results for deliveries no longer leased by `owner` keep their attempt
+    /// row but do not change the delivery.
+    func record(_ results: [AttemptResult], planner: DeliveryPlanner, owner: String, at: Date) async throws(HooklineError) -> [RecordedAttempt]
+    /// Gives claimed deliveries back without an attempt (breaker open, shutdown).
+    func release(_ deliveryIDs: [String], nextAttemptAt: Date, owner: String) async throws(HooklineError)
+    /// Makes `sending` deliveries whose lease has expired `pending` again; returns how many.
+    func recoverExpiredLeases(now: Date) async throws(HooklineError) -> Int
+    /// Marks an open breaker half-open while its probe is in flight.
+    func markProbe(endpointID: String, at: Date) async throws(HooklineError)
+    /// How many deliveries are `pending` or `sending`.
+    func activeDeliveryCount() async throws(HooklineError) -> Int
+
+    // MARK: Breakers and redelivery
+
+    /// Every stored breaker (endpoints that never failed may have none).
+    func breakers() async throws(HooklineError) -> [CircuitBreaker]
+    /// Closes an endpoint's breaker and makes the deliveries it was holding back due now.
+    func resetBreaker(endpointID: String, at: Date, audit: AuditEntry) async throws(HooklineError) -> CircuitBreaker
+    /// Makes deliveries due now for a `manual` attempt, whatever their state, except `sending` ones;
+    /// with `onlyIfStatus`, only those still in that status.
+    func redeliver(_ deliveryIDs: [String], onlyIfStatus: DeliveryStatus?, at: Date, audit: AuditEntry) async throws(HooklineError) -> RedeliveryResult
+    /// The ids of an endpoint's `failed` deliveries last changed at or after `since`, oldest first.
+    func failedDeliveryIDs(endpointID: String, since: Date?) async throws(HooklineError) -> [String]
+    /// Attempts, successes and latency per endpoint since a time.
+    func endpointStats(since: Date) async throws(HooklineError) -> [String: EndpointStats]
+
     // MARK: Audit
 
     /// The newest audit entries first.
@@ -116,4 +150,53 @@ public struct DeliveryQuery: Sendable, Hashable {
         self.eventID = eventID
         self.limit = limit
     }
+}
+
+/// How many due deliveries to claim for one endpoint.
+public struct ClaimRequest: Sendable, Hashable {
+    public var endpointID: String
+    public var limit: Int
+    /// Only deliveries an operator asked for (the endpoint is disabled).
+    public var manualOnly: Bool
+
+    public init(endpointID: String, limit: Int, manualOnly: Bool = false) {
+        self.endpointID = endpointID
+        self.limit = limit
+        self.manualOnly = manualOnly
+    }
+}
+
+/// What a redelivery request did.
+public struct RedeliveryResult: Sendable, Hashable {
+    /// Deliveries now due for a manual attempt.
+    public var requeued: [String]
+    /// Deliveries left alone, with why (`in flight`, `not failed any more`, `no such delivery`).
+    public var skipped: [Skip]
+
+    public struct Skip: Sendable, Hashable {
+        public var id: String
+        public var reason: String
+    }
+
+    public init(requeued: [String], skipped: [Skip]) {
+        self.requeued = requeued
+        self.skipped = skipped
+    }
+}
+
+/// An endpoint's recent delivery health.
+public struct EndpointStats: Sendable, Hashable {
+    public var attempts: Int
+    public var successes: Int
+    /// The 95th percentile of attempt durations, in milliseconds.
+    public var p95LatencyMs: Int?
+
+    public init(attempts: Int, successes: Int, p95LatencyMs: Int?) {
+        self.attempts = attempts
+        self.successes = successes
+        self.p95LatencyMs = p95LatencyMs
+    }
+
+    /// Successes over attempts, or nil without attempts.
+    public var successRate: Double? { attempts == 0 ? nil : Double(successes) / Double(attempts) }
 }

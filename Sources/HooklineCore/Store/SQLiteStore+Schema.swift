@@ -42,12 +42,15 @@ extension SQLiteStore {
                     lease_owner      TEXT,
                     last_status_code INTEGER,
                     last_error       TEXT,
+                    manual           INTEGER NOT NULL DEFAULT 0,
                     created_at       INTEGER NOT NULL,
                     updated_at       INTEGER NOT NULL,
                     UNIQUE (event_id, endpoint_id)
                 );
                 -- The dispatcher's claim: pending deliveries by due time; partial, so it stays small.
                 CREATE INDEX delivery_due ON delivery(next_attempt_at) WHERE status = 'pending';
+                -- Per-endpoint claims, so that one endpoint's backlog never blocks another's.
+                CREATE INDEX delivery_due_by_endpoint ON delivery(endpoint_id, next_attempt_at) WHERE status = 'pending';
                 -- Recovery of expired leases.
                 CREATE INDEX delivery_leased ON delivery(lease_until) WHERE status = 'sending';
                 -- Per-endpoint views and bulk actions (redeliver failed, hold, release).
@@ -84,6 +87,7 @@ extension SQLiteStore {
                     opened_at            INTEGER,
                     next_probe_at        INTEGER,
                     trips                INTEGER NOT NULL DEFAULT 0,
+                    failing_since        INTEGER,
                     updated_at           INTEGER NOT NULL
                 );
 

@@ -48,16 +48,17 @@ struct EndpointCommand: AsyncParsableCommand {
         @OptionGroup var output: JSONFlag
 
         func execute() async throws {
-            let endpoints = try await store.open(creating: false).endpoints()
+            let overview = try await store.operations(creating: false).endpointOverview()
             if output.json {
-                Output.json(.array(endpoints.map { JSONRendering.endpoint($0, revealSecret: false) }))
+                Output.json(.array(overview.map { JSONRendering.overview($0, revealSecret: false) }))
                 return
             }
             Output.table(
-                ["ID", "STATE", "EVENTS", "RATE", "URL"],
-                endpoints.map {
-                    [$0.id, $0.enabled ? "on" : "off", Output.clip($0.eventTypes.storedValue, 40),
-                     $0.rateLimit.map { "\($0)/s" } ?? "-", $0.url]
+                ["ID", "STATE", "BREAKER", "SUCCESS 1H", "P95", "EVENTS", "URL"],
+                overview.map {
+                    [$0.endpoint.id, $0.endpoint.enabled ? "on" : "off", $0.breaker.state.rawValue,
+                     EndpointCommand.percent($0.stats), $0.stats.p95LatencyMs.map { "\($0) ms" } ?? "-",
+                     Output.clip($0.endpoint.eventTypes.storedValue, 40), $0.endpoint.url]
                 },
                 empty: "No endpoints yet; add one with `hookline endpoint add URL`.")
         }
@@ -71,12 +72,16 @@ struct EndpointCommand: AsyncParsableCommand {
         @OptionGroup var output: JSONFlag
 
         func execute() async throws {
-            let endpoint = try await Operations(store: store.open(creating: false), actor: .cli).endpoint(id: id)
+            let operations = try store.operations(creating: false)
+            let endpoint = try await operations.endpoint(id: id)
+            guard let overview = try await operations.endpointOverview().first(where: { $0.endpoint.id == endpoint.id }) else {
+                throw HooklineError.notFound(kind: "endpoint", id: id)
+            }
             if output.json {
-                Output.json(JSONRendering.endpoint(endpoint, revealSecret: revealSecret))
+                Output.json(JSONRendering.overview(overview, revealSecret: revealSecret))
                 return
             }
-            EndpointCommand.printDetails(endpoint, revealSecret: revealSecret)
+            EndpointCommand.printDetails(overview, revealSecret: revealSecret)
         }
     }
 
@@ -175,7 +180,14 @@ struct EndpointCommand: AsyncParsableCommand {
         }
     }
 
-    static func printDetails(_ e: Endpoint, revealSecret: Bool) {
+    static func percent(_ stats: EndpointStats) -> String {
+        guard let rate = stats.successRate else { return "-" }
+        return String(format: "%.1f%% of %d", rate * 100, stats.attempts)
+    }
+
+    static func printDetails(_ overview: EndpointOverview, revealSecret: Bool) {
+        let e = overview.endpoint
+        let b = overview.breaker
         Output.line("Endpoint     \(e.id)")
         Output.line("URL          \(e.url)")
         if !e.description.isEmpty { Output.line("Description  \(e.description)") }
@@ -184,6 +196,11 @@ struct EndpointCommand: AsyncParsableCommand {
         Output.line("Events       \(e.eventTypes.storedValue)")
         Output.line("Rate limit   \(e.rateLimit.map { "\($0) deliveries/s" } ?? "none")")
         Output.line("Secret       \(revealSecret ? e.secret : e.maskedSecret)")
+        var breaker = b.state.rawValue
+        if b.state != .closed { breaker += ", opened \(Output.time(b.openedAt)), next probe \(Output.time(b.nextProbeAt))" }
+        if b.consecutiveFailures > 0 { breaker += ", \(b.consecutiveFailures) consecutive failures" }
+        Output.line("Breaker      \(breaker)")
+        Output.line("Last hour    \(percent(overview.stats)) attempts succeeded, p95 \(overview.stats.p95LatencyMs.map { "\($0) ms" } ?? "-")")
         Output.line("Created      \(Output.time(e.createdAt))")
         Output.line("Updated      \(Output.time(e.updatedAt))")
     }

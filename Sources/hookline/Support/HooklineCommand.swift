@@ -5,12 +5,16 @@ import Logging
 
 /// A subcommand whose `HooklineError`s become one sentence on stderr and a distinct exit code.
 protocol HooklineCommand: AsyncParsableCommand {
+    /// The log level on stderr unless `HOOKLINE_LOG_LEVEL` says otherwise.
+    static var defaultLogLevel: Logger.Level { get }
     func execute() async throws
 }
 
 extension HooklineCommand {
+    static var defaultLogLevel: Logger.Level { .warning }
+
     mutating func run() async throws {
-        LogSetup.bootstrapOnce()
+        LogSetup.bootstrap(defaultLevel: Self.defaultLogLevel)
         do {
             try await execute()
         } catch let error as HooklineError {
@@ -61,14 +65,13 @@ struct JSONFlag: ParsableArguments {
 }
 
 enum LogSetup {
-    private static let once: Void = {
-        let level = ProcessInfo.processInfo.environment["HOOKLINE_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+    /// Sends logs to stderr at `HOOKLINE_LOG_LEVEL`, else `defaultLevel`; called once per process.
+    static func bootstrap(defaultLevel: Logger.Level) {
+        let level = ProcessInfo.processInfo.environment["HOOKLINE_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? defaultLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler
         }
-    }()
-
-    static func bootstrapOnce() { _ = once }
+    }
 }

@@ -33,6 +33,28 @@ enum JSONRendering {
         return .object(object)
     }
 
+    static func breaker(_ b: CircuitBreaker) -> JSONValue {
+        .object(JSONObject([
+            ("endpoint_id", .string(b.endpointID)),
+            ("state", .string(b.state.rawValue)),
+            ("consecutive_failures", .number(Double(b.consecutiveFailures))),
+            ("opened_at", time(b.openedAt)),
+            ("next_probe_at", time(b.nextProbeAt)),
+            ("trips", .number(Double(b.trips))),
+            ("failing_since", time(b.failingSince)),
+        ]))
+    }
+
+    /// An endpoint with its breaker state and last hour's success rate and p95 latency.
+    static func overview(_ o: EndpointOverview, revealSecret: Bool) -> JSONValue {
+        guard case .object(var object) = endpoint(o.endpoint, revealSecret: revealSecret) else { return .null }
+        object["breaker"] = .string(o.breaker.state.rawValue)
+        object["success_rate"] = optional(o.stats.successRate)
+        object["attempts_last_hour"] = .number(Double(o.stats.attempts))
+        object["p95_latency_ms"] = optional(o.stats.p95LatencyMs)
+        return .object(object)
+    }
+
     static func delivery(_ d: Delivery) -> JSONValue {
         .object(JSONObject([
             ("id", .string(d.id)),

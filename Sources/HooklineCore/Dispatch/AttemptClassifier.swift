@@ -1,0 +1,33 @@
+import Foundation
+
+/// Turns a transport outcome into the attempt to record and the facts the retry policy needs.
+public enum AttemptClassifier {
+    public static func result(
+        for delivery: ClaimedDelivery, outcome: TransportOutcome, startedAt: Date, finishedAt: Date,
+        random: Double = Double.random(in: 0..<1)
+    ) -> AttemptResult {
+        var attempt = Attempt(
+            deliveryID: delivery.id, number: delivery.attempts + 1, trigger: delivery.manual ? .manual : .scheduled,
+            startedAt: startedAt, durationMs: outcome.durationMs, statusCode: outcome.statusCode,
+            errorClass: outcome.errorClass, errorMessage: outcome.errorMessage,
+            responseExcerpt: outcome.bodyExcerpt.isEmpty ? nil : String(decoding: outcome.bodyExcerpt, as: UTF8.self))
+        var retryAfter: TimeInterval?
+        var throttled = outcome.errorClass == "timeout"
+        if let code = outcome.statusCode, !(200..<300).contains(code) {
+            if (300..<400).contains(code) {
+                attempt.errorClass = "redirect"
+                let target = outcome.headers["location"].map { "to \($0)" } ?? "without a Location"
+                attempt.errorMessage = "HTTP \(code) redirect \(target) was not followed; update the endpoint URL"
+            } else {
+                attempt.errorClass = "http_status"
+                attempt.errorMessage = "HTTP \(code)"
+            }
+            if code == 429 || code == 503, let header = outcome.headers["retry-after"] {
+                retryAfter = RetryPolicy.retryAfterSeconds(header, now: finishedAt)
+                if let retryAfter { attempt.errorMessage! += " (Retry-After \(DurationText.format(retryAfter)))" }
+            }
+            throttled = throttled || code == 429
+        }
+        return AttemptResult(delivery: delivery, attempt: attempt, retryAfter: retryAfter, throttled: throttled, random: random)
+    }
+}

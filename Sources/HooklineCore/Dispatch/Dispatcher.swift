@@ -1,0 +1,356 @@
+import Foundation
+import Logging
+
+/// Delivers what the store has due: claims under a lease, gates each endpoint (breaker, then rate
+/// limit, then a concurrency slot), signs and sends, and records each attempt.
+///
+/// Each endpoint has its own lane of claimed deliveries, so a slow or dead endpoint only ever fills
+/// its own slots. Results are written in batches (one transaction each), so that durability costs
+/// one commit per batch, not per attempt. Anything claimed but not finished when the process dies
+/// is claimed again once its lease expires: delivery is at least once.
+public actor Dispatcher {
+    /// When `run` returns.
+    public enum Mode: Sendable {
+        /// Until ``stop()`` is called or the task is cancelled.
+        case continuous
+        /// When no delivery is `pending` or `sending` any more (or on ``stop()``).
+        case drain
+    }
+
+    struct Lane {
+        var queue: [ClaimedDelivery] = []
+        var inFlight = 0
+        var probeDeliveryID: String?
+        var bucket: TokenBucket?
+        var notBefore: Date?
+    }
+
+    let store: any HooklineStore
+    let transport: any HTTPTransport
+    let clock: any HooklineClock
+    let configuration: DispatcherConfiguration
+    let logger: Logger
+    /// Identifies this dispatcher's leases.
+    public let owner: String
+
+    var endpoints: [String: Endpoint] = [:]
+    var breakers: [String: CircuitBreaker] = [:]
+    var lanes: [String: Lane] = [:]
+    var totalInFlight = 0
+    var pendingResults: [AttemptResult] = []
+    var flushing = false
+    var stopping = false
+    var sleeper: CheckedContinuation<Void, Never>?
+    var sleepToken = 0
+    var wokenEarly = false
+    var lastRefresh = Date.distantPast
+    var lastRecovery = Date.distantPast
+    var flushFailures = 0
+
+    public init(
+        store: any HooklineStore, transport: any HTTPTransport, clock: any HooklineClock = SystemClock(),
+        configuration: DispatcherConfiguration = DispatcherConfiguration(), logger: Logger = Logger(label: "hookline.dispatcher")
+    ) {
+        self.store = store
+        self.transport = transport
+        self.clock = clock
+        self.configuration = configuration
+        self.logger = logger
+        self.owner = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(Identifier.ulid().suffix(6))"
+    }
+
+    /// Runs until stopped (or, in `.drain` mode, until nothing is left to deliver), then lets the
+    /// requests in flight finish, records them and gives back what was claimed but not sent.
+    public func run(_ mode: Mode = .continuous) async throws(HooklineError) {
+        logger.info("dispatcher started", metadata: ["dispatcher.owner": "\(owner)"])
+        while !stopping && !Task.isCancelled {
+            let wakeAt = try await tick()
+            if mode == .drain, try await isDrained() { break }
+            await sleep(until: wakeAt)
+        }
+        try await shutDown()
+    }
+
+    /// Stops claiming; `run` returns once the requests in flight are recorded.
+    public func stop() {
+        stopping = true
+        wake()
+    }
+
+    /// Tells the dispatcher that new work may be due (an event was just accepted in this process).
+    public func wake() {
+        if let sleeper {
+            self.sleeper = nil
+            sleeper.resume()
+        } else {
+            wokenEarly = true
+        }
+    }
+
+    // MARK: The loop
+
+    /// One round: recover leases, refresh, claim, send. Returns when to look again.
+    func tick() async throws(HooklineError) -> Date {
+        var now = clock.now()
+        if now.timeIntervalSince(lastRecovery) >= configuration.leaseRecoveryInterval {
+            lastRecovery = now
+            let recovered = try await store.recoverExpiredLeases(now: now)
+            if recovered > 0 {
+                logger.info("recovered deliveries whose lease expired", metadata: ["deliveries.count": "\(recovered)"])
+            }
+        }
+        if now.timeIntervalSince(lastRefresh) >= configuration.refreshInterval {
+            lastRefresh = now
+            try await refresh(now: now)
+        }
+        var wakeAt = now.addingTimeInterval(configuration.pollInterval)
+        if !stopping, let due = try await store.nextDueAt() {
+            if due <= now {
+                let claimed = try await claim(now: now)
+                for delivery in claimed {
+                    lanes[delivery.endpointID, default: Lane()].queue.append(delivery)
+                }
+            } else {
+                wakeAt = min(wakeAt, due)
+            }
+        }
+        now = clock.now()
+        for endpointID in Array(lanes.keys) {
+            if let notBefore = try await pump(endpointID, now: now) {
+                wakeAt = min(wakeAt, notBefore)
+            }
+        }
+        return wakeAt
+    }
+
+    func refresh(now: Date) async throws(HooklineError) {
+        let current = try await store.endpoints()
+        endpoints = Dictionary(uniqueKeysWithValues: current.map { ($0.id, $0) })
+        for endpoint in current {
+            var lane = lanes[endpoint.id] ?? Lane()
+            if let rate = endpoint.rateLimit {
+                if lane.bucket?.rate != rate { lane.bucket = TokenBucket(rate: rate, now: now) }
+            } else {
+                lane.bucket = nil
+            }
+            lanes[endpoint.id] = lane
+        }
+        let stored = try await store.breakers()
+        for breaker in stored {
+            // A probe in flight keeps its local half-open state until its result is recorded.
+            if lanes[breaker.endpointID]?.probeDeliveryID == nil {
+                breakers[breaker.endpointID] = breaker
+            }
+        }
+    }
+
+    func claim(now: Date) async throws(HooklineError) -> [ClaimedDelivery] {
+        var budget = configuration.totalConcurrency - totalInFlight - lanes.values.reduce(0) { $0 + $1.queue.count }
+        guard budget > 0 else { return [] }
+        var requests: [ClaimRequest] = []
+        for endpoint in endpoints.values.sorted(by: { $0.id < $1.id }) where budget > 0 {
+            let lane = lanes[endpoint.id] ?? Lane()
+            var room = configuration.concurrencyPerEndpoint + configuration.readyPerEndpoint - lane.inFlight - lane.queue.count
+            switch breakers[endpoint.id]?.decision(now: now, probeInFlight: lane.probeDeliveryID != nil) ?? .send {
+            case .send: break
+            case .probe: room = min(room, lane.inFlight == 0 && lane.queue.isEmpty ? 1 : 0)
+            case .wait: room = 0
+            }
+            room = min(room, budget)
+            guard room > 0 else { continue }
+            budget -= room
+            requests.append(ClaimRequest(endpointID: endpoint.id, limit: room, manualOnly: !endpoint.enabled))
+        }
+        guard !requests.isEmpty else { return [] }
+        return try await store.claim(requests, now: now, leaseUntil: now.addingTimeInterval(configuration.lease), owner: owner)
+    }
+
+    /// Sends what the lane may send now; returns when it should be looked at again, if it waits.
+    func pump(_ endpointID: String, now: Date) async throws(HooklineError) -> Date? {
+        guard var lane = lanes[endpointID], !lane.queue.isEmpty else { return nil }
+        defer { lanes[endpointID] = lane }
+        guard let endpoint = endpoints[endpointID] else {
+            // Removed meanwhile: its deliveries are gone with it.
+            lane.queue.removeAll()
+            return nil
+        }
+        if stopping {
+            try await store.release(lane.queue.map(\.id), nextAttemptAt: now, owner: owner)
+            lane.queue.removeAll()
+            return nil
+        }
+        if !endpoint.enabled {
+            let (manual, automatic) = (lane.queue.filter(\.manual), lane.queue.filter { !$0.manual })
+            try await store.release(automatic.map(\.id), nextAttemptAt: now, owner: owner)
+            lane.queue = manual
+        }
+        if let notBefore = lane.notBefore, notBefore > now { return notBefore }
+        lane.notBefore = nil
+        while !lane.queue.isEmpty, lane.inFlight < configuration.concurrencyPerEndpoint,
+              totalInFlight < configuration.totalConcurrency {
+            var breaker = breakers[endpointID] ?? CircuitBreaker(endpointID: endpointID)
+            switch breaker.decision(now: now, probeInFlight: lane.probeDeliveryID != nil) {
+            case .wait(let until):
+                // No request and no attempt while the breaker is open: give the claims back.
+                if lane.inFlight == 0 || breaker.state == .open {
+                    try await store.release(lane.queue.map(\.id), nextAttemptAt: until, owner: owner)
+                    lane.queue.removeAll()
+                }
+                return until
+            case .probe:
+                guard lane.inFlight == 0 else { return nil }
+                let probe = lane.queue.removeFirst()
+                lane.probeDeliveryID = probe.id
+                breaker.beginProbe(at: now)
+                breakers[endpointID] = breaker
+                try await store.markProbe(endpointID: endpointID, at: now)
+                logger.info("breaker half-open: sending one probe", metadata: ["endpoint.id": "\(endpointID)", "delivery.id": "\(probe.id)"])
+                start(probe, endpoint: endpoint, lane: &lane)
+                return nil
+            case .send:
+                if var bucket = lane.bucket {
+                    let wait = bucket.take(now: now)
+                    lane.bucket = bucket
+                    if let wait {
+                        lane.notBefore = now.addingTimeInterval(wait)
+                        return lane.notBefore
+                    }
+                }
+                start(lane.queue.removeFirst(), endpoint: endpoint, lane: &lane)
+            }
+        }
+        return nil
+    }
+
+    func start(_ delivery: ClaimedDelivery, endpoint: Endpoint, lane: inout Lane) {
+        lane.inFlight += 1
+        totalInFlight += 1
+        let startedAt = clock.now()
+        let headers = WebhookSigner(secret: endpoint.secret).headers(
+            body: delivery.payload, eventID: delivery.eventID, eventType: delivery.eventType,
+            attempt: delivery.attempts + 1, timestamp: Int64(startedAt.timeIntervalSince1970))
+        let request = OutboundRequest(url: endpoint.url, headers: headers, body: delivery.payload, timeout: configuration.requestTimeout)
+        let transport = self.transport
+        Task {
+            let outcome = await transport.send(request)
+            await self.finish(delivery, outcome: outcome, startedAt: startedAt)
+        }
+    }
+
+    func finish(_ delivery: ClaimedDelivery, outcome: TransportOutcome, startedAt: Date) {
+        lanes[delivery.endpointID]?.inFlight -= 1
+        totalInFlight -= 1
+        let result = AttemptClassifier.result(for: delivery, outcome: outcome, startedAt: startedAt, finishedAt: clock.now())
+        var metadata: Logger.Metadata = [
+            "delivery.id": "\(delivery.id)", "endpoint.id": "\(delivery.endpointID)", "event.id": "\(delivery.eventID)",
+            "attempt.number": "\(result.attempt.number)", "attempt.duration_ms": "\(outcome.durationMs)",
+        ]
+        if let code = outcome.statusCode { metadata["attempt.status"] = "\(code)" }
+        if result.attempt.succeeded {
+            logger.debug("attempt succeeded", metadata: metadata)
+        } else {
+            metadata["attempt.error"] = "\(result.attempt.errorMessage ?? result.attempt.errorClass ?? "failed")"
+            logger.info("attempt failed", metadata: metadata)
+        }
+        pendingResults.append(result)
+        if !flushing {
+            flushing = true
+            Task { await self.flush() }
+        }
+        wake()
+    }
+
+    /// Writes finished attempts in batches until none is left; retries when the disk fails.
+    func flush() async {
+        while !pendingResults.isEmpty {
+            let batch = pendingResults
+            pendingResults = []
+            do {
+                let recorded = try await store.record(batch, planner: configuration.planner, owner: owner, at: clock.now())
+                flushFailures = 0
+                apply(recorded)
+            } catch {
+                flushFailures += 1
+                pendingResults = batch + pendingResults
+                logger.error("recording attempts failed; retrying", metadata: ["error": "\(error)", "attempts.count": "\(batch.count)"])
+                try? await Task.sleep(for: .milliseconds(min(5000, 200 * flushFailures)))
+                if stopping && flushFailures > 25 { break }
+            }
+        }
+        flushing = false
+        wake()
+    }
+
+    func apply(_ recorded: [RecordedAttempt]) {
+        for item in recorded {
+            let previous = breakers[item.endpointID]
+            breakers[item.endpointID] = item.breaker
+            if lanes[item.endpointID]?.probeDeliveryID == item.deliveryID {
+                lanes[item.endpointID]?.probeDeliveryID = nil
+            }
+            let metadata: Logger.Metadata = ["endpoint.id": "\(item.endpointID)", "delivery.id": "\(item.deliveryID)"]
+            if let transition = item.plan.transition {
+                var details = metadata
+                details["breaker.state"] = "\(item.breaker.state.rawValue)"
+                if let probe = item.breaker.nextProbeAt { details["breaker.next_probe_at"] = "\(Timestamp.iso8601(probe))" }
+                details["breaker.previous"] = "\(previous?.state.rawValue ?? "closed")"
+                logger.warning("breaker \(transition.rawValue)", metadata: details)
+            }
+            if let reason = item.plan.disableEndpoint {
+                endpoints[item.endpointID]?.enabled = false
+                logger.warning("endpoint disabled", metadata: metadata.merging(["endpoint.reason": "\(reason)"]) { $1 })
+            }
+            if item.plan.status == .failed {
+                logger.warning("delivery failed permanently", metadata: metadata)
+            }
+        }
+    }
+
+    func isDrained() async throws(HooklineError) -> Bool {
+        guard totalInFlight == 0, pendingResults.isEmpty, !flushing, lanes.values.allSatisfy({ $0.queue.isEmpty }) else {
+            return false
+        }
+        return try await store.activeDeliveryCount() == 0
+    }
+
+    func shutDown() async throws(HooklineError) {
+        stopping = true
+        let now = clock.now()
+        for (endpointID, lane) in lanes where !lane.queue.isEmpty {
+            try await store.release(lane.queue.map(\.id), nextAttemptAt: now, owner: owner)
+            lanes[endpointID]?.queue.removeAll()
+        }
+        // Requests in flight end within the request timeout; wait for them and their records.
+        let deadline = clock.now().addingTimeInterval(configuration.requestTimeout + 5)
+        while (totalInFlight > 0 || flushing || !pendingResults.isEmpty) && clock.now() < deadline {
+            await sleep(until: clock.now().addingTimeInterval(0.05))
+        }
+        logger.info("dispatcher stopped", metadata: ["dispatcher.owner": "\(owner)", "attempts.unrecorded": "\(totalInFlight + pendingResults.count)"])
+    }
+
+    // MARK: Sleeping
+
+    func sleep(until deadline: Date) async {
+        if wokenEarly {
+            wokenEarly = false
+            return
+        }
+        let seconds = deadline.timeIntervalSince(clock.now())
+        guard seconds > 0 else { return }
+        sleepToken &+= 1
+        let token = sleepToken
+        await withCheckedContinuation { continuation in
+            sleeper = continuation
+            Task {
+                try? await Task.sleep(for: .milliseconds(Int(seconds * 1000) + 1))
+                await self.timerFired(token)
+            }
+        }
+    }
+
+    func timerFired(_ token: Int) {
+        guard token == sleepToken, let sleeper else { return }
+        self.sleeper = nil
+        sleeper.resume()
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+
+/// The SSRF guard: resolves a host and refuses addresses that are not on the public internet.
+///
+/// Refused: loopback, private (RFC 1918), link-local, unique-local, CGNAT (100.64/10), multicast,
+/// unspecified, broadcast, documentation and benchmarking ranges, and IPv4-mapped or NAT64 forms of
+/// any of them. The check runs on every address the name resolves to, before each attempt.
+public struct NetworkGuard: Sendable {
+    public var allowPrivateNetworks: Bool
+
+    public init(allowPrivateNetworks: Bool = false) {
+        self.allowPrivateNetworks = allowPrivateNetworks
+    }
+
+    /// A refusal or a resolution failure, as an attempt records it.
+    public struct Refusal: Error, Sendable, Hashable {
+        public var errorClass: String
+        public var message: String
+    }
+
+    /// Resolves `host` and checks every address; returns the addresses when delivery may go ahead.
+    public func check(host: String) async -> Result<[String], Refusal> {
+        let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        let resolved = await Self.resolve(bare)
+        guard case .success(let addresses) = resolved else {
+            if case .failure(let message) = resolved {
+                return .failure(Refusal(errorClass: "dns", message: "\(host) does not resolve (\(message))"))
+            }
+            return .failure(Refusal(errorClass: "dns", message: "\(host) does not resolve"))
+        }
+        if !allowPrivateNetworks {
+            for address in addresses {
+                if let kind = Self.nonGlobalKind(address) {
+                    return .failure(Refusal(
+                        errorClass: "refused_private",
+                        message: "\(host) resolves to \(address), a \(kind) address; delivery to private networks is refused unless hookline serve runs with --allow-private-networks"))
+                }
+            }
+        }
+        return .success(addresses)
+    }
+
+    enum Resolution: Sendable {
+        case success([String])
+        case failure(String)
+    }
+
+    /// getaddrinfo on a dispatch thread, so that a slow resolver never blocks the cooperative pool.
+    static func resolve(_ host: String) async -> Resolution {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                var hints = addrinfo()
+                hints.ai_family = AF_UNSPEC
+                #if canImport(Glibc)
+                hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+                #else
+                hints.ai_socktype = SOCK_STREAM
+                #endif
+                var result: UnsafeMutablePointer<addrinfo>?
+                let status = getaddrinfo(host, nil, &hints, &result)
+                guard status == 0, let first = result else {
+                    continuation.resume(returning: .failure(String(cString: gai_strerror(status))))
+                    return
+                }
+                defer { freeaddrinfo(first) }
+                var addresses: [String] = []
+                var cursor: UnsafeMutablePointer<addrinfo>? = first
+                while let entry = cursor {
+                    var buffer = [CChar](repeating: 0, count: Int(NI_MAXHOST))
+                    if getnameinfo(entry.pointee.ai_addr, entry.pointee.ai_addrlen, &buffer, socklen_t(buffer.count), nil, 0, NI_NUMERICHOST) == 0 {
+                        let text = String(cString: buffer)
+                        if !addresses.contains(text) { addresses.append(text) }
+                    }
+                    cursor = entry.pointee.ai_next
+                }
+                continuation.resume(returning: addresses.isEmpty ? .failure("no addresses") : .success(addresses))
+            }
+        }
+    }
+
+    /// Why a numeric address is not global (`loopback`, `private`, …), or nil for a public one.
+    public static func nonGlobalKind(_ address: String) -> String? {
+        var v4 = in_addr()
+        if inet_pton(AF_INET, address, &v4) == 1 {
+            return kindOfIPv4(UInt32(bigEndian: v4.s_addr))
+        }
+        var v6 = in6_addr()
+        let zoneless = address.split(separator: "%").first.map(String.init) ?? address
+        guard inet_pton(AF_INET6, zoneless, &v6) == 1 else { return "unparseable" }
+        let bytes = withUnsafeBytes(of: v6) { Array($0) }
+        return kindOfIPv6(bytes)
+    }
+
+    static func kindOfIPv4(_ a: UInt32) -> String? {
+        func inRange(_ base: UInt32, _ prefix: UInt32) -> Bool {
+            let mask: UInt32 = prefix == 0 ? 0 : ~UInt32(0) << (32 - prefix)
+            return a & mask == base & mask
+        }
+        let ranges: [(UInt32, UInt32, String)] = [
+            (0x0000_0000, 8, "unspecified"),
+            (0x0A00_0000, 8, "private"),
+            (0x6440_0000, 10, "CGNAT (shared address space)"),
+            (0x7F00_0000, 8, "loopback"),
+            (0xA9FE_0000, 16, "link-local"),
+            (0xAC10_0000, 12, "private"),
+            (0xC000_0000, 24, "reserved (IETF protocol assignments)"),
+            (0xC000_0200, 24, "documentation"),
+            (0xC0A8_0000, 16, "private"),
+            (0xC612_0000, 15, "benchmarking"),
+            (0xC633_6400, 24, "documentation"),
+            (0xCB00_7100, 24, "documentation"),
+            (0xE000_0000, 4, "multicast"),
+            (0xF000_0000, 4, "reserved"),
+        ]
+        for (base, prefix, kind) in ranges where inRange(base, prefix) { return kind }
+        return nil
+    }
+
+    static func kindOfIPv6(_ b: [UInt8]) -> String? {
+        if b.allSatisfy({ $0 == 0 }) { return "unspecified" }
+        if b[0..<15].allSatisfy({ $0 == 0 }) && b[15] == 1 { return "loopback" }
+        let v4 = UInt32(b[12]) << 24 | UInt32(b[13]) << 16 | UInt32(b[14]) << 8 | UInt32(b[15])
+        if b[0..<10].allSatisfy({ $0 == 0 }) && b[10] == 0xFF && b[11] == 0xFF {
+            return kindOfIPv4(v4).map { "IPv4-mapped \($0)" }
+        }
+        if b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xFF && b[3] == 0x9B && b[4..<12].allSatisfy({ $0 == 0 }) {
+            return kindOfIPv4(v4).map { "NAT64 \($0)" }
+        }
+        if b[0..<12].allSatisfy({ $0 == 0 }) { return "IPv4-compatible (deprecated)" }
+        if b[0] & 0xFE == 0xFC { return "unique-local" }
+        if b[0] == 0xFE && b[1] & 0xC0 == 0x80 { return "link-local" }
+        if b[0] == 0xFE && b[1] & 0xC0 == 0xC0 { return "site-local" }
+        if b[0] == 0xFF { return "multicast" }
+        if b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0D && b[3] == 0xB8 { return "documentation" }
+        return nil
+    }
+}

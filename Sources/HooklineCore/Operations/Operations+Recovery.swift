@@ -1,0 +1,66 @@
+import Foundation
+
+extension Operations {
+    /// Makes deliveries due now for a manual attempt, whatever their state (except in flight).
+    ///
+    /// The event id stays the same, so receivers can de-duplicate.
+    public func redeliver(_ deliveryIDs: [String]) async throws(HooklineError) -> RedeliveryResult {
+        guard !deliveryIDs.isEmpty else {
+            throw .invalidInput("Name at least one delivery id (dlv_…) to redeliver.")
+        }
+        for id in deliveryIDs {
+            try Identifier.validate(id, prefix: Identifier.deliveryPrefix, kind: "delivery")
+        }
+        let result = try await store.redeliver(
+            deliveryIDs, onlyIfStatus: nil, at: clock.now(), audit: audit("delivery.redeliver", deliveryIDs))
+        if result.requeued.isEmpty, let first = result.skipped.first {
+            if first.reason == "no such delivery" { throw .notFound(kind: "delivery", id: first.id) }
+        }
+        logger.info("deliveries redelivered", metadata: ["deliveries.count": "\(result.requeued.count)", "audit.actor": "\(actor.rawValue)"])
+        return result
+    }
+
+    /// The ids of an endpoint's failed deliveries since a time: what ``recoverFailed(endpointID:ids:)``
+    /// will act on, for a preview the operator confirms.
+    public func failedDeliveries(endpointID: String, since: Date?) async throws(HooklineError) -> [String] {
+        _ = try await endpoint(id: endpointID)
+        return try await store.failedDeliveryIDs(endpointID: endpointID, since: since)
+    }
+
+    /// Redelivers exactly the previewed failed deliveries that are still failed.
+    public func recoverFailed(endpointID: String, ids: [String]) async throws(HooklineError) -> RedeliveryResult {
+        guard !ids.isEmpty else { return RedeliveryResult(requeued: [], skipped: []) }
+        let result = try await store.redeliver(
+            ids, onlyIfStatus: .failed, at: clock.now(),
+            audit: audit("endpoint.recover", [endpointID], "\(ids.count) failed deliveries counted"))
+        logger.info("failed deliveries recovered", metadata: ["endpoint.id": "\(endpointID)", "deliveries.count": "\(result.requeued.count)"])
+        return result
+    }
+
+    /// Closes an endpoint's breaker; the deliveries it held back become due now.
+    public func resetBreaker(endpointID: String) async throws(HooklineError) -> CircuitBreaker {
+        try Identifier.validate(endpointID, prefix: Identifier.endpointPrefix, kind: "endpoint")
+        let breaker = try await store.resetBreaker(endpointID: endpointID, at: clock.now(), audit: audit("breaker.reset", [endpointID]))
+        logger.info("breaker reset", metadata: ["endpoint.id": "\(endpointID)", "audit.actor": "\(actor.rawValue)"])
+        return breaker
+    }
+
+    /// Every endpoint with its breaker and its health over the last hour.
+    public func endpointOverview(window: TimeInterval = 3600) async throws(HooklineError) -> [EndpointOverview] {
+        let endpoints = try await store.endpoints()
+        let breakers = Dictionary(uniqueKeysWithValues: try await store.breakers().map { ($0.endpointID, $0) })
+        let stats = try await store.endpointStats(since: clock.now().addingTimeInterval(-window))
+        return endpoints.map {
+            EndpointOverview(
+                endpoint: $0, breaker: breakers[$0.id] ?? CircuitBreaker(endpointID: $0.id),
+                stats: stats[$0.id] ?? EndpointStats(attempts: 0, successes: 0, p95LatencyMs: nil))
+        }
+    }
+}
+
+/// An endpoint as listings show it: settings, breaker and recent health.
+public struct EndpointOverview: Sendable, Hashable {
+    public var endpoint: Endpoint
+    public var breaker: CircuitBreaker
+    public var stats: EndpointStats
+}

@@ -1,0 +1,33 @@
+import Foundation
+
+/// A token bucket: `rate` tokens a second, holding at most `burst`.
+public struct TokenBucket: Sendable, Hashable {
+    public var rate: Double
+    public var burst: Double
+    public private(set) var tokens: Double
+    public private(set) var updatedAt: Date
+
+    /// A full bucket; `burst` defaults to one second's worth (at least one token).
+    public init(rate: Double, burst: Double? = nil, now: Date) {
+        self.rate = rate
+        self.burst = max(1, burst ?? rate)
+        self.tokens = self.burst
+        self.updatedAt = now
+    }
+
+    /// Takes a token and returns nil, or returns how long to wait until one is there.
+    public mutating func take(now: Date) -> TimeInterval? {
+        refill(now: now)
+        if tokens >= 1 {
+            tokens -= 1
+            return nil
+        }
+        return (1 - tokens) / rate
+    }
+
+    private mutating func refill(now: Date) {
+        let elapsed = max(0, now.timeIntervalSince(updatedAt))
+        tokens = min(burst, tokens + elapsed * rate)
+        updatedAt = now
+    }
+}

@@ -1,0 +1,146 @@
+import Foundation
+import GRDB
+
+extension SQLiteStore {
+    static let breakerColumns = """
+        endpoint_id, state, consecutive_failures, window_started_at, window_attempts, window_failures, opened_at,
+        next_probe_at, trips, failing_since, updated_at
+        """
+
+    static func breaker(_ row: Row) -> CircuitBreaker {
+        var breaker = CircuitBreaker(endpointID: row["endpoint_id"])
+        breaker.state = BreakerState(rawValue: row["state"]) ?? .closed
+        breaker.consecutiveFailures = row["consecutive_failures"]
+        breaker.windowStartedAt = date(row["window_started_at"])
+        breaker.windowAttempts = row["window_attempts"]
+        breaker.windowFailures = row["window_failures"]
+        breaker.openedAt = date(row["opened_at"])
+        breaker.nextProbeAt = date(row["next_probe_at"])
+        breaker.trips = row["trips"]
+        breaker.failingSince = date(row["failing_since"])
+        breaker.updatedAt = date(row["updated_at"])
+        return breaker
+    }
+
+    static func fetchBreaker(_ db: Database, endpointID: String) throws -> CircuitBreaker? {
+        try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT \(breakerColumns) FROM breaker WHERE endpoint_id = ?"), arguments: [endpointID]
+        ).map(breaker)
+    }
+
+    static func saveBreaker(_ b: CircuitBreaker, in db: Database) throws {
+        try db.cachedStatement(sql: "INSERT OR REPLACE INTO breaker (\(breakerColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            .execute(arguments: [
+                b.endpointID, b.state.rawValue, b.consecutiveFailures, millis(b.windowStartedAt), b.windowAttempts,
+                b.windowFailures, millis(b.openedAt), millis(b.nextProbeAt), b.trips, millis(b.failingSince),
+                millis(b.updatedAt ?? Date()) as Int64,
+            ])
+    }
+
+    public func breakers() async throws(HooklineError) -> [CircuitBreaker] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT \(Self.breakerColumns) FROM breaker ORDER BY endpoint_id").map(Self.breaker)
+        }
+    }
+
+    public func resetBreaker(endpointID: String, at now: Date, audit: AuditEntry) async throws(HooklineError) -> CircuitBreaker {
+        let nowMs = Self.millis(now)
+        return try await write { db in
+            guard try Self.fetchEndpoint(db, id: endpointID) != nil else {
+                throw HooklineError.notFound(kind: "endpoint", id: endpointID)
+            }
+            let previous = try Self.fetchBreaker(db, endpointID: endpointID)
+            var breaker = CircuitBreaker(endpointID: endpointID)
+            breaker.reset(at: now)
+            try Self.saveBreaker(breaker, in: db)
+            if let probeAt = previous?.nextProbeAt {
+                // The deliveries the open breaker pushed back to its probe time are due again now.
+                try db.execute(
+                    sql: """
+                        UPDATE delivery SET next_attempt_at = ?
+                        WHERE endpoint_id = ? AND status = 'pending' AND next_attempt_at > ? AND next_attempt_at <= ?
+                        """,
+                    arguments: [nowMs, endpointID, nowMs, Self.millis(probeAt)])
+            }
+            var entry = audit
+            entry.detail = "was \(previous?.state.rawValue ?? BreakerState.closed.rawValue)"
+            try Self.insertAudit(entry, in: db)
+            return breaker
+        }
+    }
+
+    public func redeliver(_ deliveryIDs: [String], onlyIfStatus: DeliveryStatus?, at now: Date, audit: AuditEntry) async throws(HooklineError) -> RedeliveryResult {
+        let nowMs = Self.millis(now)
+        return try await write { db in
+            var requeued: [String] = []
+            var skipped: [RedeliveryResult.Skip] = []
+            for id in deliveryIDs {
+                guard let status = try String.fetchOne(
+                    db.cachedStatement(sql: "SELECT status FROM delivery WHERE id = ?"), arguments: [id])
+                else {
+                    skipped.append(.init(id: id, reason: "no such delivery"))
+                    continue
+                }
+                if status == DeliveryStatus.sending.rawValue {
+                    skipped.append(.init(id: id, reason: "an attempt is in flight"))
+                    continue
+                }
+                if let onlyIfStatus, status != onlyIfStatus.rawValue {
+                    skipped.append(.init(id: id, reason: "it is \(status) now, not \(onlyIfStatus.rawValue)"))
+                    continue
+                }
+                try db.cachedStatement(sql: """
+                    UPDATE delivery SET status = 'pending', next_attempt_at = ?, manual = 1, updated_at = ? WHERE id = ?
+                    """).execute(arguments: [nowMs, nowMs, id])
+                requeued.append(id)
+            }
+            if !requeued.isEmpty {
+                var entry = audit
+                entry.targetIDs = requeued
+                if entry.detail.isEmpty { entry.detail = "\(requeued.count) deliveries requeued" }
+                try Self.insertAudit(entry, in: db)
+            }
+            return RedeliveryResult(requeued: requeued, skipped: skipped)
+        }
+    }
+
+    public func failedDeliveryIDs(endpointID: String, since: Date?) async throws(HooklineError) -> [String] {
+        let sinceMs = Self.millis(since) ?? 0
+        return try await read { db in
+            try String.fetchAll(
+                db,
+                sql: """
+                    SELECT id FROM delivery WHERE endpoint_id = ? AND status = 'failed' AND updated_at >= ?
+                    ORDER BY updated_at, id
+                    """,
+                arguments: [endpointID, sinceMs])
+        }
+    }
+
+    public func endpointStats(since: Date) async throws(HooklineError) -> [String: EndpointStats] {
+        let sinceMs = Self.millis(since)
+        return try await read { db in
+            var stats: [String: EndpointStats] = [:]
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT endpoint_id, count(*) AS attempts,
+                           sum(CASE WHEN status_code BETWEEN 200 AND 299 THEN 1 ELSE 0 END) AS successes
+                    FROM attempt WHERE started_at >= ? GROUP BY endpoint_id
+                    """,
+                arguments: [sinceMs])
+            let percentile = try db.cachedStatement(sql: """
+                SELECT duration_ms FROM attempt WHERE endpoint_id = ? AND started_at >= ?
+                ORDER BY duration_ms LIMIT 1 OFFSET ?
+                """)
+            for row in rows {
+                let endpointID: String = row["endpoint_id"]
+                let attempts: Int = row["attempts"]
+                let offset = max(0, Int((Double(attempts) * 0.95).rounded(.up)) - 1)
+                let p95 = try Int.fetchOne(percentile, arguments: [endpointID, sinceMs, offset])
+                stats[endpointID] = EndpointStats(attempts: attempts, successes: row["successes"], p95LatencyMs: p95)
+            }
+            return stats
+        }
+    }
+}

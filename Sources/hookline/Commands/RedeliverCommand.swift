@@ -1,0 +1,126 @@
+import ArgumentParser
+import Foundation
+import HooklineCore
+
+struct RedeliverCommand: HooklineCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "redeliver",
+        abstract: "Send deliveries again now (a manual attempt), or every failed delivery of an endpoint.",
+        discussion: """
+            hookline redeliver dlv_… [dlv_…]
+            hookline redeliver --endpoint ep_… --failed [--since 2025-10-25T00:00:00Z|24h] [--yes]
+            The event id stays the same, so receivers can de-duplicate. A running `hookline serve` sends them.
+            """)
+
+    @Argument(help: "Delivery ids (dlv_…).") var deliveryIDs: [String] = []
+    @Option(help: ArgumentHelp("Redeliver this endpoint's failed deliveries.", valueName: "id")) var endpoint: String?
+    @Flag(help: "With --endpoint: the failed deliveries (required, to be explicit).") var failed = false
+    @Option(help: ArgumentHelp("With --endpoint: only deliveries that failed since a time or for a duration (24h).", valueName: "time"))
+    var since: String?
+    @Flag(help: "Do not ask for confirmation.") var yes = false
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var output: JSONFlag
+
+    func validate() throws {
+        if endpoint == nil {
+            guard !deliveryIDs.isEmpty else { throw ValidationError("Name delivery ids, or use --endpoint ID --failed.") }
+            guard !failed, since == nil else { throw ValidationError("--failed and --since go with --endpoint.") }
+        } else {
+            guard deliveryIDs.isEmpty else { throw ValidationError("Give either delivery ids or --endpoint, not both.") }
+            guard failed else { throw ValidationError("--endpoint needs --failed: only failed deliveries are redelivered in bulk.") }
+        }
+    }
+
+    func execute() async throws {
+        let operations = try store.operations(creating: false)
+        let result: RedeliveryResult
+        if let endpoint {
+            let sinceDate = try since.map { text throws(HooklineError) in try Self.parseSince(text) }
+            let ids = try await operations.failedDeliveries(endpointID: endpoint, since: sinceDate)
+            guard !ids.isEmpty else {
+                if output.json { Output.json(Self.json(RedeliveryResult(requeued: [], skipped: []))) } else {
+                    Output.line("No failed deliveries for \(endpoint)\(since.map { " since \($0)" } ?? "").")
+                }
+                return
+            }
+            if !yes {
+                guard isatty(STDIN_FILENO) == 1 else {
+                    throw HooklineError.invalidInput("Redelivering \(ids.count) failed deliveries needs confirmation; pass --yes when not at a terminal.")
+                }
+                FileHandle.standardError.write(Data("Redeliver \(ids.count) failed deliveries of \(endpoint)? [y/N] ".utf8))
+                guard let answer = readLine(), answer.lowercased() == "y" || answer.lowercased() == "yes" else {
+                    Output.line("Nothing redelivered.")
+                    return
+                }
+            }
+            result = try await operations.recoverFailed(endpointID: endpoint, ids: ids)
+        } else {
+            result = try await operations.redeliver(deliveryIDs)
+        }
+        if output.json {
+            Output.json(Self.json(result))
+            return
+        }
+        Output.line("Requeued \(result.requeued.count) \(result.requeued.count == 1 ? "delivery" : "deliveries") for a manual attempt.")
+        for skip in result.skipped {
+            Output.line("Skipped \(skip.id): \(skip.reason).")
+        }
+    }
+
+    static func json(_ result: RedeliveryResult) -> JSONValue {
+        .object(JSONObject([
+            ("requeued", .array(result.requeued.map(JSONValue.string))),
+            ("skipped", .array(result.skipped.map { .object(JSONObject([("id", .string($0.id)), ("reason", .string($0.reason))])) })),
+        ]))
+    }
+
+    /// An ISO 8601 time, or a duration back from now (`24h`).
+    static func parseSince(_ text: String) throws(HooklineError) -> Date {
+        if let seconds = DurationText.parse(text) { return Date().addingTimeInterval(-seconds) }
+        if let date = Timestamp.parseISO8601(text) { return date }
+        throw .invalidInput("--since '\(text)' is neither a time like 2025-10-25T00:00:00Z nor a duration like 24h.")
+    }
+}
+
+struct BreakerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "breaker", abstract: "Show and reset circuit breakers.", subcommands: [List.self, Reset.self])
+
+    struct List: HooklineCommand {
+        static let configuration = CommandConfiguration(abstract: "List every endpoint's breaker.")
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: JSONFlag
+
+        func execute() async throws {
+            let overview = try await store.operations(creating: false).endpointOverview()
+            if output.json {
+                Output.json(.array(overview.map { JSONRendering.breaker($0.breaker) }))
+                return
+            }
+            Output.table(
+                ["ENDPOINT", "STATE", "FAILURES", "OPENED", "NEXT PROBE", "TRIPS", "URL"],
+                overview.map {
+                    [$0.endpoint.id, $0.breaker.state.rawValue, String($0.breaker.consecutiveFailures),
+                     Output.time($0.breaker.openedAt), Output.time($0.breaker.nextProbeAt), String($0.breaker.trips),
+                     $0.endpoint.url]
+                },
+                empty: "No endpoints yet.")
+        }
+    }
+
+    struct Reset: HooklineCommand {
+        static let configuration = CommandConfiguration(abstract: "Close an endpoint's breaker; what it held back is due now.")
+        @Argument(help: "Endpoint id (ep_…).") var endpointID: String
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: JSONFlag
+
+        func execute() async throws {
+            let breaker = try await store.operations(creating: false).resetBreaker(endpointID: endpointID)
+            if output.json {
+                Output.json(JSONRendering.breaker(breaker))
+            } else {
+                Output.line("Breaker of \(endpointID) is closed.")
+            }
+        }
+    }
+}
