@@ -62,8 +62,21 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "HooklineDispatchTests",
+            dependencies: [
+                "HooklineCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .testTarget(
             name: "HooklineCLITests",
-            dependencies: ["hookline", "HooklineCore", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "hookline", "HooklineCore", "HooklineServer",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -53,9 +53,10 @@ public struct DeliveryPlanner: Sendable {
         }
         var next = now.addingTimeInterval(delay)
         var deferUntil: Date?
-        if transition == .opened || transition == .reopened, let probeAt = breaker.nextProbeAt {
-            deferUntil = probeAt
+        if breaker.state == .open, let probeAt = breaker.nextProbeAt {
+            // Nothing goes to an open breaker's endpoint before its probe, this retry included.
             next = max(next, probeAt)
+            if transition == .opened || transition == .reopened { deferUntil = probeAt }
         }
         return Plan(
             status: endpointEnabled ? .pending : .held, nextAttemptAt: endpointEnabled ? next : nil,

@@ -1,0 +1,141 @@
+import Foundation
+import HooklineCore
+import HooklineServer
+import Logging
+import Synchronization
+import Testing
+
+/// `hookline serve` as a process: draining, and surviving SIGKILL without losing a delivery.
+@Suite(.serialized) struct ServeTests {
+    /// Receivers on 127.0.0.1 at free ports that count what they get per (event, endpoint).
+    final class Receivers: Sendable {
+        let received = Mutex<[String: Int]>([:])
+        let tasks = Mutex<[Task<Void, any Error>]>([])
+        let ports = Mutex<[Int]>([])
+
+        func start(count: Int, secret: String) async throws {
+            for index in 0..<count {
+                let receiver = WebhookReceiver(host: "127.0.0.1", port: 0, path: "/hook", secret: secret)
+                var quiet = Logger(label: "test.receive")
+                quiet.logLevel = .critical
+                let (stream, continuation) = AsyncStream<Int>.makeStream()
+                let owner = self
+                let task = Task {
+                    try await receiver.run(logger: quiet, onListening: { continuation.yield($0) }, onRequest: { request in
+                        guard request.verdict == .valid, let id = request.eventID else { return }
+                        owner.received.withLock { $0["\(index) \(id)", default: 0] += 1 }
+                    })
+                }
+                tasks.withLock { $0.append(task) }
+                var iterator = stream.makeAsyncIterator()
+                let port = await iterator.next() ?? 0
+                ports.withLock { $0.append(port) }
+            }
+        }
+
+        var total: Int { received.withLock { $0.values.reduce(0, +) } }
+
+        func stop() async {
+            for task in tasks.withLock({ $0 }) {
+                task.cancel()
+                _ = await task.result
+            }
+        }
+    }
+
+    static let secret = "crash-test-secret-0123456789abcdef"
+
+    func startServe(_ cli: CLI, _ arguments: [String]) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CLI.binary)
+        process.arguments = ["serve", "--db", cli.database] + arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    @Test func drainDeliversEverythingAndExitsZero() async throws {
+        let cli = CLI()
+        defer { cli.remove() }
+        let receivers = Receivers()
+        try await receivers.start(count: 1, secret: Self.secret)
+        let port = receivers.ports.withLock { $0[0] }
+        try cli.run(["endpoint", "add", "http://127.0.0.1:\(port)/hook", "--secret", Self.secret])
+        for _ in 0..<5 {
+            try cli.run(["emit", "customer.risk_changed", "--data", #"{"customer":{"id":"u"},"risk_change":{"from":"low","to":"high"}}"#])
+        }
+        let result = try cli.run(["serve", "--drain", "--allow-private-networks"])
+        await receivers.stop()
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(receivers.total == 5)
+        let deliveries = try #require(try cli.run(["deliveries", "--json"]).json as? [[String: Any]])
+        #expect(deliveries.allSatisfy { $0["status"] as? String == "succeeded" })
+    }
+
+    @Test func sigtermStopsCleanlyWithExitZero() async throws {
+        let cli = CLI()
+        defer { cli.remove() }
+        try cli.run(["endpoint", "add", "https://example.com/hook"])
+        let serve = try startServe(cli, ["--allow-private-networks"])
+        try await Task.sleep(for: .milliseconds(500))
+        serve.terminate()
+        serve.waitUntilExit()
+        #expect(serve.terminationReason == .exit)
+        #expect(serve.terminationStatus == 0)
+    }
+
+    @Test func aSIGKILLedServeLosesNothingWhenStartedAgain() async throws {
+        let cli = CLI()
+        defer { cli.remove() }
+        let receivers = Receivers()
+        try await receivers.start(count: 3, secret: Self.secret)
+        let store = try SQLiteStore(path: cli.database)
+        let operations = Operations(store: store, actor: .cli)
+        var endpointIndex: [String: Int] = [:]
+        for (index, port) in receivers.ports.withLock({ $0 }).enumerated() {
+            let endpoint = try await operations.addEndpoint(url: "http://127.0.0.1:\(port)/hook", secret: Self.secret)
+            endpointIndex[endpoint.id] = index
+        }
+        let data = try JSONValue.parse(#"{"customer":{"id":"u"},"risk_change":{"from":"low","to":"high"}}"#)
+        var eventIDs: [String] = []
+        for _ in 0..<1000 {
+            eventIDs.append(try await operations.emit(type: "customer.risk_changed", data: data).summary.event.id)
+        }
+        let flags = ["--allow-private-networks", "--lease", "3s", "--timeout", "1s", "--retry-schedule", "0s,100ms,100ms,100ms,100ms,100ms"]
+
+        let first = try startServe(cli, flags)
+        let deadline = Date().addingTimeInterval(120)
+        while receivers.total < 600 && Date() < deadline {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        #expect(first.terminationReason == .uncaughtSignal)
+        let inFlight = try await store.deliveries(DeliveryQuery(status: .sending, limit: 10_000)).count
+        let receivedAtKill = receivers.total
+        #expect(receivedAtKill < 3000, "the kill happened mid-run")
+
+        let second = try startServe(cli, flags + ["--drain"])
+        second.waitUntilExit()
+        #expect(second.terminationStatus == 0)
+        await receivers.stop()
+
+        let counts = receivers.received.withLock { $0 }
+        var missing = 0
+        var duplicates = 0
+        for eventID in eventIDs {
+            for index in 0..<3 {
+                let count = counts["\(index) \(eventID)"] ?? 0
+                if count == 0 { missing += 1 }
+                duplicates += max(0, count - 1)
+            }
+        }
+        #expect(missing == 0, "every (event, endpoint) pair was delivered")
+        #expect(try await store.deliveries(DeliveryQuery(status: .failed, limit: 10)).isEmpty)
+        #expect(try await store.deliveries(DeliveryQuery(status: .succeeded, limit: 10_000)).count == 3000)
+        #expect(duplicates <= inFlight, "duplicates (\(duplicates)) come only from deliveries in flight at the kill (\(inFlight))")
+        print("crash test: killed after \(receivedAtKill) receipts with \(inFlight) deliveries in flight; \(duplicates) duplicates")
+        try store.close()
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import HooklineCore
+import Logging
+
+/// A real store file, real operations and a dispatcher sending over real sockets to 127.0.0.1.
+struct DispatchFixture {
+    let directory: String
+    let store: SQLiteStore
+    let operations: Operations
+
+    static let caseCreated: JSONValue = try! JSONValue.parse(EventCatalog.type(named: "case.created")!.exampleData)
+
+    init() throws {
+        directory = NSTemporaryDirectory() + "hookline-dispatch-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        store = try SQLiteStore(path: directory + "/hookline.db")
+        operations = Operations(store: store, actor: .cli)
+    }
+
+    func tearDown() {
+        try? store.close()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// A configuration with a fast schedule, for tests that do not wait minutes.
+    static func configuration(
+        schedule: [TimeInterval] = [0, 0.05, 0.05, 0.05], timeout: TimeInterval = 2, breaker: BreakerConfiguration = BreakerConfiguration(),
+        throttleFloor: TimeInterval = 60
+    ) -> DispatcherConfiguration {
+        DispatcherConfiguration(
+            planner: DeliveryPlanner(retry: RetryPolicy(schedule: schedule, throttleFloor: throttleFloor), breaker: breaker),
+            requestTimeout: timeout, lease: max(10, timeout * 3), pollInterval: 0.05, leaseRecoveryInterval: 1, refreshInterval: 0.1)
+    }
+
+    /// A dispatcher with the real transport; `allowPrivate` lets it reach the test receivers.
+    func dispatcher(_ configuration: DispatcherConfiguration = DispatchFixture.configuration(), allowPrivate: Bool = true) -> (Dispatcher, AsyncHTTPTransport) {
+        let transport = AsyncHTTPTransport(networkGuard: NetworkGuard(allowPrivateNetworks: allowPrivate), connectTimeout: 1)
+        var logger = Logger(label: "test.dispatcher")
+        logger.logLevel = ProcessInfo.processInfo.environment["HOOKLINE_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
+        return (Dispatcher(store: store, transport: transport, configuration: configuration, logger: logger), transport)
+    }
+
+    /// Runs a dispatcher until nothing is pending or sending.
+    func drain(_ configuration: DispatcherConfiguration = DispatchFixture.configuration(), allowPrivate: Bool = true) async throws {
+        let (dispatcher, transport) = self.dispatcher(configuration, allowPrivate: allowPrivate)
+        try await dispatcher.run(.drain)
+        await transport.shutdown()
+    }
+
+    /// Runs a dispatcher in the background until `condition` holds (checked every 20 ms, for at most
+    /// `limit` seconds), then stops it. Returns whether the condition was met.
+    @discardableResult
+    func run(_ configuration: DispatcherConfiguration = DispatchFixture.configuration(), allowPrivate: Bool = true, limit: TimeInterval = 30,
+             until condition: @Sendable () async throws -> Bool) async throws -> Bool {
+        let (dispatcher, transport) = self.dispatcher(configuration, allowPrivate: allowPrivate)
+        let task = Task { try await dispatcher.run(.continuous) }
+        let deadline = Date().addingTimeInterval(limit)
+        var met = false
+        while Date() < deadline {
+            if try await condition() { met = true; break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        await dispatcher.stop()
+        try await task.value
+        await transport.shutdown()
+        return met
+    }
+
+    func addEndpoint(_ url: String, secret: String = "whsec-test-secret-0123456789abcdef") async throws -> Endpoint {
+        try await operations.addEndpoint(url: url, secret: secret)
+    }
+
+    func emit(_ count: Int = 1) async throws -> [String] {
+        var ids: [String] = []
+        for _ in 0..<count {
+            ids.append(try await operations.emit(type: "case.created", data: DispatchFixture.caseCreated).summary.event.id)
+        }
+        return ids
+    }
+
+    func deliveries(_ endpoint: Endpoint) async throws -> [Delivery] {
+        try await store.deliveries(DeliveryQuery(endpointID: endpoint.id, limit: 10_000))
+    }
+
+    func attempts(_ delivery: Delivery) async throws -> [Attempt] {
+        try await store.attempts(deliveryID: delivery.id)
+    }
+}

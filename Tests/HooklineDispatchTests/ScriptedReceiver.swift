@@ -1,0 +1,134 @@
+import Foundation
+import HooklineCore
+import Hummingbird
+import Logging
+import NIOCore
+import Synchronization
+
+/// An HTTP receiver on 127.0.0.1 at a free port whose answers a test scripts.
+final class ScriptedReceiver: Sendable {
+    struct Request: Sendable {
+        var path: String
+        var headers: [String: String]
+        var body: [UInt8]
+        var at: Date
+    }
+
+    struct Reply: Sendable {
+        var status: Int
+        var headers: [(String, String)] = []
+        var body = #"{"received":true}"#
+
+        static let ok = Reply(status: 200)
+    }
+
+    /// Gets the request and how many requests came before it; may suspend to hang the request.
+    typealias Script = @Sendable (Request, Int) async -> Reply
+
+    final class Log: Sendable {
+        let requests = Mutex<[Request]>([])
+    }
+
+    let port: Int
+    let log = Log()
+    private let task: Task<Void, any Error>
+
+    init(_ script: @escaping Script = { _, _ in .ok }) async throws {
+        let router = Router()
+        let log = self.log
+        router.post("**") { request, _ -> Response in
+            var request = request
+            let buffer = try await request.collectBody(upTo: 1 << 22)
+            var headers: [String: String] = [:]
+            for field in request.headers { headers[field.name.canonicalName] = field.value }
+            let recorded = Request(path: request.uri.path, headers: headers, body: Array(buffer: buffer), at: Date())
+            let index = log.requests.withLock { requests in
+                requests.append(recorded)
+                return requests.count - 1
+            }
+            let reply = await script(recorded, index)
+            var responseHeaders = HTTPFields()
+            responseHeaders[.contentType] = "application/json"
+            for (name, value) in reply.headers {
+                if let field = HTTPFields.Element.Name(name) { responseHeaders[field] = value }
+            }
+            return Response(status: .init(code: reply.status), headers: responseHeaders, body: .init(byteBuffer: ByteBuffer(string: reply.body)))
+        }
+        var logger = Logger(label: "test.receiver")
+        logger.logLevel = .critical
+        let (stream, continuation) = AsyncStream<Int>.makeStream()
+        let app = Application(
+            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: logger)
+        task = Task { try await app.runService() }
+        var iterator = stream.makeAsyncIterator()
+        port = await iterator.next() ?? 0
+    }
+
+    func url(_ path: String = "/hook") -> String { "http://127.0.0.1:\(port)\(path)" }
+
+    var requests: [Request] { log.requests.withLock { $0 } }
+
+    func stop() async {
+        task.cancel()
+        _ = await task.result
+    }
+}
+
+/// A TCP server that accepts and then misbehaves: resets, or closes before the status line.
+final class RawSocketServer: @unchecked Sendable {
+    // @unchecked: the file descriptor and thread are only touched by init and stop(), which tests
+    // call in order; the accept loop reads only its own copies.
+    enum Behaviour { case reset, closeBeforeStatus }
+
+    let port: Int
+    private let fd: Int32
+    private let thread: Thread
+
+    init(_ behaviour: Behaviour) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { _ = bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        listen(fd, 64)
+        var bound = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        withUnsafeMutablePointer(to: &bound) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { _ = getsockname(fd, $0, &length) }
+        }
+        self.fd = fd
+        self.port = Int(UInt16(bigEndian: bound.sin_port))
+        thread = Thread {
+            while true {
+                let client = accept(fd, nil, nil)
+                if client < 0 { return }
+                var buffer = [UInt8](repeating: 0, count: 4096)
+                _ = recv(client, &buffer, buffer.count, 0)
+                if behaviour == .reset {
+                    var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+                    setsockopt(client, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+                }
+                close(client)
+            }
+        }
+        thread.start()
+    }
+
+    func url() -> String { "http://127.0.0.1:\(port)/hook" }
+
+    func stop() {
+        shutdown(fd, Int32(SHUT_RDWR))
+        close(fd)
+    }
+}
+
+/// A port on 127.0.0.1 with nothing listening: connections are refused.
+func closedPort() -> Int {
+    let server = RawSocketServer(.reset)
+    server.stop()
+    return server.port
+}
