@@ -39,6 +39,13 @@ import Testing
         Row(arguments: ["endpoint", "list", "--db", "notes.txt"], message: "'notes.txt' is not a Hookline database (it is not an SQLite file)", exitCode: 65),
         Row(arguments: ["emit", "case.lost", "--data", "{}", "--db", "notes.txt"], message: "is not a Hookline database", exitCode: 65),
         Row(arguments: ["events", "--db", "fresh.db"], message: "No Hookline database at 'fresh.db'", exitCode: 66),
+        Row(arguments: ["serve", "--drain", "--retry-schedule", "0s,5x"], message: "'5x' in the retry schedule is not a duration", exitCode: 64),
+        Row(arguments: ["serve", "--drain", "--timeout", "15s", "--lease", "20s"], message: "must be more than twice the request timeout", exitCode: 64),
+        Row(arguments: ["serve", "--drain", "--timeout", "soon"], message: "--timeout 'soon' is not a duration", exitCode: 64),
+        Row(arguments: ["redeliver", "dlv_01NOSUCHDELIVERY"], message: "No delivery with id 'dlv_01NOSUCHDELIVERY' exists", exitCode: 66),
+        Row(arguments: ["redeliver", "--endpoint", "ep_01NOSUCHENDPOINT", "--failed", "--yes"], message: "No endpoint with id 'ep_01NOSUCHENDPOINT' exists", exitCode: 66),
+        Row(arguments: ["redeliver", "--endpoint", "ep_01X", "--failed", "--since", "last tuesday", "--yes"], message: "--since 'last tuesday' is neither a time", exitCode: 64),
+        Row(arguments: ["breaker", "reset", "ep_01NOSUCHENDPOINT"], message: "No endpoint with id 'ep_01NOSUCHENDPOINT' exists", exitCode: 66),
     ]
 
     @Test(arguments: rows)
