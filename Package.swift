@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "HooklineCore", targets: ["HooklineCore"]),
+        .library(name: "HooklineConsole", targets: ["HooklineConsole"]),
         .executable(name: "hookline", targets: ["hookline"]),
     ],
     dependencies: [
@@ -17,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         .target(
@@ -39,11 +41,26 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .systemLibrary(
+            name: "CNCurses",
+            pkgConfig: "ncursesw",
+            providers: [.apt(["libncursesw5-dev"])]
+        ),
+        .target(
+            name: "HooklineConsole",
+            dependencies: [
+                "HooklineCore",
+                "CNCurses",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "hookline",
             dependencies: [
                 "HooklineCore",
                 "HooklineServer",
+                "HooklineConsole",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -51,6 +68,10 @@ let package = Package(
         .testTarget(
             name: "HooklineCoreTests",
             dependencies: ["HooklineCore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .testTarget(
+            name: "HooklineConsoleTests",
+            dependencies: ["HooklineConsole", "HooklineCore"]
         ),
         .testTarget(
             name: "HooklineServerTests",

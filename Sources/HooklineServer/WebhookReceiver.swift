@@ -40,19 +40,42 @@ public struct WebhookReceiver: Sendable {
         }
     }
 
+    /// How a receiver misbehaves on purpose (for the demo): latency and failures after a valid signature.
+    public struct Behaviour: Sendable {
+        /// Milliseconds to wait before answering, picked uniformly in this range.
+        public var latencyMs: ClosedRange<Int>
+        /// The share of valid requests answered with `failureStatus` instead of 200.
+        public var failureRate: Double
+        public var failureStatus: Int
+
+        public init(latencyMs: ClosedRange<Int> = 0...0, failureRate: Double = 0, failureStatus: Int = 500) {
+            self.latencyMs = latencyMs
+            self.failureRate = failureRate
+            self.failureStatus = failureStatus
+        }
+
+        /// Answers every valid request at once with 200.
+        public static let healthy = Behaviour()
+    }
+
     public var host: String
     public var port: Int
     public var path: String
     public var secret: String
     /// The largest body accepted.
     public var maximumBodyBytes: Int
+    public var behaviour: Behaviour
 
-    public init(host: String = "127.0.0.1", port: Int = 3000, path: String = "/webhooks/churn-saver", secret: String, maximumBodyBytes: Int = 1 << 20) {
+    public init(
+        host: String = "127.0.0.1", port: Int = 3000, path: String = "/webhooks/churn-saver", secret: String,
+        maximumBodyBytes: Int = 1 << 20, behaviour: Behaviour = .healthy
+    ) {
         self.host = host
         self.port = port
         self.path = path
         self.secret = secret
         self.maximumBodyBytes = maximumBodyBytes
+        self.behaviour = behaviour
     }
 
     /// Judges one request: pure, so that tests and the server share it.
@@ -93,10 +116,18 @@ public struct WebhookReceiver: Sendable {
             for field in request.headers {
                 headers[field.name.canonicalName] = field.value
             }
-            let received = receiver.judge(headers: headers, body: Array(buffer: buffer))
+            var received = receiver.judge(headers: headers, body: Array(buffer: buffer))
+            let behaviour = receiver.behaviour
+            if behaviour.latencyMs.upperBound > 0 {
+                try await Task.sleep(for: .milliseconds(Int.random(in: behaviour.latencyMs)))
+            }
+            if received.verdict == .valid, behaviour.failureRate > 0, Double.random(in: 0..<1) < behaviour.failureRate {
+                received.statusCode = behaviour.failureStatus
+            }
             await onRequest(received)
             let json: String
             switch received.verdict {
+            case .valid where received.statusCode != 200: json = #"{"error":"Simulated failure"}"#
             case .valid: json = #"{"received":true}"#
             case .missingSignature: json = #"{"error":"Missing signature"}"#
             case .invalidSignature: json = #"{"error":"Invalid signature"}"#

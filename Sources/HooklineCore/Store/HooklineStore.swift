@@ -87,6 +87,19 @@ public protocol HooklineStore: Sendable {
     /// Attempts, successes and latency per endpoint since a time.
     func endpointStats(since: Date) async throws(HooklineError) -> [String: EndpointStats]
 
+    // MARK: Console
+
+    /// The newest `failed` deliveries with their event type.
+    func failedDeliveries(limit: Int) async throws(HooklineError) -> [DeliveryRow]
+    /// Attempts and successes per minute since a time, oldest minute first (minutes without attempts left out).
+    func throughput(since: Date) async throws(HooklineError) -> [MinuteBucket]
+    /// How many deliveries are pending, failed and held.
+    func deliveryCounts() async throws(HooklineError) -> DeliveryCounts
+    /// An endpoint's newest attempts.
+    func recentAttempts(endpointID: String, limit: Int) async throws(HooklineError) -> [Attempt]
+    /// A number that changes whenever any process commits to the store (cheap change detection).
+    func changeToken() async throws(HooklineError) -> Int64
+
     // MARK: Audit
 
     /// The newest audit entries first.
@@ -199,4 +212,42 @@ public struct EndpointStats: Sendable, Hashable {
 
     /// Successes over attempts, or nil without attempts.
     public var successRate: Double? { attempts == 0 ? nil : Double(successes) / Double(attempts) }
+}
+
+/// A delivery with its event's type, as the console's failed pane lists it.
+public struct DeliveryRow: Sendable, Hashable {
+    public var delivery: Delivery
+    public var eventType: String
+
+    public init(delivery: Delivery, eventType: String) {
+        self.delivery = delivery
+        self.eventType = eventType
+    }
+}
+
+/// Attempts in one minute.
+public struct MinuteBucket: Sendable, Hashable {
+    /// The minute's start.
+    public var minute: Date
+    public var attempts: Int
+    public var successes: Int
+
+    public init(minute: Date, attempts: Int, successes: Int) {
+        self.minute = minute
+        self.attempts = attempts
+        self.successes = successes
+    }
+}
+
+/// Deliveries by the states an operator watches.
+public struct DeliveryCounts: Sendable, Hashable {
+    public var pending: Int
+    public var failed: Int
+    public var held: Int
+
+    public init(pending: Int, failed: Int, held: Int) {
+        self.pending = pending
+        self.failed = failed
+        self.held = held
+    }
 }

@@ -75,6 +75,10 @@ extension SQLiteStore {
                 CREATE INDEX attempt_by_delivery ON attempt(delivery_id, number);
                 -- Success rate and latency per endpoint over a recent window.
                 CREATE INDEX attempt_by_endpoint ON attempt(endpoint_id, started_at);
+                -- The console header's throughput over the last hour.
+                CREATE INDEX attempt_by_started ON attempt(started_at);
+                -- The console header's held count.
+                CREATE INDEX delivery_held ON delivery(endpoint_id) WHERE status = 'held';
 
                 CREATE TABLE breaker (
                     endpoint_id          TEXT PRIMARY KEY NOT NULL REFERENCES endpoint(id) ON DELETE CASCADE,

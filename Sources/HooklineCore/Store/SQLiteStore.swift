@@ -21,6 +21,8 @@ public final class SQLiteStore: HooklineStore {
 
     public let location: String
     let pool: DatabasePool
+    /// A single read-only connection whose `PRAGMA data_version` reveals commits by anyone else.
+    let changeWatcher: DatabaseQueue
     let logger: Logger
 
     /// Opens (or creates) the database at `path` and brings its schema up to date.
@@ -44,7 +46,15 @@ public final class SQLiteStore: HooklineStore {
         } catch {
             throw Self.map(error, path: path)
         }
-        try migrate()
+        try Self.migrate(pool, path: path)
+        var watcherConfiguration = Configuration()
+        watcherConfiguration.readonly = true
+        watcherConfiguration.busyMode = .timeout(10)
+        do {
+            changeWatcher = try DatabaseQueue(path: path, configuration: watcherConfiguration)
+        } catch {
+            throw Self.map(error, path: path)
+        }
     }
 
     /// Checks the directory and the file, creating an empty file with mode 0600 when allowed.
@@ -117,7 +127,7 @@ public final class SQLiteStore: HooklineStore {
         }
     }
 
-    private func migrate() throws(HooklineError) {
+    private static func migrate(_ pool: DatabasePool, path location: String) throws(HooklineError) {
         let migrator = Self.migrator
         do {
             let superseded = try pool.read { db in try migrator.hasBeenSuperseded(db) }
@@ -135,7 +145,12 @@ public final class SQLiteStore: HooklineStore {
 
     /// Closes the connections; later calls fail.
     public func close() throws(HooklineError) {
-        do { try pool.close() } catch { throw Self.map(error, path: location) }
+        do {
+            try changeWatcher.close()
+            try pool.close()
+        } catch {
+            throw Self.map(error, path: location)
+        }
     }
 
     // MARK: Helpers

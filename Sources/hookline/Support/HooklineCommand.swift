@@ -5,16 +5,26 @@ import Logging
 
 /// A subcommand whose `HooklineError`s become one sentence on stderr and a distinct exit code.
 protocol HooklineCommand: AsyncParsableCommand {
-    /// The log level on stderr unless `HOOKLINE_LOG_LEVEL` says otherwise.
+    /// The log level unless `HOOKLINE_LOG_LEVEL` says otherwise.
     static var defaultLogLevel: Logger.Level { get }
+    /// Where logs go: stderr, or (for full-screen commands) `$HOOKLINE_LOG_FILE` or nowhere.
+    static var logDestination: LogDestination { get }
     func execute() async throws
+}
+
+/// Where a command's logs go.
+enum LogDestination {
+    case standardError
+    /// Full-screen commands must never write on their own screen.
+    case fileOrNothing
 }
 
 extension HooklineCommand {
     static var defaultLogLevel: Logger.Level { .warning }
+    static var logDestination: LogDestination { .standardError }
 
     mutating func run() async throws {
-        LogSetup.bootstrap(defaultLevel: Self.defaultLogLevel)
+        LogSetup.bootstrap(defaultLevel: Self.defaultLogLevel, destination: Self.logDestination)
         do {
             try await execute()
         } catch let error as HooklineError {
@@ -66,12 +76,40 @@ struct JSONFlag: ParsableArguments {
 
 enum LogSetup {
     /// Sends logs to stderr at `HOOKLINE_LOG_LEVEL`, else `defaultLevel`; called once per process.
-    static func bootstrap(defaultLevel: Logger.Level) {
-        let level = ProcessInfo.processInfo.environment["HOOKLINE_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? defaultLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+    static func bootstrap(defaultLevel: Logger.Level, destination: LogDestination) {
+        let environment = ProcessInfo.processInfo.environment
+        let level = environment["HOOKLINE_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? defaultLevel
+        switch destination {
+        case .standardError:
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
+        case .fileOrNothing:
+            guard let path = environment["HOOKLINE_LOG_FILE"], !path.isEmpty,
+                  let file = fopen(path, "a")
+            else {
+                LoggingSystem.bootstrap { _ in SwiftLogNoOpLogHandler() }
+                return
+            }
+            setvbuf(file, nil, _IOLBF, 0)
+            let stream = LogFile(file: file)
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler(label: label, stream: stream)
+                handler.logLevel = level
+                return handler
+            }
         }
+    }
+}
+
+/// A log file opened once for the life of the process.
+struct LogFile: TextOutputStream, @unchecked Sendable {
+    // @unchecked: a C FILE*; stdio locks each fputs call, so concurrent writers do not interleave.
+    let file: UnsafeMutablePointer<FILE>
+
+    mutating func write(_ string: String) {
+        fputs(string, file)
     }
 }

@@ -1,0 +1,220 @@
+import Foundation
+import HooklineCore
+import Synchronization
+
+/// Runs the console: refreshes the snapshot in the background, draws, reads keys, and carries out
+/// actions through the core `Operations` (as actor `console`).
+public final class ConsoleSession {
+    public struct Options: Sendable {
+        public var refreshInterval: TimeInterval
+        public var readOnly: Bool
+        public var themeName: String
+        /// `NO_COLOR` is set: draw with attributes only.
+        public var noColor: Bool
+
+        public init(refreshInterval: TimeInterval = 1, readOnly: Bool = false, themeName: String = "dark", noColor: Bool = false) {
+            self.refreshInterval = refreshInterval
+            self.readOnly = readOnly
+            self.themeName = themeName
+            self.noColor = noColor
+        }
+    }
+
+    /// What background work hands back to the loop.
+    enum Message: Sendable {
+        case snapshot(DashboardSnapshot, token: Int64)
+        case unchanged
+        case refreshFailed(String)
+        case flash(String, StyleToken)
+        case view(TextView)
+        case confirm(Confirmation)
+        case refreshNow
+    }
+
+    final class Mailbox: Sendable {
+        private let messages = Mutex<[Message]>([])
+        func post(_ message: Message) { messages.withLock { $0.append(message) } }
+        func take() -> [Message] { messages.withLock { let all = $0; $0.removeAll(); return all } }
+    }
+
+    let operations: Operations
+    let options: Options
+    let library: ThemeLibrary
+    public private(set) var state: ConsoleState
+    var theme: Theme
+    let mailbox = Mailbox()
+
+    /// Loads the theme first, so that a bad theme is reported before the screen is taken over.
+    public init(operations: Operations, options: Options, library: ThemeLibrary = .standard()) throws(ConsoleError) {
+        self.operations = operations
+        self.options = options
+        self.library = library
+        theme = options.noColor ? .monochrome : try library.load(options.themeName)
+        state = ConsoleState(readOnly: options.readOnly, themeName: options.noColor ? "monochrome" : options.themeName)
+    }
+
+    /// Runs until `q`.
+    public func run(on terminal: TerminalScreen) async {
+        var refreshing = false
+        var lastRefresh = Date.distantPast
+        var lastFullRefresh = Date.distantPast
+        var lastToken: Int64?
+        var dirty = true
+        var refreshRequested = true
+        while true {
+            for message in mailbox.take() {
+                dirty = true
+                switch message {
+                case .snapshot(let snapshot, let token):
+                    refreshing = false
+                    lastToken = token
+                    lastFullRefresh = Date()
+                    state.apply(snapshot)
+                case .unchanged:
+                    refreshing = false
+                    state.now = Date()
+                case .refreshFailed(let text):
+                    refreshing = false
+                    state.say("Refresh failed: \(text)", .error)
+                case .flash(let text, let style):
+                    state.say(text, style)
+                case .view(let view):
+                    state.mode = .view(view)
+                case .confirm(let confirmation):
+                    state.mode = .confirm(confirmation)
+                case .refreshNow:
+                    refreshRequested = true
+                }
+            }
+            let now = Date()
+            if !refreshing && (refreshRequested || (!state.paused && now.timeIntervalSince(lastRefresh) >= options.refreshInterval)) {
+                refreshing = true
+                refreshRequested = false
+                lastRefresh = now
+                let size = terminal.size
+                let limit = max(20, size.height)
+                let force = lastToken == nil || now.timeIntervalSince(lastFullRefresh) >= 10
+                startRefresh(limit: limit, previousToken: force ? nil : lastToken)
+            }
+            if dirty {
+                let size = terminal.size
+                let grid = ConsoleRenderer.render(&state, width: size.width, height: size.height)
+                terminal.present(grid, theme: theme)
+                dirty = false
+            }
+            guard let key = terminal.nextKey(timeoutMilliseconds: 50) else { continue }
+            dirty = true
+            for effect in state.handle(key) {
+                switch effect {
+                case .quit:
+                    return
+                case .refreshNow:
+                    refreshRequested = true
+                case .nextTheme:
+                    nextTheme()
+                case .run(let task):
+                    start(task)
+                }
+            }
+        }
+    }
+
+    func startRefresh(limit: Int, previousToken: Int64?) {
+        let operations = self.operations
+        let mailbox = self.mailbox
+        Task {
+            do {
+                let token = try await operations.store.changeToken()
+                if let previousToken, previousToken == token {
+                    mailbox.post(.unchanged)
+                    return
+                }
+                let snapshot = try await operations.dashboard(eventsLimit: limit, failedLimit: limit)
+                mailbox.post(.snapshot(snapshot, token: token))
+            } catch {
+                mailbox.post(.refreshFailed(String(describing: error)))
+            }
+        }
+    }
+
+    func nextTheme() {
+        guard !options.noColor else {
+            state.say("NO_COLOR is set: the monochrome theme stays.", .muted)
+            return
+        }
+        let names = library.names()
+        guard !names.isEmpty else { return }
+        let index = names.firstIndex(of: state.themeName).map { ($0 + 1) % names.count } ?? 0
+        do {
+            theme = try library.load(names[index])
+            state.themeName = names[index]
+            state.say("Theme: \(names[index])", .muted)
+        } catch {
+            state.say(error.description, .error)
+        }
+    }
+
+    /// Carries out an action in the background; its result arrives as a message.
+    func start(_ task: ConsoleTask) {
+        let operations = self.operations
+        let mailbox = self.mailbox
+        Task {
+            let messages = await ConsoleSession.execute(task, operations: operations)
+            for message in messages {
+                mailbox.post(message)
+            }
+        }
+    }
+
+    static func execute(_ task: ConsoleTask, operations: Operations) async -> [Message] {
+        do {
+            switch task {
+            case .redeliver(let id):
+                let result = try await operations.redeliver([id])
+                if let skip = result.skipped.first { return [.flash("Not redelivered: \(skip.reason).", .warn)] }
+                return [.flash("Redelivery of \(id) queued; the dispatcher sends it now.", .ok), .refreshNow]
+            case .previewRecover(let endpointID):
+                let ids = try await operations.failedDeliveries(endpointID: endpointID, since: nil)
+                guard !ids.isEmpty else { return [.flash("No failed deliveries for \(endpointID).", .muted)] }
+                return [.confirm(Confirmation(
+                    question: "Redeliver \(ids.count) failed \(ids.count == 1 ? "delivery" : "deliveries") of \(endpointID)? [y/N]",
+                    action: .recover(endpointID: endpointID, ids: ids)))]
+            case .recover(let endpointID, let ids):
+                let result = try await operations.recoverFailed(endpointID: endpointID, ids: ids)
+                var text = "Queued \(result.requeued.count) of \(ids.count) failed deliveries of \(endpointID) for redelivery."
+                if !result.skipped.isEmpty { text += " \(result.skipped.count) changed meanwhile and were left alone." }
+                return [.flash(text, .ok), .refreshNow]
+            case .previewEnable(let endpointID):
+                let held = try await operations.store.deliveries(DeliveryQuery(status: .held, endpointID: endpointID, limit: 1_000_000)).count
+                if held == 0 {
+                    return [.confirm(Confirmation(question: "Enable \(endpointID)? [y/N]", action: .enable(endpointID: endpointID, releaseHeld: true)))]
+                }
+                return [.confirm(Confirmation(
+                    question: "Enable \(endpointID) and release its \(held) held deliveries? y: release, k: keep them held, other: cancel",
+                    action: .enable(endpointID: endpointID, releaseHeld: true),
+                    alternative: ("k", .enable(endpointID: endpointID, releaseHeld: false))))]
+            case .enable(let endpointID, let release):
+                let change = try await operations.enableEndpoint(id: endpointID, releaseHeld: release)
+                let text = release ? "Enabled \(endpointID); released \(change.movedDeliveries) held deliveries." : "Enabled \(endpointID); held deliveries stay held."
+                return [.flash(text, .ok), .refreshNow]
+            case .disable(let endpointID):
+                let change = try await operations.disableEndpoint(id: endpointID, reason: "disabled from the console")
+                return [.flash("Disabled \(endpointID); held \(change.movedDeliveries) pending deliveries.", .warn), .refreshNow]
+            case .setEventTypes(let endpointID, let types):
+                let endpoint = try await operations.setEventTypes(id: endpointID, to: types)
+                return [.flash("\(endpointID) now receives \(endpoint.eventTypes.storedValue).", .ok), .refreshNow]
+            case .resetBreaker(let endpointID):
+                _ = try await operations.resetBreaker(endpointID: endpointID)
+                return [.flash("Breaker of \(endpointID) reset to closed.", .ok), .refreshNow]
+            case .openEvent(let id):
+                return [.view(DetailViews.event(try await operations.eventDetail(id: id)))]
+            case .openDelivery(let id):
+                return [.view(DetailViews.delivery(try await operations.deliveryDetail(id: id)))]
+            case .openEndpoint(let id):
+                return [.view(DetailViews.endpoint(try await operations.endpointDetail(id: id)))]
+            }
+        } catch {
+            return [.flash(error.description, .error)]
+        }
+    }
+}

@@ -1,0 +1,112 @@
+/// The four panes, in their tab order.
+public enum PaneID: Int, Sendable, Hashable, CaseIterable {
+    case subscriptions, events, failed, breakers
+
+    public var title: String {
+        switch self {
+        case .subscriptions: return "Subscriptions"
+        case .events: return "Events"
+        case .failed: return "Failed deliveries"
+        case .breakers: return "Breakers"
+        }
+    }
+}
+
+/// Everything a key can ask for.
+public enum Command: Sendable, Hashable {
+    case nextPane, previousPane, focus(PaneID)
+    case down, up, top, bottom, pageDown, pageUp
+    case detail, back
+    case filter
+    case redeliver, redeliverAllFailed, toggleSubscription, editEventTypes, resetBreaker, testSend
+    case pause, nextTheme, help, quit
+}
+
+/// One row of the keymap: keys, what they do, where they work, and the help text.
+public struct KeyBinding: Sendable {
+    public var keys: [Key]
+    public var command: Command
+    /// Panes where it works; empty means everywhere.
+    public var panes: Set<PaneID>
+    /// Changes data: refused in read-only mode.
+    public var mutates: Bool
+    /// Shown in the footer of the panes where it works.
+    public var inFooter: Bool
+    public var help: String
+
+    /// The keys as written in help and the footer, e.g. `j/↓`.
+    public var keyLabel: String { keys.map(\.label).joined(separator: "/") }
+}
+
+/// The one table that drives both the keys' behaviour and the `?` help.
+public enum Keymap {
+    public static let bindings: [KeyBinding] = [
+        KeyBinding(keys: [.tab], command: .nextPane, panes: [], mutates: false, inFooter: true, help: "next pane"),
+        KeyBinding(keys: [.backTab], command: .previousPane, panes: [], mutates: false, inFooter: false, help: "previous pane"),
+        KeyBinding(keys: [.character("1")], command: .focus(.subscriptions), panes: [], mutates: false, inFooter: false, help: "Subscriptions pane"),
+        KeyBinding(keys: [.character("2")], command: .focus(.events), panes: [], mutates: false, inFooter: false, help: "Events pane"),
+        KeyBinding(keys: [.character("3")], command: .focus(.failed), panes: [], mutates: false, inFooter: false, help: "Failed deliveries pane"),
+        KeyBinding(keys: [.character("4")], command: .focus(.breakers), panes: [], mutates: false, inFooter: false, help: "Breakers pane"),
+        KeyBinding(keys: [.character("j"), .down], command: .down, panes: [], mutates: false, inFooter: false, help: "move down"),
+        KeyBinding(keys: [.character("k"), .up], command: .up, panes: [], mutates: false, inFooter: false, help: "move up"),
+        KeyBinding(keys: [.character("g"), .home], command: .top, panes: [], mutates: false, inFooter: false, help: "first row"),
+        KeyBinding(keys: [.character("G"), .end], command: .bottom, panes: [], mutates: false, inFooter: false, help: "last row"),
+        KeyBinding(keys: [.pageDown], command: .pageDown, panes: [], mutates: false, inFooter: false, help: "page down"),
+        KeyBinding(keys: [.pageUp], command: .pageUp, panes: [], mutates: false, inFooter: false, help: "page up"),
+        KeyBinding(keys: [.enter], command: .detail, panes: [], mutates: false, inFooter: true, help: "details of the selected row"),
+        KeyBinding(keys: [.escape], command: .back, panes: [], mutates: false, inFooter: false, help: "back, close, clear the filter"),
+        KeyBinding(keys: [.character("/")], command: .filter, panes: [], mutates: false, inFooter: true, help: "filter this pane (! inverts)"),
+        KeyBinding(keys: [.character("r")], command: .redeliver, panes: [.failed], mutates: true, inFooter: true, help: "redeliver the selected delivery"),
+        KeyBinding(keys: [.character("R")], command: .redeliverAllFailed, panes: [.subscriptions, .failed, .breakers], mutates: true, inFooter: true, help: "redeliver every failed delivery of the endpoint"),
+        KeyBinding(keys: [.character(" ")], command: .toggleSubscription, panes: [.subscriptions], mutates: true, inFooter: true, help: "enable or disable the subscription"),
+        KeyBinding(keys: [.character("e")], command: .editEventTypes, panes: [.subscriptions], mutates: true, inFooter: true, help: "edit the endpoint's event types"),
+        KeyBinding(keys: [.character("b")], command: .resetBreaker, panes: [.subscriptions, .breakers], mutates: true, inFooter: true, help: "reset the endpoint's breaker"),
+        KeyBinding(keys: [.character("p")], command: .pause, panes: [], mutates: false, inFooter: true, help: "pause or resume refresh"),
+        KeyBinding(keys: [.character("t")], command: .nextTheme, panes: [], mutates: false, inFooter: false, help: "next theme"),
+        KeyBinding(keys: [.character("?")], command: .help, panes: [], mutates: false, inFooter: true, help: "help"),
+        KeyBinding(keys: [.character("q")], command: .quit, panes: [], mutates: false, inFooter: true, help: "quit"),
+    ]
+
+    /// The binding for a key in a pane, if any.
+    public static func binding(for key: Key, in pane: PaneID) -> KeyBinding? {
+        bindings.first { $0.keys.contains(key) && ($0.panes.isEmpty || $0.panes.contains(pane)) }
+    }
+
+    /// The footer's `key action` pairs for a pane.
+    public static func footer(for pane: PaneID) -> [(key: String, help: String)] {
+        bindings.filter { $0.inFooter && ($0.panes.isEmpty || $0.panes.contains(pane)) }
+            .map { ($0.keyLabel, shortHelp($0.command)) }
+    }
+
+    /// The help screen's lines, generated from the table.
+    public static func helpLines() -> [String] {
+        var lines = ["Keys (every pane unless a pane is named)", ""]
+        let width = bindings.map { DisplayWidth.of($0.keyLabel) }.max() ?? 8
+        for binding in bindings {
+            var line = DisplayWidth.pad(binding.keyLabel, to: width) + "  " + binding.help
+            if !binding.panes.isEmpty {
+                line += " (" + PaneID.allCases.filter(binding.panes.contains).map(\.title).joined(separator: ", ") + ")"
+            }
+            lines.append(line)
+        }
+        lines += ["", "A confirmation is a one-line question: y confirms; n, Esc or any other key cancels."]
+        return lines
+    }
+
+    static func shortHelp(_ command: Command) -> String {
+        switch command {
+        case .nextPane: return "pane"
+        case .detail: return "detail"
+        case .filter: return "filter"
+        case .redeliver: return "redeliver"
+        case .redeliverAllFailed: return "redeliver all failed"
+        case .toggleSubscription: return "on/off"
+        case .editEventTypes: return "events"
+        case .resetBreaker: return "reset breaker"
+        case .pause: return "pause"
+        case .help: return "help"
+        case .quit: return "quit"
+        default: return ""
+        }
+    }
+}

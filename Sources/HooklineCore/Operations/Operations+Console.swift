@@ -1,0 +1,86 @@
+import Foundation
+
+/// Everything one console frame shows, read in a handful of indexed queries.
+public struct DashboardSnapshot: Sendable, Hashable {
+    public var takenAt: Date
+    public var location: String
+    public var endpoints: [EndpointOverview]
+    public var events: [EventSummary]
+    public var failed: [DeliveryRow]
+    public var throughput: [MinuteBucket]
+    public var counts: DeliveryCounts
+
+    public init(takenAt: Date, location: String, endpoints: [EndpointOverview], events: [EventSummary], failed: [DeliveryRow], throughput: [MinuteBucket], counts: DeliveryCounts) {
+        self.takenAt = takenAt
+        self.location = location
+        self.endpoints = endpoints
+        self.events = events
+        self.failed = failed
+        self.throughput = throughput
+        self.counts = counts
+    }
+
+    /// Endpoints whose breaker is not closed.
+    public var openBreakers: Int { endpoints.filter { $0.breaker.state != .closed }.count }
+}
+
+/// An event with its deliveries, for the detail view.
+public struct EventDetail: Sendable, Hashable {
+    public var summary: EventSummary
+    public var deliveries: [Delivery]
+}
+
+/// A delivery with everything about it, for the detail view.
+public struct DeliveryDetail: Sendable, Hashable {
+    public var delivery: Delivery
+    public var event: Event
+    public var endpoint: Endpoint?
+    public var attempts: [Attempt]
+}
+
+/// An endpoint with its breaker, health and recent attempts, for the detail view.
+public struct EndpointDetail: Sendable, Hashable {
+    public var overview: EndpointOverview
+    public var recentAttempts: [Attempt]
+    public var history: [AuditEntry]
+}
+
+extension Operations {
+    /// One console frame's data: rows limited to what fits on screen.
+    public func dashboard(eventsLimit: Int, failedLimit: Int) async throws(HooklineError) -> DashboardSnapshot {
+        let now = clock.now()
+        return DashboardSnapshot(
+            takenAt: now, location: store.location,
+            endpoints: try await endpointOverview(),
+            events: try await store.events(EventQuery(limit: eventsLimit)),
+            failed: try await store.failedDeliveries(limit: failedLimit),
+            throughput: try await store.throughput(since: now.addingTimeInterval(-3600)),
+            counts: try await store.deliveryCounts())
+    }
+
+    public func eventDetail(id: String) async throws(HooklineError) -> EventDetail {
+        let summary = try await event(id: id)
+        return EventDetail(summary: summary, deliveries: try await store.deliveries(DeliveryQuery(eventID: id, limit: 1000)))
+    }
+
+    public func deliveryDetail(id: String) async throws(HooklineError) -> DeliveryDetail {
+        let delivery = try await self.delivery(id: id)
+        guard let event = try await store.event(id: delivery.eventID) else {
+            throw .notFound(kind: "event", id: delivery.eventID)
+        }
+        return DeliveryDetail(
+            delivery: delivery, event: event.event, endpoint: try await store.endpoint(id: delivery.endpointID),
+            attempts: try await store.attempts(deliveryID: id))
+    }
+
+    public func endpointDetail(id: String) async throws(HooklineError) -> EndpointDetail {
+        let endpoint = try await self.endpoint(id: id)
+        guard let overview = try await endpointOverview().first(where: { $0.endpoint.id == endpoint.id }) else {
+            throw .notFound(kind: "endpoint", id: id)
+        }
+        let history = try await store.auditEntries(limit: 200).filter { $0.targetIDs.contains(id) }
+        return EndpointDetail(
+            overview: overview, recentAttempts: try await store.recentAttempts(endpointID: id, limit: 20),
+            history: Array(history.prefix(20)))
+    }
+}

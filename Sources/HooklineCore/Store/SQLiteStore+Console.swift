@@ -1,0 +1,71 @@
+import Foundation
+import GRDB
+
+extension SQLiteStore {
+    public func failedDeliveries(limit: Int) async throws(HooklineError) -> [DeliveryRow] {
+        try await read { db in
+            let columns = Self.deliveryColumns.split(separator: ",").map { "d." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
+            return try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT \(columns), e.type AS event_type
+                    FROM delivery d JOIN event e ON e.id = d.event_id
+                    WHERE d.status = 'failed' ORDER BY d.updated_at DESC LIMIT ?
+                    """,
+                arguments: [limit]
+            ).map { DeliveryRow(delivery: Self.delivery($0), eventType: $0["event_type"]) }
+        }
+    }
+
+    public func throughput(since: Date) async throws(HooklineError) -> [MinuteBucket] {
+        let sinceMs = Self.millis(since)
+        return try await read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT started_at / 60000 AS minute, count(*) AS attempts,
+                           sum(CASE WHEN status_code BETWEEN 200 AND 299 THEN 1 ELSE 0 END) AS successes
+                    FROM attempt WHERE started_at >= ? GROUP BY minute ORDER BY minute
+                    """,
+                arguments: [sinceMs]
+            ).map {
+                let minute: Int64 = $0["minute"]
+                return MinuteBucket(minute: Self.date(minute * 60_000), attempts: $0["attempts"], successes: $0["successes"])
+            }
+        }
+    }
+
+    public func deliveryCounts() async throws(HooklineError) -> DeliveryCounts {
+        try await read { db in
+            // Each count is answered from a partial index, so it stays cheap on a large table.
+            DeliveryCounts(
+                pending: try Int.fetchOne(db, sql: "SELECT count(*) FROM delivery WHERE status = 'pending'") ?? 0,
+                failed: try Int.fetchOne(db, sql: "SELECT count(*) FROM delivery WHERE status = 'failed'") ?? 0,
+                held: try Int.fetchOne(db, sql: "SELECT count(*) FROM delivery WHERE status = 'held'") ?? 0)
+        }
+    }
+
+    public func recentAttempts(endpointID: String, limit: Int) async throws(HooklineError) -> [Attempt] {
+        try await read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT delivery_id, number, trigger, started_at, duration_ms, status_code, error_class,
+                           error_message, response_excerpt
+                    FROM attempt WHERE endpoint_id = ? ORDER BY started_at DESC LIMIT ?
+                    """,
+                arguments: [endpointID, limit]
+            ).map(Self.attempt)
+        }
+    }
+
+    public func changeToken() async throws(HooklineError) -> Int64 {
+        // data_version changes on a connection when another connection commits; one dedicated
+        // connection keeps the counter meaningful across calls.
+        do {
+            return try await changeWatcher.read { db in try Int64.fetchOne(db, sql: "PRAGMA data_version") ?? 0 }
+        } catch {
+            throw Self.map(error, path: location)
+        }
+    }
+}

@@ -1,0 +1,131 @@
+import ArgumentParser
+import Foundation
+import HooklineConsole
+import HooklineCore
+import HooklineServer
+import Logging
+
+/// `--theme`, `--read-only`, `--refresh`: shared by `console` and `demo`.
+struct ConsoleOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Console theme: dark, light, high-contrast, monochrome, or one in ~/.config/hookline/themes.", valueName: "name"))
+    var theme = "dark"
+    @Flag(name: .customLong("read-only"), help: "Refuse every action; only watch.")
+    var readOnly = false
+    @Option(help: ArgumentHelp("How often the console re-reads the store.", valueName: "duration"))
+    var refresh = "1s"
+
+    func sessionOptions() throws(HooklineError) -> ConsoleSession.Options {
+        guard let seconds = DurationText.parse(refresh), seconds >= 0.1, seconds <= 3600 else {
+            throw .invalidInput("--refresh '\(refresh)' must be a duration from 100ms to 1h, such as 1s.")
+        }
+        let noColor = !(ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
+        return ConsoleSession.Options(refreshInterval: seconds, readOnly: readOnly, themeName: theme, noColor: noColor)
+    }
+
+    /// Runs a console session on the terminal until `q`.
+    static func run(operations: Operations, options: ConsoleSession.Options) async throws {
+        let session: ConsoleSession
+        do {
+            session = try ConsoleSession(operations: operations, options: options)
+        } catch {
+            throw HooklineError.invalidInput(error.description)
+        }
+        let terminal: NCursesTerminal
+        do {
+            terminal = try NCursesTerminal()
+        } catch {
+            throw HooklineError.invalidInput(error.description)
+        }
+        await session.run(on: terminal)
+        terminal.close()
+    }
+}
+
+struct ConsoleCommand: HooklineCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "console",
+        abstract: "The operations console: subscriptions, events, failed deliveries and breakers, live.",
+        discussion: "Press ? inside for the keys. Logs never go to the screen; set HOOKLINE_LOG_FILE to keep them.")
+
+    static var logDestination: LogDestination { .fileOrNothing }
+
+    @OptionGroup var console: ConsoleOptions
+    @OptionGroup var store: StoreOptions
+
+    func execute() async throws {
+        let options = try console.sessionOptions()
+        let operations = Operations(store: try store.open(creating: false), actor: .console)
+        try await ConsoleOptions.run(operations: operations, options: options)
+    }
+}
+
+struct DemoCommand: HooklineCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "The console over live demo traffic: four local receivers (healthy, flaky, slow, down) and a producer.",
+        discussion: """
+            Everything runs in this process on 127.0.0.1 with an SQLite file (a new one in the temporary \
+            directory unless --db). --headless runs without the console for --duration and prints a status line \
+            every 5 s (for soak tests).
+            """)
+
+    static var logDestination: LogDestination { .fileOrNothing }
+
+    @Flag(help: "No console: run for --duration and print status lines.") var headless = false
+    @Option(help: ArgumentHelp("How long to run (default: until q, or 60s when headless).", valueName: "duration"))
+    var duration: String?
+    @Option(help: ArgumentHelp("Events emitted per second.", valueName: "n")) var rate = 4.0
+    @Option(help: ArgumentHelp("The database file (default: a new file in the temporary directory).", valueName: "path"))
+    var db: String?
+    @OptionGroup var console: ConsoleOptions
+
+    func execute() async throws {
+        let seconds = try duration.map { text throws(HooklineError) -> TimeInterval in
+            guard let value = DurationText.parse(text), value > 0 else {
+                throw .invalidInput("--duration '\(text)' is not a duration; write it with a unit, such as 60s or 10m.")
+            }
+            return value
+        } ?? (headless ? 60 : nil)
+        guard rate > 0, rate <= 10_000 else { throw HooklineError.invalidInput("--rate must be above 0 and at most 10000 events per second.") }
+        let options = try console.sessionOptions()
+        let path = db ?? (NSTemporaryDirectory() + "hookline-demo-\(Identifier.ulid().suffix(8).lowercased()).db")
+        let store = try SQLiteStore(path: path)
+        let demo = DemoEnvironment(store: store)
+        try await demo.start(eventsPerSecond: rate)
+        if headless {
+            let started = Date()
+            Output.immediate("Demo running on \(path) for \(DurationText.format(seconds ?? 60)).")
+            while Date().timeIntervalSince(started) < (seconds ?? 60) {
+                try await Task.sleep(for: .seconds(min(5, max(0.1, (seconds ?? 60) - Date().timeIntervalSince(started)))))
+                let counts = try await store.deliveryCounts()
+                let rss = ResidentMemory.current().map { "\($0 / 1024 / 1024) MB" } ?? "-"
+                Output.immediate("\(Timestamp.iso8601(Date()))  events \(demo.emitted.load(ordering: .relaxed))  pending \(counts.pending)  failed \(counts.failed)  held \(counts.held)  rss \(rss)")
+            }
+        } else {
+            let consoleTask = Task { try await ConsoleOptions.run(operations: Operations(store: store, actor: .console), options: options) }
+            if let seconds {
+                let timer = Task {
+                    try await Task.sleep(for: .seconds(seconds))
+                    consoleTask.cancel()
+                }
+                defer { timer.cancel() }
+                try await consoleTask.value
+            } else {
+                try await consoleTask.value
+            }
+        }
+        await demo.stop()
+        try store.close()
+        Output.immediate("Demo database: \(path)")
+    }
+}
+
+/// The process's resident memory, from /proc/self/statm (Linux).
+enum ResidentMemory {
+    static func current() -> Int? {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return nil }
+        let fields = text.split(separator: " ")
+        guard fields.count > 1, let pages = Int(fields[1]) else { return nil }
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+}
