@@ -3,8 +3,8 @@ import Foundation
 /// The SSRF guard: resolves a host and refuses addresses that are not on the public internet.
 ///
 /// Refused: loopback, private (RFC 1918), link-local, unique-local, CGNAT (100.64/10), multicast,
-/// unspecified, broadcast, documentation and benchmarking ranges, and IPv4-mapped or NAT64 forms of
-/// any of them. The check runs on every address the name resolves to, before each attempt.
+/// unspecified, broadcast, documentation and benchmarking ranges, and IPv4-mapped, NAT64 and 6to4
+/// forms of any of them. The check runs on every address the name resolves to, before each attempt.
 public struct NetworkGuard: Sendable {
     public var allowPrivateNetworks: Bool
 
@@ -125,6 +125,14 @@ public struct NetworkGuard: Sendable {
         }
         if b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xFF && b[3] == 0x9B && b[4..<12].allSatisfy({ $0 == 0 }) {
             return kindOfIPv4(v4).map { "NAT64 \($0)" }
+        }
+        if b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xFF && b[3] == 0x9B && b[4] == 0x00 && b[5] == 0x01 {
+            return "NAT64 local-use"
+        }
+        if b[0] == 0x20 && b[1] == 0x02 {
+            // 6to4 carries an IPv4 address in bytes 2...5.
+            let embedded = UInt32(b[2]) << 24 | UInt32(b[3]) << 16 | UInt32(b[4]) << 8 | UInt32(b[5])
+            if let kind = kindOfIPv4(embedded) { return "6to4 \(kind)" }
         }
         if b[0..<12].allSatisfy({ $0 == 0 }) { return "IPv4-compatible (deprecated)" }
         if b[0] & 0xFE == 0xFC { return "unique-local" }

@@ -103,6 +103,7 @@ public enum DurationText {
 
     /// `1h30m`-style short text for displays: the two largest units.
     public static func format(_ seconds: TimeInterval) -> String {
+        if seconds <= 0 { return "0s" }
         if seconds < 1 { return "\(Int((seconds * 1000).rounded()))ms" }
         var rest = Int(seconds.rounded())
         let days = rest / 86_400; rest %= 86_400

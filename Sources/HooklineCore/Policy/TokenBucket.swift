@@ -28,6 +28,7 @@ public struct TokenBucket: Sendable, Hashable {
     private mutating func refill(now: Date) {
         let elapsed = max(0, now.timeIntervalSince(updatedAt))
         tokens = min(burst, tokens + elapsed * rate)
-        updatedAt = now
+        // A clock that steps back must not credit the same interval twice.
+        updatedAt = max(updatedAt, now)
     }
 }

@@ -1,0 +1,188 @@
+import Foundation
+import Testing
+@testable import HooklineConsole
+@testable import HooklineCore
+
+@Suite struct ConsoleRenderingTests {
+    @Test func aLargeTerminalShowsAllFourPanesWithHeaderAndFooter() {
+        var state = ConsoleFixtures.state()
+        let grid = ConsoleRenderer.render(&state, width: 140, height: 40)
+        for title in ["1 Subscriptions (3)", "2 Events (5)", "3 Failed deliveries (2)", "4 Breakers (3)"] {
+            #expect(grid.contains(title), "\(title)\n\(grid.text)")
+        }
+        #expect(grid.line(0).contains("/var/lib/hookline.db"))
+        #expect(grid.line(0).contains("failed 2"))
+        #expect(grid.line(0).contains("open breakers 1"))
+        #expect(grid.line(0).contains("refreshed 16:00:00Z"))
+        #expect(grid.line(1).contains("deliveries/min"))
+        #expect(grid.line(39).contains("Space on/off"), "footer lists the keys of the focused pane")
+        #expect(grid.contains("Legacy ERP"))
+        #expect(grid.contains("HTTP 503"))
+        #expect(grid.style(of: "OPEN") == .breakerOpen)
+        #expect(grid.style(of: "off") == .warn)
+    }
+
+    @Test func theSelectedRowIsHighlightedOnlyInTheFocusedPane() {
+        var state = ConsoleFixtures.state()
+        _ = state.handle(.character("j"))
+        let grid = ConsoleRenderer.render(&state, width: 140, height: 40)
+        #expect(grid.style(of: "Legacy ERP") == .selection)
+        #expect(grid.style(of: "evt_0") != .selection)
+    }
+
+    @Test func aSmallTerminalShowsTabsAndOnePane() {
+        var state = ConsoleFixtures.state()
+        var grid = ConsoleRenderer.render(&state, width: 100, height: 30)
+        #expect(grid.line(2).contains("1 Subscriptions"))
+        #expect(grid.line(2).contains("4 Breakers"))
+        #expect(grid.style(of: " 1 Subscriptions ") == .tabActive)
+        #expect(grid.contains("CRM sync"))
+        #expect(!grid.contains("evt_0"))
+        _ = state.handle(.tab)
+        grid = ConsoleRenderer.render(&state, width: 100, height: 30)
+        #expect(grid.contains("evt_0"))
+        #expect(grid.style(of: " 2 Events ") == .tabActive)
+        #expect(grid.line(29).contains("Enter detail"))
+        #expect(!grid.line(29).contains("Space on/off"), "Space does nothing in the Events pane, so the footer leaves it out")
+    }
+
+    @Test func aTooSmallTerminalSaysSoInsteadOfDrawing() {
+        var state = ConsoleFixtures.state()
+        let grid = ConsoleRenderer.render(&state, width: 50, height: 10)
+        #expect(grid.contains("Terminal too small: 50×10."))
+        #expect(!grid.contains("Subscriptions"))
+    }
+
+    @Test func wideCharactersAreMeasuredAndNeverBreakTheBorders() {
+        let names = ["顧客管理システム連携エンドポイント", "Alerts 🚨🚨🚨 channel", "Ünïcödé e\u{301}"]
+        let endpoints = names.enumerated().map { ConsoleFixtures.overview(ConsoleFixtures.endpoint("ep_\($0.offset)", $0.element)) }
+        var state = ConsoleFixtures.state(ConsoleFixtures.snapshot(endpoints: endpoints))
+        let grid = ConsoleRenderer.render(&state, width: 120, height: 32)
+        for y in 2..<30 {
+            let line = grid.line(y)
+            #expect(DisplayWidth.of(line) == 120, "row \(y) is \(DisplayWidth.of(line)) columns: \(line)")
+            #expect(line.hasPrefix("│") || line.hasPrefix("┌") || line.hasPrefix("└"))
+            #expect(line.hasSuffix("│") || line.hasSuffix("┐") || line.hasSuffix("┘"), "row \(y): \(line)")
+        }
+        #expect(grid.contains("顧客管理"))
+        #expect(DisplayWidth.of("顧客") == 4)
+        #expect(DisplayWidth.of("🚨") == 2)
+        #expect(DisplayWidth.of("e\u{301}") == 1)
+    }
+
+    @Test func helpIsGeneratedFromTheKeymapTable() {
+        let help = Keymap.helpLines().joined(separator: "\n")
+        for binding in Keymap.bindings {
+            #expect(help.contains(binding.help), "help mentions \(binding.help)")
+        }
+        var state = ConsoleFixtures.state()
+        _ = state.handle(.character("?"))
+        let grid = ConsoleRenderer.render(&state, width: 140, height: 40)
+        #expect(grid.contains("reset the endpoint's breaker (Subscriptions, Breakers)"))
+        _ = state.handle(.escape)
+        #expect(state.mode == .normal)
+    }
+
+    @Test func theDetailViewOfADeliveryShowsHeadersAttemptsAndNeverTheSecret() {
+        let endpoint = ConsoleFixtures.endpoint("ep_erp", "Legacy ERP")
+        let payload = Array(#"{"event":"case.lost","id":"evt_1","timestamp":"2025-11-24T16:00:00Z","data":{"case":{"id":"c"}}}"#.utf8)
+        let delivery = Delivery(id: "dlv_1", eventID: "evt_1", endpointID: "ep_erp", status: .pending, attempts: 1,
+                                nextAttemptAt: ConsoleFixtures.now.addingTimeInterval(5), createdAt: ConsoleFixtures.now, updatedAt: ConsoleFixtures.now)
+        let attempt = Attempt(deliveryID: "dlv_1", number: 1, trigger: .scheduled, startedAt: ConsoleFixtures.now, durationMs: 31,
+                              statusCode: 503, errorClass: "http_status", errorMessage: "HTTP 503", responseExcerpt: "maintenance")
+        let view = DetailViews.delivery(DeliveryDetail(
+            delivery: delivery, event: Event(id: "evt_1", type: "case.lost", payload: payload, createdAt: ConsoleFixtures.now),
+            endpoint: endpoint, attempts: [attempt]))
+        let text = view.lines.map(\.text).joined(separator: "\n")
+        #expect(text.contains("X-Webhook-Signature: "))
+        #expect(text.contains("X-Webhook-Attempt: 2"), "the next attempt's headers")
+        #expect(text.contains("#1 scheduled"))
+        #expect(text.contains("HTTP 503"))
+        #expect(text.contains("response: maintenance"))
+        #expect(text.contains("Next       2025-11-24T16:00:05Z"))
+        #expect(!text.contains(endpoint.secret))
+    }
+}
+
+@Suite struct ConsoleKeyTests {
+    @Test func filterNarrowsThePaneAndBangInverts() {
+        var state = ConsoleFixtures.state()
+        for key in [Key.character("/"), .character("e"), .character("r"), .character("p"), .enter] { _ = state.handle(key) }
+        #expect(state.rows(.subscriptions).map(\.id) == ["ep_erp"])
+        _ = state.handle(.character("/"))
+        _ = state.handle(.backspace); _ = state.handle(.backspace); _ = state.handle(.backspace)
+        for key in [Key.character("!"), .character("e"), .character("r"), .character("p"), .enter] { _ = state.handle(key) }
+        #expect(state.rows(.subscriptions).map(\.id) == ["ep_crm", "ep_mail"])
+        _ = state.handle(.escape)
+        #expect(state.rows(.subscriptions).count == 3)
+    }
+
+    @Test func readOnlyRefusesEveryActionInOnePlace() {
+        var state = ConsoleFixtures.state(readOnly: true)
+        for key in [Key.character(" "), .character("R"), .character("b"), .character("e")] {
+            #expect(state.handle(key).isEmpty)
+            #expect(state.mode == .normal)
+            #expect(state.flash?.text.hasPrefix("Read-only console") == true)
+        }
+        _ = state.handle(.character("3"))
+        #expect(state.handle(.character("r")).isEmpty)
+        #expect(state.flash?.text.hasPrefix("Read-only console") == true)
+    }
+
+    @Test func disablingAsksFirstAndAnyOtherKeyCancels() {
+        var state = ConsoleFixtures.state()
+        #expect(state.handle(.character(" ")).isEmpty)
+        guard case .confirm(let confirmation) = state.mode else {
+            Issue.record("expected a confirmation")
+            return
+        }
+        #expect(confirmation.question.contains("Disable CRM sync?"))
+        #expect(state.handle(.character("n")).isEmpty)
+        #expect(state.flash?.text == "Cancelled.")
+        _ = state.handle(.character(" "))
+        #expect(state.handle(.character("y")) == [.run(.disable(endpointID: "ep_crm"))])
+    }
+
+    @Test func enablingADisabledEndpointFirstCountsItsHeldDeliveries() {
+        var state = ConsoleFixtures.state()
+        _ = state.handle(.character("G"))
+        #expect(state.handle(.character(" ")) == [.run(.previewEnable(endpointID: "ep_mail"))])
+    }
+
+    @Test func redeliverAllFailedPreviewsForTheSelectedEndpoint() {
+        var state = ConsoleFixtures.state()
+        _ = state.handle(.character("3"))
+        #expect(state.handle(.character("r")) == [.run(.redeliver(deliveryID: "dlv_0"))])
+        #expect(state.handle(.character("R")) == [.run(.previewRecover(endpointID: "ep_erp"))])
+    }
+
+    @Test func theEventTypeChecklistSavesTheNewSelection() {
+        var state = ConsoleFixtures.state()
+        _ = state.handle(.character("G"))
+        _ = state.handle(.character("e"))
+        guard case .editTypes(let editor) = state.mode else {
+            Issue.record("expected the editor")
+            return
+        }
+        #expect(editor.checked == ["case.created"])
+        _ = state.handle(.down); _ = state.handle(.down)  // case.updated
+        _ = state.handle(.character(" "))
+        #expect(state.handle(.enter) == [.run(.setEventTypes(endpointID: "ep_mail", types: .only(["case.created", "case.updated"])))])
+    }
+
+    @Test func theSelectionFollowsItsItemAcrossRefreshes() {
+        var state = ConsoleFixtures.state()
+        _ = state.handle(.character("2"))
+        _ = state.handle(.character("j")); _ = state.handle(.character("j"))
+        #expect(state.selectedRow(.events)?.id == "evt_2")
+        var snapshot = ConsoleFixtures.snapshot()
+        snapshot.events.insert(EventSummary(event: Event(id: "evt_new", type: "case.lost", payload: [], createdAt: ConsoleFixtures.now), deliveries: 1), at: 0)
+        state.apply(snapshot)
+        #expect(state.selectedRow(.events)?.id == "evt_2")
+    }
+
+    @Test func sparklinesScaleToTheLargestValue() {
+        #expect(ConsoleRenderer.sparkline([0, 1, 2, 4, 8]) == "▁▂▃▅█")
+        #expect(ConsoleRenderer.sparkline([-1, 1], fixedMaximum: 1) == " █")
+    }
+}
