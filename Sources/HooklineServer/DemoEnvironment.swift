@@ -7,21 +7,22 @@ import Synchronization
 /// slow, down), their endpoints, a dispatcher delivering to them, and a producer emitting the
 /// catalog's events. The console shows it all; nothing leaves 127.0.0.1.
 public final class DemoEnvironment: Sendable {
-    /// One simulated receiver: a name, how it behaves, which events it takes.
+    /// One simulated receiver: a name, how it behaves (nil: nothing listens), which events it takes.
     public struct Receiver: Sendable {
         public var name: String
-        public var behaviour: WebhookReceiver.Behaviour
+        public var behaviour: WebhookReceiver.Behaviour?
         public var events: EventTypeSelection
     }
 
     public static let receivers: [Receiver] = [
         Receiver(name: "CRM sync", behaviour: .init(latencyMs: 5...40), events: .all),
-        Receiver(name: "Analytics (flaky)", behaviour: .init(latencyMs: 10...60, failureRate: 0.35, failureStatus: 500),
+        Receiver(name: "Analytics (flaky)", behaviour: .init(latencyMs: 10...60, failureRate: 0.3, failureStatus: 500),
                  events: .only(["case.created", "case.recovered", "case.lost", "customer.risk_changed"])),
-        Receiver(name: "Email campaigns (slow)", behaviour: .init(latencyMs: 300...1200),
+        Receiver(name: "Email campaigns (slow)", behaviour: .init(latencyMs: 1500...5500),
                  events: .only(["case.created", "incentive.applied", "incentive.expired"])),
-        Receiver(name: "Legacy ERP (down)", behaviour: .init(latencyMs: 0...5, failureRate: 1, failureStatus: 503),
-                 events: .only(["case.recovered", "case.lost"])),
+        Receiver(name: "Legacy ERP (down)", behaviour: nil, events: .only(["case.recovered", "case.lost", "case.updated"])),
+        Receiver(name: "Zapier (rate-limited)", behaviour: .init(latencyMs: 5...30, failureRate: 0.5, failureStatus: 429, failureHeaders: ["Retry-After": "5"]),
+                 events: .only(["incentive.applied", "customer.risk_changed", "case.created"])),
     ]
 
     /// Short schedules and breaker intervals, so that a few minutes show every state.
@@ -55,7 +56,12 @@ public final class DemoEnvironment: Sendable {
         let existing = try await store.endpoints()
         for (index, spec) in Self.receivers.enumerated() {
             let secret = "demo-secret-\(index)-" + Secret.generate().prefix(24)
-            let port = try await startReceiver(spec, secret: secret)
+            let port: Int
+            if let behaviour = spec.behaviour {
+                port = try await startReceiver(spec.name, behaviour: behaviour, secret: secret)
+            } else {
+                port = Self.refusingPort()
+            }
             let url = "http://127.0.0.1:\(port)/webhooks/churn-saver"
             if let endpoint = existing.first(where: { $0.description == spec.name }) {
                 // A demo database from an earlier run: point its endpoint at this run's receiver.
@@ -80,8 +86,21 @@ public final class DemoEnvironment: Sendable {
         _ = try await operations.addEndpoint(url: url, eventTypes: spec.events, secret: secret, description: spec.name)
     }
 
-    private func startReceiver(_ spec: Receiver, secret: String) async throws(HooklineError) -> Int {
-        let receiver = WebhookReceiver(host: "127.0.0.1", port: 0, secret: secret, behaviour: spec.behaviour)
+    /// A loopback port that nothing listens on: connections to it are refused.
+    static func refusingPort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    private func startReceiver(_ name: String, behaviour: WebhookReceiver.Behaviour, secret: String) async throws(HooklineError) -> Int {
+        let receiver = WebhookReceiver(host: "127.0.0.1", port: 0, secret: secret, behaviour: behaviour)
         var quiet = logger
         quiet.logLevel = .critical
         let (stream, continuation) = AsyncStream<Int>.makeStream()
@@ -95,7 +114,7 @@ public final class DemoEnvironment: Sendable {
         tasks.withLock { $0.append(task) }
         var iterator = stream.makeAsyncIterator()
         guard let port = await iterator.next(), port > 0 else {
-            throw .storage("The demo receiver '\(spec.name)' could not listen on 127.0.0.1.")
+            throw .storage("The demo receiver '\(name)' could not listen on 127.0.0.1.")
         }
         return port
     }

@@ -47,11 +47,14 @@ public struct WebhookReceiver: Sendable {
         /// The share of valid requests answered with `failureStatus` instead of 200.
         public var failureRate: Double
         public var failureStatus: Int
+        /// Headers sent with a simulated failure, such as `Retry-After`.
+        public var failureHeaders: [String: String]
 
-        public init(latencyMs: ClosedRange<Int> = 0...0, failureRate: Double = 0, failureStatus: Int = 500) {
+        public init(latencyMs: ClosedRange<Int> = 0...0, failureRate: Double = 0, failureStatus: Int = 500, failureHeaders: [String: String] = [:]) {
             self.latencyMs = latencyMs
             self.failureRate = failureRate
             self.failureStatus = failureStatus
+            self.failureHeaders = failureHeaders
         }
 
         /// Answers every valid request at once with 200.
@@ -132,9 +135,14 @@ public struct WebhookReceiver: Sendable {
             case .missingSignature: json = #"{"error":"Missing signature"}"#
             case .invalidSignature: json = #"{"error":"Invalid signature"}"#
             }
+            var responseHeaders: HTTPFields = [.contentType: "application/json"]
+            if received.verdict == .valid && received.statusCode != 200 {
+                for (name, value) in behaviour.failureHeaders {
+                    if let field = HTTPFields.Element.Name(name) { responseHeaders[field] = value }
+                }
+            }
             return Response(
-                status: .init(code: received.statusCode),
-                headers: [.contentType: "application/json"],
+                status: .init(code: received.statusCode), headers: responseHeaders,
                 body: .init(byteBuffer: ByteBuffer(string: json)))
         }
         let app = Application(

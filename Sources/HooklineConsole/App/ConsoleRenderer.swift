@@ -4,7 +4,7 @@ import HooklineCore
 /// Lays out and draws the whole console into a grid: header, panes, overlays, flash line, footer.
 public enum ConsoleRenderer {
     /// The smallest terminal the console draws in.
-    public static let minimumSize = (width: 60, height: 16)
+    public static let minimumSize = (width: 60, height: 15)
     /// The size from which all four panes show at once.
     public static let gridSize = (width: 120, height: 32)
 
@@ -51,30 +51,39 @@ public enum ConsoleRenderer {
     static func drawHeader(_ grid: inout ScreenGrid, _ state: ConsoleState) {
         grid.fill(x: 0, y: 0, width: grid.width, height: 2, style: .header)
         var x = grid.put(" Hookline ", x: 0, y: 0, style: .title)
+        if let error = state.refreshError {
+            grid.fill(x: 0, y: 1, width: grid.width, height: 1, style: .error)
+            grid.put(" Cannot read the store, retrying: \(error)", x: 0, y: 1, style: .error, limit: grid.width)
+        }
         guard let snapshot = state.snapshot else {
             grid.put("reading the store…", x: x + 1, y: 0, style: .header)
             return
         }
-        x += grid.put(" " + DisplayWidth.clip(snapshot.location, to: 40), x: x, y: 0, style: .header)
+        let refreshed = "refreshed \(Panes.clock(snapshot.takenAt))Z" + (state.paused ? " PAUSED" : "")
+        let right = grid.width - DisplayWidth.of(refreshed) - 1
         let lastHour = snapshot.throughput.filter { $0.minute >= snapshot.takenAt.addingTimeInterval(-3600) }
         let attempts = lastHour.reduce(0) { $0 + $1.attempts }
         let successes = lastHour.reduce(0) { $0 + $1.successes }
         let perMinute = lastHour.last.map { $0.minute >= snapshot.takenAt.addingTimeInterval(-120) ? $0.attempts : 0 } ?? 0
-        x += 2
-        x += grid.put("  \(perMinute)/min", x: x, y: 0, style: .header)
+        // Segments in order of importance; each is drawn only if it fits whole before the refresh time.
+        var segments: [(String, StyleToken)] = [("\(perMinute)/min", .header)]
         if attempts > 0 {
             let rate = Double(successes) / Double(attempts)
-            x += grid.put("  ok \(Panes.percent(rate))", x: x, y: 0, style: rate >= 0.95 ? .ok : (rate >= 0.5 ? .warn : .error))
+            segments.append(("ok \(Panes.percent(rate))", rate >= 0.95 ? .ok : (rate >= 0.5 ? .warn : .error)))
         }
-        let failed = snapshot.counts.failed
-        x += grid.put("  failed \(failed)", x: x, y: 0, style: failed > 0 ? .error : .header)
-        let open = snapshot.openBreakers
-        x += grid.put("  open breakers \(open)", x: x, y: 0, style: open > 0 ? .breakerOpen : .header)
-        x += grid.put("  pending \(snapshot.counts.pending)  held \(snapshot.counts.held)", x: x, y: 0, style: .header)
-        let refreshed = "refreshed \(Panes.clock(snapshot.takenAt))Z" + (state.paused ? " PAUSED" : "")
-        let rx = grid.width - DisplayWidth.of(refreshed) - 1
-        if rx > x + 1 { grid.put(refreshed, x: rx, y: 0, style: state.paused ? .warn : .muted) }
+        segments.append(("failed \(snapshot.counts.failed)", snapshot.counts.failed > 0 ? .error : .header))
+        segments.append(("open breakers \(snapshot.openBreakers)", snapshot.openBreakers > 0 ? .breakerOpen : .header))
+        segments.append(("pending \(snapshot.counts.pending)", .header))
+        segments.append(("held \(snapshot.counts.held)", snapshot.counts.held > 0 ? .warn : .header))
+        let reserved = segments.reduce(0) { $0 + DisplayWidth.of($1.0) + 2 }
+        let locationRoom = max(10, right - x - reserved - 2)
+        x += grid.put(" " + DisplayWidth.clip(snapshot.location, to: locationRoom), x: x, y: 0, style: .header)
+        for (text, style) in segments where x + 2 + DisplayWidth.of(text) < right {
+            x += grid.put("  " + text, x: x, y: 0, style: style)
+        }
+        if right > x { grid.put(refreshed, x: right, y: 0, style: state.paused ? .warn : .muted) }
 
+        guard state.refreshError == nil else { return }
         // Second line: sparklines of the most recent minutes that fit, up to 60.
         let note = "per minute, UTC"
         let labels = " deliveries/min " + "  success " + "  " + note + " "

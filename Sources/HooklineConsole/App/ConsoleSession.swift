@@ -29,6 +29,7 @@ public final class ConsoleSession {
         case view(TextView)
         case confirm(Confirmation)
         case refreshNow
+        case quit
     }
 
     final class Mailbox: Sendable {
@@ -44,13 +45,33 @@ public final class ConsoleSession {
     var theme: Theme
     let mailbox = Mailbox()
 
-    /// Loads the theme first, so that a bad theme is reported before the screen is taken over.
+    /// Loads the theme. An unknown name is an error; a broken theme file is reported on the flash
+    /// line and the default theme is used instead.
     public init(operations: Operations, options: Options, library: ThemeLibrary = .standard()) throws(ConsoleError) {
         self.operations = operations
         self.options = options
         self.library = library
-        theme = options.noColor ? .monochrome : try library.load(options.themeName)
         state = ConsoleState(readOnly: options.readOnly, themeName: options.noColor ? "monochrome" : options.themeName)
+        if options.noColor {
+            theme = .monochrome
+            return
+        }
+        do {
+            theme = try library.load(options.themeName)
+        } catch let error {
+            if case .unknownTheme = error { throw error }
+            let fallback = options.themeName == "dark" ? "monochrome" : "dark"
+            theme = (try? library.load(fallback)) ?? .monochrome
+            state.themeName = theme.name
+            state.say("\(error.description) Using the \(theme.name) theme.", .error)
+        }
+    }
+
+    /// A function that asks the loop to end, safe to call from a signal handler's task; the caller
+    /// restores the terminal once `run` returns.
+    public var quitRequester: @Sendable () -> Void {
+        let mailbox = self.mailbox
+        return { mailbox.post(.quit) }
     }
 
     /// Runs until `q`.
@@ -69,13 +90,16 @@ public final class ConsoleSession {
                     refreshing = false
                     lastToken = token
                     lastFullRefresh = Date()
+                    state.refreshError = nil
                     state.apply(snapshot)
                 case .unchanged:
                     refreshing = false
+                    state.refreshError = nil
                     state.now = Date()
                 case .refreshFailed(let text):
+                    // Shown in the header; the next refresh tries again.
                     refreshing = false
-                    state.say("Refresh failed: \(text)", .error)
+                    state.refreshError = text
                 case .flash(let text, let style):
                     state.say(text, style)
                 case .view(let view):
@@ -84,6 +108,8 @@ public final class ConsoleSession {
                     state.mode = .confirm(confirmation)
                 case .refreshNow:
                     refreshRequested = true
+                case .quit:
+                    return
                 }
             }
             let now = Date()

@@ -109,6 +109,8 @@ public struct ConsoleState: Sendable {
     public var mode: Mode = .normal
     public var flash: Flash?
     public var paused = false
+    /// Why the last refresh failed, until one succeeds.
+    public var refreshError: String?
     public var readOnly: Bool
     public var themeName: String
     /// Rows visible in each pane at the last render, for paging.

@@ -36,7 +36,10 @@ struct ConsoleOptions: ParsableArguments {
         } catch {
             throw HooklineError.invalidInput(error.description)
         }
+        let quit = session.quitRequester
+        let signals = SignalTrap { quit() }
         await session.run(on: terminal)
+        signals.cancel()
         terminal.close()
     }
 }
@@ -115,6 +118,12 @@ struct DemoCommand: HooklineCommand {
             }
         }
         await demo.stop()
+        if headless {
+            let counts = try await store.deliveryCounts()
+            let succeeded = try await store.deliveries(DeliveryQuery(status: .succeeded, limit: 10_000_000)).count
+            let breakers = try await store.breakers().filter { $0.state != .closed }.count
+            Output.immediate("Summary: \(demo.emitted.load(ordering: .relaxed)) events emitted; deliveries \(succeeded) succeeded, \(counts.pending) pending, \(counts.failed) failed, \(counts.held) held; \(breakers) breakers not closed.")
+        }
         try store.close()
         Output.immediate("Demo database: \(path)")
     }

@@ -1,0 +1,44 @@
+import Foundation
+import Testing
+@testable import HooklineConsole
+@testable import HooklineCore
+
+/// Console actions go through the core Operations, as actor `console`, against a real store.
+@Suite struct ConsoleActionTests {
+    @Test func actionsChangeTheStoreAndAreAuditedAsTheConsole() async throws {
+        let directory = NSTemporaryDirectory() + "hookline-console-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try SQLiteStore(path: directory + "/h.db")
+        defer { try? store.close() }
+        let cli = Operations(store: store, actor: .cli)
+        let console = Operations(store: store, actor: .console)
+        let endpoint = try await cli.addEndpoint(url: "https://example.com/hook")
+        _ = try await cli.emit(type: "customer.risk_changed", data: try JSONValue.parse(#"{"customer":{"id":"u"},"risk_change":{"from":"a","to":"b"}}"#))
+
+        var messages = await ConsoleSession.execute(.disable(endpointID: endpoint.id), operations: console)
+        #expect(messages.contains { if case .flash(let text, _) = $0 { return text.contains("held 1 pending") } else { return false } })
+        #expect(try await store.endpoint(id: endpoint.id)?.enabled == false)
+
+        messages = await ConsoleSession.execute(.previewEnable(endpointID: endpoint.id), operations: console)
+        guard case .confirm(let confirmation)? = messages.first else {
+            Issue.record("expected a confirmation, got \(messages)")
+            return
+        }
+        #expect(confirmation.question.contains("release its 1 held deliveries"))
+        #expect(confirmation.alternative?.action == .enable(endpointID: endpoint.id, releaseHeld: false))
+
+        _ = await ConsoleSession.execute(.enable(endpointID: endpoint.id, releaseHeld: true), operations: console)
+        _ = await ConsoleSession.execute(.setEventTypes(endpointID: endpoint.id, types: .only(["case.lost"])), operations: console)
+        _ = await ConsoleSession.execute(.resetBreaker(endpointID: endpoint.id), operations: console)
+        #expect(try await store.endpoint(id: endpoint.id)?.eventTypes == .only(["case.lost"]))
+        #expect(try await store.deliveries(DeliveryQuery(status: .pending)).count == 1)
+
+        let audit = try await store.auditEntries(limit: 10)
+        #expect(audit.prefix(4).map(\.action) == ["breaker.reset", "endpoint.events", "endpoint.enable", "endpoint.disable"])
+        #expect(audit.prefix(4).allSatisfy { $0.actor == .console })
+
+        messages = await ConsoleSession.execute(.openEndpoint(id: "ep_missing"), operations: console)
+        #expect(messages.contains { if case .flash(let text, .error) = $0 { return text.contains("No endpoint with id 'ep_missing'") } else { return false } })
+    }
+}
