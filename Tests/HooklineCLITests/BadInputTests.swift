@@ -49,17 +49,17 @@ import Testing
     ]
 
     @Test(arguments: rows)
-    func isRefusedInOneSentenceAndChangesNothing(_ row: Row) throws {
+    func isRefusedInOneSentenceAndChangesNothing(_ row: Row) async throws {
         let cli = CLI()
         defer { cli.remove() }
-        let added = try cli.run(["endpoint", "add", "https://example.com/hook", "--json"])
+        let added = try await cli.run(["endpoint", "add", "https://example.com/hook", "--json"])
         #expect(added.status == 0)
-        try cli.run(["emit", "case.lost", "--data", #"{"case":{"id":"c"},"loss_details":{"lost_at":"x","reason":"y"}}"#])
+        try await cli.run(["emit", "case.lost", "--data", #"{"case":{"id":"c"},"loss_details":{"lost_at":"x","reason":"y"}}"#])
         let notes = cli.directory + "/notes.txt"
         try Data("my notes\n".utf8).write(to: URL(fileURLWithPath: notes))
         let before = try cli.snapshot()
 
-        let result = try cli.run(row.arguments, stdin: row.stdin)
+        let result = try await cli.run(row.arguments, stdin: row.stdin)
 
         #expect(result.status == row.exitCode, "exit code of `\(row)`: \(result.stderr)")
         #expect(result.stderr.hasPrefix("hookline: "), "stderr of `\(row)`: \(result.stderr)")

@@ -37,8 +37,16 @@ struct CLI {
     }()
 
     /// Runs `hookline ARGS` in the scratch directory with `HOOKLINE_DB` pointing into it.
+    ///
+    /// The wait happens on a thread of its own: blocking the test's cooperative threads could starve
+    /// the in-process receivers that the command delivers to.
     @discardableResult
-    func run(_ arguments: [String], stdin: String? = nil) throws -> Result {
+    func run(_ arguments: [String], stdin: String? = nil) async throws -> Result {
+        let cli = self
+        return try await offThePool { try cli.runBlocking(arguments, stdin: stdin) }
+    }
+
+    func runBlocking(_ arguments: [String], stdin: String? = nil) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CLI.binary)
         process.arguments = arguments
@@ -89,4 +97,26 @@ import Synchronization
 
 final class ErrorOutput: Sendable {
     let data = Mutex(Data())
+}
+
+/// Runs blocking work (waiting for a process) on a new thread and resumes when it is done.
+func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try work() }) }.start()
+    }
+}
+
+extension Process {
+    /// Waits for the process to end without blocking a cooperative thread.
+    func exit() async {
+        let process = UncheckedProcess(process: self)
+        _ = try? await offThePool { process.process.waitUntilExit() }
+    }
+}
+
+/// A Process handed to a waiting thread.
+struct UncheckedProcess: @unchecked Sendable {
+    // @unchecked: only waitUntilExit is called on the other thread, and nothing else touches the
+    // process until that returns.
+    let process: Process
 }

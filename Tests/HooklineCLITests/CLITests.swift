@@ -5,10 +5,10 @@ import Testing
 @Suite struct CLITests {
     static let caseCreated = #"{"case":{"id":"case_1","user_id":"user_1","status":"active","risk_level":"high","trigger_event":{"type":"payment_failed"},"customer":{"id":"user_1","email":"c@example.com","lifetime_value":1250.00}}}"#
 
-    @Test func endpointLifecycleWithJSONKeysForScripts() throws {
+    @Test func endpointLifecycleWithJSONKeysForScripts() async throws {
         let cli = CLI()
         defer { cli.remove() }
-        let added = try cli.run(["endpoint", "add", "https://example.com/hook", "--events", "case.created,case.lost", "--json"])
+        let added = try await cli.run(["endpoint", "add", "https://example.com/hook", "--events", "case.created,case.lost", "--json"])
         #expect(added.status == 0, "\(added.stderr)")
         let endpoint = try #require(added.json as? [String: Any])
         let id = try #require(endpoint["id"] as? String)
@@ -19,36 +19,36 @@ import Testing
         #expect(endpoint["enabled"] as? Bool == true)
         #expect(endpoint["events"] as? [String] == ["case.created", "case.lost"])
 
-        let listed = try cli.run(["endpoint", "list", "--json"])
+        let listed = try await cli.run(["endpoint", "list", "--json"])
         let rows = try #require(listed.json as? [[String: Any]])
         #expect(rows.count == 1)
         #expect(rows[0]["secret"] == nil, "listings never carry the secret")
         #expect(!listed.stdout.contains(secret))
 
-        let shown = try cli.run(["endpoint", "show", id])
+        let shown = try await cli.run(["endpoint", "show", id])
         #expect(shown.stdout.contains("••••" + secret.suffix(4)))
         #expect(!shown.stdout.contains(secret))
-        let revealed = try cli.run(["endpoint", "show", id, "--reveal-secret", "--json"])
+        let revealed = try await cli.run(["endpoint", "show", id, "--reveal-secret", "--json"])
         #expect((revealed.json as? [String: Any])?["secret"] as? String == secret)
 
-        let disabled = try cli.run(["endpoint", "disable", id, "--json"])
+        let disabled = try await cli.run(["endpoint", "disable", id, "--json"])
         #expect((disabled.json as? [String: Any])?["enabled"] as? Bool == false)
-        #expect(try cli.run(["endpoint", "enable", id]).stdout.contains("Enabled \(id)"))
-        let subscribed = try cli.run(["endpoint", "subscribe", id, "incentive.applied", "--json"])
+        #expect(try await cli.run(["endpoint", "enable", id]).stdout.contains("Enabled \(id)"))
+        let subscribed = try await cli.run(["endpoint", "subscribe", id, "incentive.applied", "--json"])
         #expect((subscribed.json as? [String: Any])?["events"] as? [String] == ["case.created", "case.lost", "incentive.applied"])
-        let unsubscribed = try cli.run(["endpoint", "unsubscribe", id, "case.lost", "--json"])
+        let unsubscribed = try await cli.run(["endpoint", "unsubscribe", id, "case.lost", "--json"])
         #expect((unsubscribed.json as? [String: Any])?["events"] as? [String] == ["case.created", "incentive.applied"])
-        #expect(try cli.run(["endpoint", "remove", id]).status == 0)
-        #expect(try cli.run(["endpoint", "list", "--json"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[]")
+        #expect(try await cli.run(["endpoint", "remove", id]).status == 0)
+        #expect(try await cli.run(["endpoint", "list", "--json"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[]")
     }
 
-    @Test func emitFromArgumentFileAndStdinThenListEverything() throws {
+    @Test func emitFromArgumentFileAndStdinThenListEverything() async throws {
         let cli = CLI()
         defer { cli.remove() }
-        try cli.run(["endpoint", "add", "https://a.example.com/hook"])
-        try cli.run(["endpoint", "add", "https://b.example.com/hook", "--events", "case.lost"])
+        try await cli.run(["endpoint", "add", "https://a.example.com/hook"])
+        try await cli.run(["endpoint", "add", "https://b.example.com/hook", "--events", "case.lost"])
 
-        let inline = try cli.run(["emit", "case.created", "--data", Self.caseCreated, "--json"])
+        let inline = try await cli.run(["emit", "case.created", "--data", Self.caseCreated, "--json"])
         #expect(inline.status == 0, "\(inline.stderr)")
         let emitted = try #require(inline.json as? [String: Any])
         let eventID = try #require(emitted["id"] as? String)
@@ -57,70 +57,70 @@ import Testing
         let file = cli.directory + "/lost.json"
         try Data(#"{"case":{"id":"case_1"},"loss_details":{"lost_at":"2025-10-25T20:00:00Z","reason":"customer_unresponsive"}}"#.utf8)
             .write(to: URL(fileURLWithPath: file))
-        let fromFile = try cli.run(["emit", "case.lost", "--data", "@" + file, "--id", "evt_test_123", "--json"])
+        let fromFile = try await cli.run(["emit", "case.lost", "--data", "@" + file, "--id", "evt_test_123", "--json"])
         #expect((fromFile.json as? [String: Any])?["deliveries"] as? Int == 2)
-        let repeated = try cli.run(["emit", "case.lost", "--data", "@" + file, "--id", "evt_test_123", "--json"])
+        let repeated = try await cli.run(["emit", "case.lost", "--data", "@" + file, "--id", "evt_test_123", "--json"])
         #expect((repeated.json as? [String: Any])?["deliveries"] as? Int == 2)
         #expect((repeated.json as? [String: Any])?["created"] as? Bool == false)
 
-        let fromStdin = try cli.run(["emit", "customer.risk_changed", "--data", "-"],
+        let fromStdin = try await cli.run(["emit", "customer.risk_changed", "--data", "-"],
                                     stdin: #"{"customer":{"id":"u"},"risk_change":{"from":"medium","to":"high"}}"#)
         #expect(fromStdin.status == 0, "\(fromStdin.stderr)")
 
-        let events = try #require(try cli.run(["events", "--json"]).json as? [[String: Any]])
+        let events = try #require(try await cli.run(["events", "--json"]).json as? [[String: Any]])
         #expect(events.count == 3)
         #expect(Set(events[0].keys).isSuperset(of: ["id", "type", "created_at", "deliveries"]))
-        #expect(try cli.run(["events", "--type", "case.lost", "--json"]).json.map { ($0 as? [Any])?.count } == 1)
+        #expect(try await cli.run(["events", "--type", "case.lost", "--json"]).json.map { ($0 as? [Any])?.count } == 1)
 
-        let shown = try #require(try cli.run(["event", "show", eventID, "--json"]).json as? [String: Any])
+        let shown = try #require(try await cli.run(["event", "show", eventID, "--json"]).json as? [String: Any])
         let payload = try #require(shown["payload"] as? [String: Any])
         #expect(payload["event"] as? String == "case.created")
         #expect(payload["id"] as? String == eventID)
-        let human = try cli.run(["event", "show", eventID])
+        let human = try await cli.run(["event", "show", eventID])
         #expect(human.stdout.contains("\"lifetime_value\": 1250"))
 
-        let deliveries = try #require(try cli.run(["deliveries", "--json"]).json as? [[String: Any]])
+        let deliveries = try #require(try await cli.run(["deliveries", "--json"]).json as? [[String: Any]])
         #expect(deliveries.count == 4)
         for key in ["id", "event_id", "endpoint_id", "status", "attempts", "next_attempt_at", "last_status_code", "last_error"] {
             #expect(deliveries[0].keys.contains(key), "delivery JSON has \(key)")
         }
         #expect(deliveries.allSatisfy { $0["status"] as? String == "pending" })
         let deliveryID = try #require(deliveries[0]["id"] as? String)
-        let attempts = try cli.run(["attempts", deliveryID, "--json"])
+        let attempts = try await cli.run(["attempts", deliveryID, "--json"])
         #expect(attempts.status == 0)
         #expect(attempts.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[]")
     }
 
-    @Test func catalogListsTheSevenTypesWithExamples() throws {
+    @Test func catalogListsTheSevenTypesWithExamples() async throws {
         let cli = CLI()
         defer { cli.remove() }
-        let catalog = try #require(try cli.run(["catalog", "--json"]).json as? [[String: Any]])
+        let catalog = try #require(try await cli.run(["catalog", "--json"]).json as? [[String: Any]])
         #expect(catalog.map { $0["type"] as? String } == [
             "case.created", "case.updated", "case.recovered", "case.lost", "incentive.applied", "incentive.expired",
             "customer.risk_changed",
         ])
         #expect(catalog.allSatisfy { $0["example"] is [String: Any] })
-        #expect(try cli.run(["catalog"]).stdout.contains("data.case.customer.id (string)"))
+        #expect(try await cli.run(["catalog"]).stdout.contains("data.case.customer.id (string)"))
     }
 
-    @Test func verifyExitsZeroForAValidSignatureAndOneOtherwise() throws {
+    @Test func verifyExitsZeroForAValidSignatureAndOneOtherwise() async throws {
         let cli = CLI()
         defer { cli.remove() }
         let secret = "a1b2c3d4e5f6789012345678901234567890123456789012345678901234567890"
         let body = #"{"event":"case.created","id":"evt_test_123"}"#
         let file = cli.directory + "/body.json"
         try Data(body.utf8).write(to: URL(fileURLWithPath: file))
-        let good = try cli.run(["verify", "--secret", secret, "--signature", Self.hmac(body, secret), "--payload", "@" + file])
+        let good = try await cli.run(["verify", "--secret", secret, "--signature", Self.hmac(body, secret), "--payload", "@" + file])
         #expect(good.status == 0)
         #expect(good.stdout.hasPrefix("valid"))
-        let bad = try cli.run(["verify", "--secret", secret + "x", "--signature", Self.hmac(body, secret), "--payload", "-"], stdin: body)
+        let bad = try await cli.run(["verify", "--secret", secret + "x", "--signature", Self.hmac(body, secret), "--payload", "-"], stdin: body)
         #expect(bad.status == 1)
         #expect(bad.stderr.contains("invalid"))
-        let reformatted = try cli.run(["verify", "--secret", secret, "--signature", Self.hmac(body, secret), "--payload", "-"],
+        let reformatted = try await cli.run(["verify", "--secret", secret, "--signature", Self.hmac(body, secret), "--payload", "-"],
                                       stdin: "{\n  \"event\": \"case.created\",\n  \"id\": \"evt_test_123\"\n}")
         #expect(reformatted.status == 1)
         #expect(reformatted.stderr.contains("compact JSON form"))
-        let garbage = try cli.run(["verify", "--secret", secret, "--signature", "xyz", "--payload", body])
+        let garbage = try await cli.run(["verify", "--secret", secret, "--signature", "xyz", "--payload", body])
         #expect(garbage.status == 64)
     }
 

@@ -17,14 +17,19 @@ import Testing
 
         init(command: String, directory: String, width: Int = 140, height: Int = 40) throws {
             exitFile = directory + "/console-exit-\(socket)"
-            try tmux(["new-session", "-d", "-s", "t", "-x", "\(width)", "-y", "\(height)",
+            try Terminal.tmuxBlocking(socket: socket, ["new-session", "-d", "-s", "t", "-x", "\(width)", "-y", "\(height)",
                       "cd '\(directory)' && \(command) 2>>console-stderr.log; echo $? > '\(exitFile)'"])
         }
 
         /// Runs tmux through the shell with `system`, which waits for it and reaps it. (Foundation's
         /// Process loses track of a tmux client whose server it forked.)
         @discardableResult
-        func tmux(_ arguments: [String]) throws -> String {
+        func tmux(_ arguments: [String]) async throws -> String {
+            let socket = self.socket
+            return try await offThePool { try Terminal.tmuxBlocking(socket: socket, arguments) }
+        }
+
+        static func tmuxBlocking(socket: String, _ arguments: [String]) throws -> String {
             let output = NSTemporaryDirectory() + "tmux-out-\(UUID().uuidString)"
             defer { try? FileManager.default.removeItem(atPath: output) }
             let quoted = ([ConsoleEndToEndTests.tmux!, "-L", socket] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }
@@ -34,9 +39,9 @@ import Testing
             return (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
         }
 
-        func screen() throws -> String { try tmux(["capture-pane", "-t", "t", "-p"]) }
+        func screen() async throws -> String { try await tmux(["capture-pane", "-t", "t", "-p"]) }
 
-        func keys(_ keys: String...) throws { try tmux(["send-keys", "-t", "t"] + keys) }
+        func keys(_ keys: String...) async throws { try await tmux(["send-keys", "-t", "t"] + keys) }
 
         /// Waits until the screen contains `text` (20 s at most) and returns the screen.
         @discardableResult
@@ -44,7 +49,7 @@ import Testing
             let deadline = Date().addingTimeInterval(20)
             var last = ""
             while Date() < deadline {
-                last = try screen()
+                last = try await screen()
                 if last.contains(text) { return last }
                 try await Task.sleep(for: .milliseconds(100))
             }
@@ -62,7 +67,7 @@ import Testing
             return exitStatus
         }
 
-        func kill() { _ = try? tmux(["kill-server"]) }
+        func kill() { _ = try? Terminal.tmuxBlocking(socket: socket, ["kill-server"]) }
     }
 
     final class Counter: Sendable {
@@ -92,14 +97,14 @@ import Testing
             var iterator = stream.makeAsyncIterator()
             let port = await iterator.next() ?? 0
             let url = "http://127.0.0.1:\(port)/hook"
-            let healthy = try cli.run(["endpoint", "add", url, "--secret", secret, "--description", "Healthy CRM", "--json"])
+            let healthy = try await cli.run(["endpoint", "add", url, "--secret", secret, "--description", "Healthy CRM", "--json"])
             healthyID = (healthy.json as? [String: Any])?["id"] as? String ?? ""
-            let failing = try cli.run(["endpoint", "add", url, "--secret", "wrong-secret-0123456789abcdef", "--description", "Broken ERP", "--json"])
+            let failing = try await cli.run(["endpoint", "add", url, "--secret", "wrong-secret-0123456789abcdef", "--description", "Broken ERP", "--json"])
             failingID = (failing.json as? [String: Any])?["id"] as? String ?? ""
             for index in 0..<3 {
-                try cli.run(["emit", "case.lost", "--data", #"{"case":{"id":"case_\#(index)"},"loss_details":{"lost_at":"2025-10-25T20:00:00Z","reason":"customer_unresponsive"}}"#])
+                try await cli.run(["emit", "case.lost", "--data", #"{"case":{"id":"case_\#(index)"},"loss_details":{"lost_at":"2025-10-25T20:00:00Z","reason":"customer_unresponsive"}}"#])
             }
-            try cli.run(["serve", "--drain", "--allow-private-networks", "--retry-schedule", "0s"])
+            try await cli.run(["serve", "--drain", "--allow-private-networks", "--retry-schedule", "0s"])
             serve = Process()
             serve.executableURL = URL(fileURLWithPath: CLI.binary)
             serve.arguments = ["serve", "--db", cli.database, "--allow-private-networks", "--retry-schedule", "0s"]
@@ -109,14 +114,14 @@ import Testing
 
         func tearDown() async {
             serve.terminate()
-            serve.waitUntilExit()
+            await serve.exit()
             receiverTask.cancel()
             _ = await receiverTask.result
             cli.remove()
         }
 
-        func enabled(_ id: String) throws -> Bool? {
-            let list = try cli.run(["endpoint", "list", "--json"]).json as? [[String: Any]]
+        func enabled(_ id: String) async throws -> Bool? {
+            let list = try await cli.run(["endpoint", "list", "--json"]).json as? [[String: Any]]
             return list?.first { $0["id"] as? String == id }?["enabled"] as? Bool
         }
     }
@@ -136,8 +141,8 @@ import Testing
         #expect(screen.contains("case.lost"))
 
         // r on a failed delivery: a new attempt reaches the receiver.
-        try terminal.keys("3")
-        try terminal.keys("r")
+        try await terminal.keys("3")
+        try await terminal.keys("r")
         screen = try await terminal.waitFor("Redelivery of dlv_")
         let deadline = Date().addingTimeInterval(20)
         while setup.counter.count.load(ordering: .relaxed) < 7 && Date() < deadline {
@@ -146,25 +151,25 @@ import Testing
         #expect(setup.counter.count.load(ordering: .relaxed) == 7)
 
         // Space on the first subscription, confirmed: the CLI sees it disabled.
-        try terminal.keys("1")
-        try terminal.keys("g")
-        try terminal.keys("Space")
+        try await terminal.keys("1")
+        try await terminal.keys("g")
+        try await terminal.keys("Space")
         try await terminal.waitFor("Disable Healthy CRM?")
-        try terminal.keys("y")
+        try await terminal.keys("y")
         try await terminal.waitFor("Disabled \(setup.healthyID)")
-        #expect(try setup.enabled(setup.healthyID) == false)
+        #expect(try await setup.enabled(setup.healthyID) == false)
 
         // A resize re-lays out: tabs below 120 columns.
-        try terminal.tmux(["resize-window", "-t", "t", "-x", "100", "-y", "30"])
+        try await terminal.tmux(["resize-window", "-t", "t", "-x", "100", "-y", "30"])
         screen = try await terminal.waitFor(" 1 Subscriptions   2 Events ")
         #expect(!screen.contains("3 Failed deliveries (3)"), "one pane at a time now")
 
         // Another process's change shows on the next refresh.
-        try setup.cli.run(["emit", "case.lost", "--data", #"{"case":{"id":"case_new"},"loss_details":{"lost_at":"2025-10-25T20:00:00Z","reason":"x"}}"#])
-        try terminal.keys("2")
+        try await setup.cli.run(["emit", "case.lost", "--data", #"{"case":{"id":"case_new"},"loss_details":{"lost_at":"2025-10-25T20:00:00Z","reason":"x"}}"#])
+        try await terminal.keys("2")
         try await terminal.waitFor("2 Events (4)")
 
-        try terminal.keys("q")
+        try await terminal.keys("q")
         #expect(try await terminal.waitForExit() == "0")
     }
 
@@ -174,16 +179,16 @@ import Testing
         let terminal = try Terminal(command: "'\(CLI.binary)' console --read-only --db '\(setup.cli.database)'", directory: setup.cli.directory)
         defer { terminal.kill() }
         try await terminal.waitFor("3 Failed deliveries (3)")
-        try terminal.keys("Space")
+        try await terminal.keys("Space")
         try await terminal.waitFor("Read-only console: enable or disable the subscription is refused.")
-        try terminal.keys("3")
-        try terminal.keys("r")
+        try await terminal.keys("3")
+        try await terminal.keys("r")
         try await terminal.waitFor("Read-only console: redeliver the selected delivery is refused.")
         try await Task.sleep(for: .milliseconds(500))
         #expect(setup.counter.count.load(ordering: .relaxed) == 6)
-        #expect(try setup.enabled(setup.healthyID) == true)
-        #expect(try setup.enabled(setup.failingID) == true)
-        try terminal.keys("q")
+        #expect(try await setup.enabled(setup.healthyID) == true)
+        #expect(try await setup.enabled(setup.failingID) == true)
+        try await terminal.keys("q")
         #expect(try await terminal.waitForExit() == "0")
     }
 }

@@ -61,26 +61,26 @@ import Testing
         let receivers = Receivers()
         try await receivers.start(count: 1, secret: Self.secret)
         let port = receivers.ports.withLock { $0[0] }
-        try cli.run(["endpoint", "add", "http://127.0.0.1:\(port)/hook", "--secret", Self.secret])
+        try await cli.run(["endpoint", "add", "http://127.0.0.1:\(port)/hook", "--secret", Self.secret])
         for _ in 0..<5 {
-            try cli.run(["emit", "customer.risk_changed", "--data", #"{"customer":{"id":"u"},"risk_change":{"from":"low","to":"high"}}"#])
+            try await cli.run(["emit", "customer.risk_changed", "--data", #"{"customer":{"id":"u"},"risk_change":{"from":"low","to":"high"}}"#])
         }
-        let result = try cli.run(["serve", "--drain", "--allow-private-networks"])
+        let result = try await cli.run(["serve", "--drain", "--allow-private-networks"])
         await receivers.stop()
         #expect(result.status == 0, "\(result.stderr)")
         #expect(receivers.total == 5)
-        let deliveries = try #require(try cli.run(["deliveries", "--json"]).json as? [[String: Any]])
+        let deliveries = try #require(try await cli.run(["deliveries", "--json"]).json as? [[String: Any]])
         #expect(deliveries.allSatisfy { $0["status"] as? String == "succeeded" })
     }
 
     @Test func sigtermStopsCleanlyWithExitZero() async throws {
         let cli = CLI()
         defer { cli.remove() }
-        try cli.run(["endpoint", "add", "https://example.com/hook"])
+        try await cli.run(["endpoint", "add", "https://example.com/hook"])
         let serve = try startServe(cli, ["--allow-private-networks"])
         try await Task.sleep(for: .milliseconds(500))
         serve.terminate()
-        serve.waitUntilExit()
+        await serve.exit()
         #expect(serve.terminationReason == .exit)
         #expect(serve.terminationStatus == 0)
     }
@@ -110,14 +110,14 @@ import Testing
             try await Task.sleep(for: .milliseconds(5))
         }
         kill(first.processIdentifier, SIGKILL)
-        first.waitUntilExit()
+        await first.exit()
         #expect(first.terminationReason == .uncaughtSignal)
         let inFlight = try await store.deliveries(DeliveryQuery(status: .sending, limit: 10_000)).count
         let receivedAtKill = receivers.total
         #expect(receivedAtKill < 3000, "the kill happened mid-run")
 
         let second = try startServe(cli, flags + ["--drain"])
-        second.waitUntilExit()
+        await second.exit()
         #expect(second.terminationStatus == 0)
         await receivers.stop()
 
