@@ -49,11 +49,7 @@ extension SQLiteStore {
         try await read { db in
             try Row.fetchAll(
                 db,
-                sql: """
-                    SELECT delivery_id, number, trigger, started_at, duration_ms, status_code, error_class,
-                           error_message, response_excerpt
-                    FROM attempt WHERE endpoint_id = ? ORDER BY started_at DESC LIMIT ?
-                    """,
+                sql: "SELECT \(Self.attemptColumns) FROM attempt WHERE endpoint_id = ? ORDER BY started_at DESC LIMIT ?",
                 arguments: [endpointID, limit]
             ).map(Self.attempt)
         }

@@ -89,11 +89,7 @@ extension SQLiteStore {
         try await read { db in
             try Row.fetchAll(
                 db,
-                sql: """
-                    SELECT delivery_id, number, trigger, started_at, duration_ms, status_code, error_class,
-                           error_message, response_excerpt
-                    FROM attempt WHERE delivery_id = ? ORDER BY number, id
-                    """,
+                sql: "SELECT \(Self.attemptColumns) FROM attempt WHERE delivery_id = ? ORDER BY number, id",
                 arguments: [deliveryID]
             ).map(Self.attempt)
         }

@@ -38,6 +38,9 @@ extension SQLiteStore {
             deliveries: row["deliveries"])
     }
 
+    static let attemptColumns =
+        "delivery_id, number, trigger, started_at, duration_ms, status_code, error_class, error_message, response_excerpt"
+
     static func attempt(_ row: Row) -> Attempt {
         Attempt(
             deliveryID: row["delivery_id"], number: row["number"],
