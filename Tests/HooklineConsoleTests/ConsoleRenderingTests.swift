@@ -186,3 +186,35 @@ import Testing
         #expect(ConsoleRenderer.sparkline([-1, 1], fixedMaximum: 1) == " █")
     }
 }
+
+@Suite struct ConsoleRobustnessTests {
+    @Test func aStoreThatCannotBeReadIsShownInTheHeaderNotACrash() {
+        var state = ConsoleFixtures.state()
+        state.refreshError = "Reading or writing '/var/lib/hookline.db' failed (disk I/O error); check the disk."
+        let grid = ConsoleRenderer.render(&state, width: 140, height: 40)
+        #expect(grid.line(1).contains("Cannot read the store, retrying: Reading or writing"))
+        #expect(grid.style(of: "Cannot read the store") == .error)
+        #expect(grid.contains("1 Subscriptions (3)"), "the last good snapshot stays on screen")
+    }
+
+    @Test func theMonochromeThemeHasNoColoursForNoColor() {
+        for token in StyleToken.allCases {
+            let style = Theme.monochrome.style(token)
+            #expect(style.foreground == .default && style.background == .default, "\(token)")
+        }
+    }
+
+    @Test func layoutsHoldAtTheEdgeSizes() {
+        for (width, height) in [(60, 15), (119, 31), (120, 32), (200, 60)] {
+            var state = ConsoleFixtures.state()
+            let grid = ConsoleRenderer.render(&state, width: width, height: height)
+            #expect(!grid.contains("Terminal too small"), "\(width)×\(height)")
+            #expect(grid.contains("1 Subscriptions"), "\(width)×\(height)")
+            #expect(grid.line(height - 1).contains("quit"), "footer at \(width)×\(height)")
+            #expect(grid.contains("Failed deliveries (2)") == (width >= 120 && height >= 32), "\(width)×\(height)")
+        }
+        var state = ConsoleFixtures.state()
+        #expect(ConsoleRenderer.render(&state, width: 59, height: 15).contains("Terminal too small: 59×15."))
+        #expect(ConsoleRenderer.render(&state, width: 60, height: 14).contains("Terminal too small: 60×14."))
+    }
+}

@@ -256,8 +256,19 @@ public enum ConsoleRenderer {
         case .filtering: pairs = [("Enter", "apply"), ("Esc", "cancel")]
         case .normal: pairs = Keymap.footer(for: state.focus)
         }
+        // Help and quit always show; other keys as many as fit, in the keymap's order.
+        let essential = pairs.filter { $0.help == "help" || $0.help == "quit" }
+        let others = pairs.filter { $0.help != "help" && $0.help != "quit" }
+        let width = { (pair: (key: String, help: String)) in DisplayWidth.of(pair.key) + DisplayWidth.of(pair.help) + 3 }
+        let readOnlyWidth = state.readOnly ? 11 : 0
+        var room = grid.width - 1 - essential.reduce(0) { $0 + width($1) } - readOnlyWidth
+        var shown: [(key: String, help: String)] = []
+        for pair in others where width(pair) <= room {
+            shown.append(pair)
+            room -= width(pair)
+        }
         var x = 1
-        for pair in pairs {
+        for pair in shown + essential {
             x += grid.put(pair.key, x: x, y: y, style: .key)
             x += grid.put(" " + pair.help + "  ", x: x, y: y, style: .muted)
         }
