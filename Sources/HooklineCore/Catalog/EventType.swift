@@ -32,14 +32,16 @@ public struct EventType: Sendable, Hashable {
     /// Checks `data` against the required fields and names the first one missing or of the wrong type.
     public func validate(data: JSONValue) throws(HooklineError) {
         guard case .object = data else {
-            throw .invalidInput("The data of a \(name) event must be a JSON object, not \(data.typeName).")
+            throw .invalidField(field: "data", sentence: "The data of a \(name) event must be a JSON object, not \(data.typeName).")
         }
         for field in requiredFields {
             guard let value = data.value(atPath: field.path), value != .null else {
-                throw .invalidInput("data.\(field.path) is required for \(name).")
+                throw .invalidField(field: "data.\(field.path)", sentence: "data.\(field.path) is required for \(name).")
             }
             guard field.kind.matches(value) else {
-                throw .invalidInput("data.\(field.path) must be \(field.kind.article) for \(name), not \(value.typeName).")
+                throw .invalidField(
+                    field: "data.\(field.path)",
+                    sentence: "data.\(field.path) must be \(field.kind.article) for \(name), not \(value.typeName).")
             }
         }
     }

@@ -75,8 +75,10 @@ public struct ClaimedDelivery: Sendable, Hashable {
     public var attempts: Int
     /// Whether an operator asked for this attempt (redelivery).
     public var manual: Bool
+    /// When it was due; the claim's lateness is the dispatcher's lag.
+    public var dueAt: Date?
 
-    public init(id: String, eventID: String, eventType: String, endpointID: String, payload: [UInt8], attempts: Int, manual: Bool) {
+    public init(id: String, eventID: String, eventType: String, endpointID: String, payload: [UInt8], attempts: Int, manual: Bool, dueAt: Date? = nil) {
         self.id = id
         self.eventID = eventID
         self.eventType = eventType
@@ -84,6 +86,7 @@ public struct ClaimedDelivery: Sendable, Hashable {
         self.payload = payload
         self.attempts = attempts
         self.manual = manual
+        self.dueAt = dueAt
     }
 }
 

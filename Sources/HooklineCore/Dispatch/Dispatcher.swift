@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 
 /// Delivers what the store has due: claims under a lease, gates each endpoint (breaker, then rate
 /// limit, then a concurrency slot), signs and sends, and records each attempt.
@@ -46,6 +47,8 @@ public actor Dispatcher {
     var lastRefresh = Date.distantPast
     var lastRecovery = Date.distantPast
     var flushFailures = 0
+    /// Whether `run` is looping (for health checks).
+    public private(set) var isRunning = false
 
     public init(
         store: any HooklineStore, transport: any HTTPTransport, clock: any HooklineClock = SystemClock(),
@@ -63,6 +66,8 @@ public actor Dispatcher {
     /// requests in flight finish, records them and gives back what was claimed but not sent.
     public func run(_ mode: Mode = .continuous) async throws(HooklineError) {
         logger.info("dispatcher started", metadata: ["dispatcher.owner": "\(owner)"])
+        isRunning = true
+        defer { isRunning = false }
         while !stopping && !Task.isCancelled {
             let wakeAt = try await tick()
             if mode == .drain, try await isDrained() { break }
@@ -162,7 +167,12 @@ public actor Dispatcher {
             requests.append(ClaimRequest(endpointID: endpoint.id, limit: room, manualOnly: !endpoint.enabled))
         }
         guard !requests.isEmpty else { return [] }
-        return try await store.claim(requests, now: now, leaseUntil: now.addingTimeInterval(configuration.lease), owner: owner)
+        let claimed = try await store.claim(requests, now: now, leaseUntil: now.addingTimeInterval(configuration.lease), owner: owner)
+        let lag = Metrics.Timer(label: "hookline_claim_lag_seconds")
+        for delivery in claimed {
+            if let due = delivery.dueAt { lag.recordNanoseconds(Int64(max(0, now.timeIntervalSince(due)) * 1e9)) }
+        }
+        return claimed
     }
 
     /// Sends what the lane may send now; returns when it should be looked at again, if it waits.
@@ -246,6 +256,10 @@ public actor Dispatcher {
             "attempt.number": "\(result.attempt.number)", "attempt.duration_ms": "\(outcome.durationMs)",
         ]
         if let code = outcome.statusCode { metadata["attempt.status"] = "\(code)" }
+        let statusClass = outcome.statusCode.map { "\($0 / 100)xx" } ?? (outcome.errorClass ?? "error")
+        Counter(label: "hookline_attempts_total", dimensions: [("status_class", statusClass)]).increment()
+        Metrics.Timer(label: "hookline_attempt_duration_seconds", dimensions: [("endpoint", delivery.endpointID)])
+            .recordMilliseconds(outcome.durationMs)
         if result.attempt.succeeded {
             logger.debug("attempt succeeded", metadata: metadata)
         } else {
@@ -283,6 +297,10 @@ public actor Dispatcher {
 
     func apply(_ recorded: [RecordedAttempt]) {
         for item in recorded {
+            let outcome = item.plan.status == .pending ? "retry" : item.plan.status.rawValue
+            Counter(label: "hookline_deliveries_total", dimensions: [("endpoint", item.endpointID), ("outcome", outcome)]).increment()
+            Gauge(label: "hookline_breaker_state", dimensions: [("endpoint", item.endpointID)])
+                .record(item.breaker.state == .closed ? 0 : (item.breaker.state == .halfOpen ? 1 : 2))
             let previous = breakers[item.endpointID]
             breakers[item.endpointID] = item.breaker
             if lanes[item.endpointID]?.probeDeliveryID == item.deliveryID {

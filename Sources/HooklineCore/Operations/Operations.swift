@@ -135,6 +135,38 @@ public struct Operations: Sendable {
     ///
     /// An `id` that exists already returns the stored event and creates nothing.
     public func emit(type: String, data: JSONValue, id: String? = nil, timestamp: Date? = nil) async throws(HooklineError) -> IngestResult {
+        let event = try prepare(type: type, data: data, id: id, timestamp: timestamp)
+        let result = try await store.ingest(event, audit: nil)
+        logger.debug("event accepted", metadata: [
+            "event.id": "\(event.id)", "event.type": "\(type)", "event.created": "\(result.wasCreated)",
+            "event.deliveries": "\(result.summary.deliveries)",
+        ])
+        return result
+    }
+
+    /// Accepts several events in one transaction. Each item gets its own result: the stored
+    /// outcome, or the error that refused it (refused items do not stop the others).
+    public func emitBatch(_ items: [EmitRequest]) async throws(HooklineError) -> [Result<IngestResult, HooklineError>] {
+        var results: [Result<IngestResult, HooklineError>?] = Array(repeating: nil, count: items.count)
+        var events: [Event] = []
+        var positions: [Int] = []
+        for (index, item) in items.enumerated() {
+            do {
+                events.append(try prepare(type: item.type, data: item.data, id: item.id, timestamp: item.timestamp))
+                positions.append(index)
+            } catch {
+                results[index] = .failure(error)
+            }
+        }
+        let stored = try await store.ingestBatch(events)
+        for (position, result) in zip(positions, stored) {
+            results[position] = .success(result)
+        }
+        return results.map { $0! }
+    }
+
+    /// Checks an event against the catalog and builds its canonical envelope, without storing it.
+    public func prepare(type: String, data: JSONValue, id: String?, timestamp: Date?) throws(HooklineError) -> Event {
         let eventType = try EventCatalog.requireKnown(type)
         try eventType.validate(data: data)
         let now = clock.now()
@@ -155,13 +187,7 @@ public struct Operations: Sendable {
         guard payload.count <= maximumPayloadBytes else {
             throw .invalidInput("The event is \(payload.count) bytes long; the limit is \(maximumPayloadBytes) bytes, so send less data.")
         }
-        let event = Event(id: eventID, type: type, payload: payload, createdAt: now)
-        let result = try await store.ingest(event, audit: nil)
-        logger.debug("event accepted", metadata: [
-            "event.id": "\(eventID)", "event.type": "\(type)", "event.created": "\(result.wasCreated)",
-            "event.deliveries": "\(result.summary.deliveries)",
-        ])
-        return result
+        return Event(id: eventID, type: type, payload: payload, createdAt: now)
     }
 
     /// Parses `data` from JSON text, then emits it as ``emit(type:data:id:timestamp:)`` does.
@@ -185,5 +211,20 @@ public struct Operations: Sendable {
         try Identifier.validate(id, prefix: Identifier.deliveryPrefix, kind: "delivery")
         guard let delivery = try await store.delivery(id: id) else { throw .notFound(kind: "delivery", id: id) }
         return delivery
+    }
+}
+
+/// One event to accept: what `emit` and the ingest API take.
+public struct EmitRequest: Sendable {
+    public var type: String
+    public var data: JSONValue
+    public var id: String?
+    public var timestamp: Date?
+
+    public init(type: String, data: JSONValue, id: String? = nil, timestamp: Date? = nil) {
+        self.type = type
+        self.data = data
+        self.id = id
+        self.timestamp = timestamp
     }
 }

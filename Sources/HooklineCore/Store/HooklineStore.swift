@@ -39,6 +39,8 @@ public protocol HooklineStore: Sendable {
     /// Stores an event and one delivery per subscribed endpoint, or returns the stored event when
     /// its id exists already (idempotency: nothing is created then).
     func ingest(_ event: Event, audit: AuditEntry?) async throws(HooklineError) -> IngestResult
+    /// Ingests several events in one transaction, in order; each behaves as ``ingest(_:audit:)``.
+    func ingestBatch(_ events: [Event]) async throws(HooklineError) -> [IngestResult]
     /// The event with this id, with its delivery count, or nil.
     func event(id: String) async throws(HooklineError) -> EventSummary?
     /// Events, newest first.

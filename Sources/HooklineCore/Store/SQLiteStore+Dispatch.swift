@@ -6,7 +6,7 @@ extension SQLiteStore {
         let nowMs = Self.millis(now), leaseMs = Self.millis(leaseUntil)
         return try await write { db in
             let select = try db.cachedStatement(sql: """
-                SELECT d.id, d.event_id, d.endpoint_id, d.attempts, d.manual, e.type, e.payload
+                SELECT d.id, d.event_id, d.endpoint_id, d.attempts, d.manual, d.next_attempt_at, e.type, e.payload
                 FROM delivery d JOIN event e ON e.id = d.event_id
                 WHERE d.endpoint_id = ? AND d.status = 'pending' AND d.next_attempt_at <= ? AND (? = 0 OR d.manual = 1)
                 ORDER BY d.next_attempt_at
@@ -23,7 +23,8 @@ extension SQLiteStore {
                     let payload: Data = row["payload"]
                     let delivery = ClaimedDelivery(
                         id: row["id"], eventID: row["event_id"], eventType: row["type"], endpointID: row["endpoint_id"],
-                        payload: [UInt8](payload), attempts: row["attempts"], manual: row["manual"])
+                        payload: [UInt8](payload), attempts: row["attempts"], manual: row["manual"],
+                        dueAt: Self.date(row["next_attempt_at"] as Int64?))
                     try mark.execute(arguments: [leaseMs, owner, nowMs, delivery.id])
                     claimed.append(delivery)
                 }

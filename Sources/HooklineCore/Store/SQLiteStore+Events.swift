@@ -4,34 +4,45 @@ import GRDB
 extension SQLiteStore {
     public func ingest(_ event: Event, audit: AuditEntry?) async throws(HooklineError) -> IngestResult {
         try await write { db in
-            if let existing = try Self.fetchEventSummary(db, id: event.id) {
-                return .existing(existing)
-            }
-            let now = Self.millis(event.createdAt)
-            try db.cachedStatement(sql: "INSERT INTO event (id, type, payload, created_at) VALUES (?, ?, ?, ?)")
-                .execute(arguments: [event.id, event.type, Data(event.payload), now])
-            let targets = try Row.fetchAll(
-                db.cachedStatement(sql: "SELECT id, enabled, event_types FROM endpoint ORDER BY created_at, id"))
-            let insert = try db.cachedStatement(sql: """
-                INSERT INTO delivery (id, event_id, endpoint_id, status, next_attempt_at, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                """)
-            var made = 0
-            for target in targets where EventTypeSelection(stored: target["event_types"]).includes(event.type) {
-                let enabled: Bool = target["enabled"]
-                let endpointID: String = target["id"]
-                try insert.execute(arguments: [
-                    Identifier.delivery(at: event.createdAt), event.id, endpointID,
-                    enabled ? DeliveryStatus.pending.rawValue : DeliveryStatus.held.rawValue,
-                    enabled ? now : nil, now, now,
-                ])
-                made += 1
-            }
-            if let audit {
+            let result = try Self.insert(event, in: db)
+            if let audit, result.wasCreated {
                 try Self.insertAudit(audit, in: db)
             }
-            return .created(EventSummary(event: event, deliveries: made))
+            return result
         }
+    }
+
+    public func ingestBatch(_ events: [Event]) async throws(HooklineError) -> [IngestResult] {
+        guard !events.isEmpty else { return [] }
+        return try await write { db in try events.map { try Self.insert($0, in: db) } }
+    }
+
+    /// Stores an event and its deliveries, or returns the stored one with the same id.
+    static func insert(_ event: Event, in db: Database) throws -> IngestResult {
+        if let existing = try Self.fetchEventSummary(db, id: event.id) {
+            return .existing(existing)
+        }
+        let now = Self.millis(event.createdAt)
+        try db.cachedStatement(sql: "INSERT INTO event (id, type, payload, created_at) VALUES (?, ?, ?, ?)")
+            .execute(arguments: [event.id, event.type, Data(event.payload), now])
+        let targets = try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT id, enabled, event_types FROM endpoint ORDER BY created_at, id"))
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO delivery (id, event_id, endpoint_id, status, next_attempt_at, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """)
+        var made = 0
+        for target in targets where EventTypeSelection(stored: target["event_types"]).includes(event.type) {
+            let enabled: Bool = target["enabled"]
+            let endpointID: String = target["id"]
+            try insert.execute(arguments: [
+                Identifier.delivery(at: event.createdAt), event.id, endpointID,
+                enabled ? DeliveryStatus.pending.rawValue : DeliveryStatus.held.rawValue,
+                enabled ? now : nil, now, now,
+            ])
+            made += 1
+        }
+        return .created(EventSummary(event: event, deliveries: made))
     }
 
     public func event(id: String) async throws(HooklineError) -> EventSummary? {

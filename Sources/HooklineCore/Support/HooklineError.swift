@@ -5,6 +5,8 @@ public enum HooklineError: Error, Sendable, Equatable {
     case invalidJSON(String)
     /// An argument or payload is not acceptable; the text is the whole sentence.
     case invalidInput(String)
+    /// One field of a payload is missing or wrong; `field` is its dotted path (`data.case.id`).
+    case invalidField(field: String, sentence: String)
     /// No record of that kind has that id.
     case notFound(kind: String, id: String)
     /// The directory that should hold the database does not exist.
@@ -26,7 +28,7 @@ extension HooklineError: CustomStringConvertible {
         switch self {
         case .invalidJSON(let detail):
             return "The JSON is malformed: \(detail)."
-        case .invalidInput(let sentence):
+        case .invalidInput(let sentence), .invalidField(_, let sentence):
             return sentence
         case .notFound(let kind, let id):
             return "No \(kind) with id '\(id)' exists; list them with `hookline \(HooklineError.listCommand(for: kind))`."

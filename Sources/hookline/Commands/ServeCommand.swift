@@ -2,98 +2,217 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import HooklineCore
+import HooklineServer
+import Hummingbird
 import Logging
+import Metrics
+import Prometheus
 
 struct ServeCommand: HooklineCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run the dispatcher: deliver due deliveries with retries, breakers and rate limits.",
+        abstract: "Run the dispatcher (and, with --listen, the ingest API, health and metrics).",
         discussion: """
             SIGINT or SIGTERM stops claiming, lets requests in flight finish within the timeout, gives back \
-            the rest and exits 0. Durations take a unit: 500ms, 5s, 5m, 2h, 5d.
+            the rest and exits 0. Durations take a unit: 500ms, 5s, 5m, 2h, 5d. Every flag can also be set in \
+            a YAML file given with --config (same names, with underscores: retry_schedule: 0s,5s); flags win.
             """)
 
     static var defaultLogLevel: Logger.Level { .info }
 
     @Flag(help: "Exit 0 once no delivery is pending or sending (for scripts and tests).")
     var drain = false
-    @Option(name: .customLong("retry-schedule"), help: ArgumentHelp("Delay before each attempt.", valueName: "0s,5s,5m,…"))
-    var retrySchedule = "0s,5s,5m,30m,2h,5h,10h,10h"
-    @Option(help: ArgumentHelp("Whole-request time limit.", valueName: "duration"))
-    var timeout = "15s"
-    @Option(name: .customLong("connect-timeout"), help: ArgumentHelp("Time limit to connect.", valueName: "duration"))
-    var connectTimeout = "5s"
+    @Option(help: ArgumentHelp("A YAML file of settings (the flags' names with underscores).", valueName: "file"))
+    var config: String?
+    @Option(name: .customLong("retry-schedule"), help: ArgumentHelp("Delay before each attempt (default 0s,5s,5m,30m,2h,5h,10h,10h).", valueName: "0s,5s,…"))
+    var retrySchedule: String?
+    @Option(help: ArgumentHelp("Whole-request time limit (default 15s).", valueName: "duration"))
+    var timeout: String?
+    @Option(name: .customLong("connect-timeout"), help: ArgumentHelp("Time limit to connect (default 5s).", valueName: "duration"))
+    var connectTimeout: String?
     @Flag(name: .customLong("allow-private-networks"), help: "Deliver to loopback, private and link-local addresses too.")
     var allowPrivateNetworks = false
-    @Option(help: ArgumentHelp("Requests in flight in all at most.", valueName: "n"))
-    var concurrency = 256
-    @Option(name: .customLong("endpoint-concurrency"), help: ArgumentHelp("Requests in flight per endpoint at most.", valueName: "n"))
-    var endpointConcurrency = 8
-    @Option(help: ArgumentHelp("How long a claim holds before another dispatcher may retry it.", valueName: "duration"))
-    var lease = "60s"
-    @Option(name: .customLong("breaker-failures"), help: ArgumentHelp("Consecutive failures that open a breaker.", valueName: "n"))
-    var breakerFailures = 5
-    @Option(name: .customLong("breaker-ratio"), help: ArgumentHelp("Failure ratio over the window that opens a breaker.", valueName: "0-1"))
-    var breakerRatio = 0.5
-    @Option(name: .customLong("breaker-min-attempts"), help: ArgumentHelp("Attempts in the window before the ratio counts.", valueName: "n"))
-    var breakerMinimumAttempts = 20
-    @Option(name: .customLong("breaker-window"), help: ArgumentHelp("The breaker's window.", valueName: "duration"))
-    var breakerWindow = "5m"
-    @Option(name: .customLong("breaker-open"), help: ArgumentHelp("How long a breaker stays open at first (doubles per re-trip).", valueName: "duration"))
-    var breakerOpen = "30s"
-    @Option(name: .customLong("breaker-max-open"), help: ArgumentHelp("The longest a breaker stays open.", valueName: "duration"))
-    var breakerMaximumOpen = "10m"
-    @Option(name: .customLong("auto-disable-after"), help: ArgumentHelp("Disable an endpoint after nothing but failures for this long.", valueName: "duration"))
-    var autoDisableAfter = "5d"
+    @Option(help: ArgumentHelp("Requests in flight in all at most (default 256).", valueName: "n"))
+    var concurrency: Int?
+    @Option(name: .customLong("endpoint-concurrency"), help: ArgumentHelp("Requests in flight per endpoint at most (default 8).", valueName: "n"))
+    var endpointConcurrency: Int?
+    @Option(help: ArgumentHelp("How long a claim holds before another dispatcher may retry it (default 60s).", valueName: "duration"))
+    var lease: String?
+    @Option(name: .customLong("breaker-failures"), help: ArgumentHelp("Consecutive failures that open a breaker (default 5).", valueName: "n"))
+    var breakerFailures: Int?
+    @Option(name: .customLong("breaker-ratio"), help: ArgumentHelp("Failure ratio over the window that opens a breaker (default 0.5).", valueName: "0-1"))
+    var breakerRatio: Double?
+    @Option(name: .customLong("breaker-min-attempts"), help: ArgumentHelp("Attempts in the window before the ratio counts (default 20).", valueName: "n"))
+    var breakerMinimumAttempts: Int?
+    @Option(name: .customLong("breaker-window"), help: ArgumentHelp("The breaker's window (default 5m).", valueName: "duration"))
+    var breakerWindow: String?
+    @Option(name: .customLong("breaker-open"), help: ArgumentHelp("How long a breaker stays open at first, doubling per re-trip (default 30s).", valueName: "duration"))
+    var breakerOpen: String?
+    @Option(name: .customLong("breaker-max-open"), help: ArgumentHelp("The longest a breaker stays open (default 10m).", valueName: "duration"))
+    var breakerMaximumOpen: String?
+    @Option(name: .customLong("auto-disable-after"), help: ArgumentHelp("Disable an endpoint after nothing but failures for this long (default 5d).", valueName: "duration"))
+    var autoDisableAfter: String?
+    @Option(help: ArgumentHelp("Serve the ingest API, health and metrics on this address (off unless given).", valueName: "addr:port"))
+    var listen: String?
+    @Option(name: .customLong("api-token"), help: ArgumentHelp("The bearer token producers must send (default: $HOOKLINE_API_TOKEN).", valueName: "token"))
+    var apiToken: String?
+    @Flag(name: .customLong("insecure-no-auth"), help: "Accept events without a token (loopback addresses only).")
+    var insecureNoAuth = false
+    @Option(name: .customLong("max-body"), help: ArgumentHelp("The largest event request body in bytes (default 262144).", valueName: "bytes"))
+    var maxBody: Int?
+    @Option(name: .customLong("ingest-rate-limit"), help: ArgumentHelp("Events per second accepted through the API at most (default: no limit).", valueName: "n"))
+    var ingestRateLimit: Double?
+    @Option(name: .customLong("log-format"), help: ArgumentHelp("text, or json for one object per line.", valueName: "format"))
+    var logFormat: String?
     @OptionGroup var store: StoreOptions
 
-    func duration(_ text: String, _ flag: String) throws(HooklineError) -> TimeInterval {
+    /// The logging setup reads `--log-format` before anything logs.
+    static var logDestination: LogDestination {
+        let arguments = CommandLine.arguments
+        if let index = arguments.firstIndex(of: "--log-format"), index + 1 < arguments.count, arguments[index + 1] == "json" {
+            return .jsonStandardError
+        }
+        return .standardError
+    }
+
+    func duration(_ flag: String?, _ settings: ServeSettings, _ key: String, default fallback: String) throws(HooklineError) -> TimeInterval {
+        let text = flag ?? settings.text(key) ?? fallback
         guard let seconds = DurationText.parse(text) else {
-            throw .invalidInput("--\(flag) '\(text)' is not a duration; write it with a unit, such as 500ms, 15s, 5m, 2h or 5d.")
+            throw .invalidInput("--\(key.replacingOccurrences(of: "_", with: "-")) '\(text)' is not a duration; write it with a unit, such as 500ms, 15s, 5m, 2h or 5d.")
         }
         return seconds
     }
 
-    func makeConfiguration() throws(HooklineError) -> DispatcherConfiguration {
-        let schedule = try RetryPolicy.parseSchedule(retrySchedule)
-        guard breakerFailures >= 1 else { throw .invalidInput("--breaker-failures must be at least 1.") }
-        guard breakerRatio > 0, breakerRatio <= 1 else { throw .invalidInput("--breaker-ratio must be above 0 and at most 1.") }
-        guard breakerMinimumAttempts >= 1 else { throw .invalidInput("--breaker-min-attempts must be at least 1.") }
+    func makeConfiguration(_ settings: ServeSettings) throws(HooklineError) -> DispatcherConfiguration {
+        let schedule = try RetryPolicy.parseSchedule(retrySchedule ?? settings.text("retry_schedule") ?? "0s,5s,5m,30m,2h,5h,10h,10h")
+        let failures = breakerFailures ?? settings.integer("breaker_failures") ?? 5
+        let ratio = breakerRatio ?? settings.number("breaker_ratio") ?? 0.5
+        let minimumAttempts = breakerMinimumAttempts ?? settings.integer("breaker_min_attempts") ?? 20
+        guard failures >= 1 else { throw .invalidInput("--breaker-failures must be at least 1.") }
+        guard ratio > 0, ratio <= 1 else { throw .invalidInput("--breaker-ratio must be above 0 and at most 1.") }
+        guard minimumAttempts >= 1 else { throw .invalidInput("--breaker-min-attempts must be at least 1.") }
         let breaker = BreakerConfiguration(
-            consecutiveFailures: breakerFailures, windowMinimumAttempts: breakerMinimumAttempts,
-            windowFailureRatio: breakerRatio, window: try duration(breakerWindow, "breaker-window"),
-            openInterval: try duration(breakerOpen, "breaker-open"), maximumOpenInterval: try duration(breakerMaximumOpen, "breaker-max-open"))
+            consecutiveFailures: failures, windowMinimumAttempts: minimumAttempts, windowFailureRatio: ratio,
+            window: try duration(breakerWindow, settings, "breaker_window", default: "5m"),
+            openInterval: try duration(breakerOpen, settings, "breaker_open", default: "30s"),
+            maximumOpenInterval: try duration(breakerMaximumOpen, settings, "breaker_max_open", default: "10m"))
         guard breaker.openInterval > 0, breaker.maximumOpenInterval >= breaker.openInterval else {
             throw .invalidInput("--breaker-open must be above 0 and at most --breaker-max-open.")
         }
         let planner = DeliveryPlanner(
             retry: RetryPolicy(schedule: schedule), breaker: breaker,
-            autoDisableAfter: try duration(autoDisableAfter, "auto-disable-after"))
+            autoDisableAfter: try duration(autoDisableAfter, settings, "auto_disable_after", default: "5d"))
         let configuration = DispatcherConfiguration(
-            planner: planner, concurrencyPerEndpoint: endpointConcurrency, totalConcurrency: concurrency,
-            requestTimeout: try duration(timeout, "timeout"), lease: try duration(lease, "lease"))
+            planner: planner,
+            concurrencyPerEndpoint: endpointConcurrency ?? settings.integer("endpoint_concurrency") ?? 8,
+            totalConcurrency: concurrency ?? settings.integer("concurrency") ?? 256,
+            requestTimeout: try duration(timeout, settings, "timeout", default: "15s"),
+            lease: try duration(lease, settings, "lease", default: "60s"))
         try configuration.validate()
         return configuration
     }
 
+    /// The ingest API's address and settings, or nil when --listen is not given.
+    func makeListener(_ settings: ServeSettings) throws(HooklineError) -> (host: String, port: Int, api: IngestAPI.Configuration)? {
+        guard let listen = listen ?? settings.text("listen") else { return nil }
+        let parts = listen.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count >= 2, let port = Int(parts.last!), (0...65_535).contains(port) else {
+            throw .invalidInput("--listen '\(listen)' must be ADDRESS:PORT, such as 127.0.0.1:8080.")
+        }
+        var host = parts.dropLast().joined(separator: ":")
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { throw .invalidInput("--listen '\(listen)' has no address; use 0.0.0.0:\(port) for every interface.") }
+        let token = apiToken ?? settings.text("api_token") ?? ProcessInfo.processInfo.environment["HOOKLINE_API_TOKEN"]
+        let noAuth = insecureNoAuth || (settings.boolean("insecure_no_auth") ?? false)
+        if let token {
+            guard token.count >= 16 else { throw .invalidInput("The API token is \(token.count) characters long; use at least 16, for example `openssl rand -hex 32`.") }
+        } else if !noAuth {
+            throw .invalidInput("--listen needs --api-token (or $HOOKLINE_API_TOKEN), or --insecure-no-auth on a loopback address.")
+        } else if !["127.0.0.1", "::1", "localhost"].contains(host) {
+            throw .invalidInput("--insecure-no-auth is allowed only on a loopback address (127.0.0.1 or ::1), not \(host).")
+        }
+        let maximumBody = maxBody ?? settings.integer("max_body") ?? 256 * 1024
+        guard maximumBody >= 1024, maximumBody <= 64 * 1024 * 1024 else {
+            throw .invalidInput("--max-body must be between 1024 and 67108864 bytes.")
+        }
+        let rate = ingestRateLimit ?? settings.number("ingest_rate_limit")
+        if let rate, !(rate > 0) { throw .invalidInput("--ingest-rate-limit must be above 0 events per second.") }
+        return (host, port, IngestAPI.Configuration(token: token, maximumBodyBytes: maximumBody, rateLimit: rate))
+    }
+
     func execute() async throws {
-        let configuration = try makeConfiguration()
-        let connect = try duration(connectTimeout, "connect-timeout")
+        let settings = try config.map { path throws(HooklineError) in try ServeSettings.load(path) } ?? ServeSettings()
+        if let format = logFormat ?? settings.text("log_format"), !["text", "json"].contains(format) {
+            throw HooklineError.invalidInput("--log-format must be text or json, not '\(format)'.")
+        }
+        let configuration = try makeConfiguration(settings)
+        let connect = try duration(connectTimeout, settings, "connect_timeout", default: "5s")
         guard connect > 0 else { throw HooklineError.invalidInput("--connect-timeout must be above 0.") }
-        let storeHandle = try store.open(creating: true)
+        let listener = try makeListener(settings)
+        var storeOptions = store
+        if storeOptions.db == nil { storeOptions.db = settings.text("db") }
+        let storeHandle = try storeOptions.open(creating: true)
+        let allowPrivate = allowPrivateNetworks || (settings.boolean("allow_private_networks") ?? false)
         let transport = AsyncHTTPTransport(
-            networkGuard: NetworkGuard(allowPrivateNetworks: allowPrivateNetworks), connectTimeout: connect,
+            networkGuard: NetworkGuard(allowPrivateNetworks: allowPrivate), connectTimeout: connect,
             connectionsPerHost: configuration.concurrencyPerEndpoint)
+        let registry = PrometheusCollectorRegistry()
+        if listener != nil {
+            MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        }
         let dispatcher = Dispatcher(store: storeHandle, transport: transport, configuration: configuration)
         let signals = SignalTrap { await dispatcher.stop() }
         defer { signals.cancel() }
+
+        var server: Task<Void, any Error>?
+        if let listener {
+            let api = IngestAPI(
+                operations: Operations(store: storeHandle, actor: .api), configuration: listener.api,
+                onAccepted: { await dispatcher.wake() }, dispatcherRunning: { await dispatcher.isRunning },
+                metricsText: { registry.emitToBuffer() })
+            var logger = Logger(label: "hookline.api")
+            logger.logLevel = .warning
+            let app = Application(
+                router: api.router(), configuration: .init(address: .hostname(listener.host, port: listener.port), serverName: "hookline"),
+                onServerRunning: { channel in
+                    Logger(label: "hookline.api").info("ingest API listening", metadata: ["api.address": "\(channel.localAddress?.description ?? "-")"])
+                },
+                logger: logger)
+            server = Task { try await app.runService(gracefulShutdownSignals: []) }
+            let gauges = Task { await Self.sampleGauges(storeHandle) }
+            defer { gauges.cancel() }
+            try await runDispatcher(dispatcher, transport: transport, server: server)
+        } else {
+            try await runDispatcher(dispatcher, transport: transport, server: nil)
+        }
+    }
+
+    func runDispatcher(_ dispatcher: Dispatcher, transport: AsyncHTTPTransport, server: Task<Void, any Error>?) async throws {
         do {
             try await dispatcher.run(drain ? .drain : .continuous)
         } catch {
+            server?.cancel()
             await transport.shutdown()
             throw error
         }
+        server?.cancel()
+        if let server, case .failure(let error) = await server.result, !(error is CancellationError) {
+            await transport.shutdown()
+            throw HooklineError.invalidInput("The ingest API could not listen (\(error)); pick another --listen address or port.")
+        }
         await transport.shutdown()
+    }
+
+    /// Pending and held deliveries as gauges, every 5 s.
+    static func sampleGauges(_ store: any HooklineStore) async {
+        while !Task.isCancelled {
+            if let counts = try? await store.deliveryCounts() {
+                Gauge(label: "hookline_pending_deliveries").record(counts.pending)
+                Gauge(label: "hookline_held_deliveries").record(counts.held)
+                Gauge(label: "hookline_failed_deliveries").record(counts.failed)
+            }
+            try? await Task.sleep(for: .seconds(5))
+        }
     }
 }
 

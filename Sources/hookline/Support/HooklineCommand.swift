@@ -15,6 +15,8 @@ protocol HooklineCommand: AsyncParsableCommand {
 /// Where a command's logs go.
 enum LogDestination {
     case standardError
+    /// One JSON object per line on stderr, for log collectors.
+    case jsonStandardError
     /// Full-screen commands must never write on their own screen.
     case fileOrNothing
 }
@@ -38,7 +40,7 @@ extension HooklineError {
     /// sysexits-style codes, so that scripts can tell bad input from a missing record.
     var exitCode: Int32 {
         switch self {
-        case .invalidJSON, .invalidInput: return 64
+        case .invalidJSON, .invalidInput, .invalidField: return 64
         case .notAHooklineDatabase, .databaseFromNewerVersion: return 65
         case .notFound, .databaseMissing, .databaseDirectoryMissing: return 66
         case .storage: return 74
@@ -83,6 +85,12 @@ enum LogSetup {
         case .standardError:
             LoggingSystem.bootstrap { label in
                 var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
+        case .jsonStandardError:
+            LoggingSystem.bootstrap { label in
+                var handler = JSONLogHandler(label: label)
                 handler.logLevel = level
                 return handler
             }

@@ -1,0 +1,297 @@
+import Crypto
+import Foundation
+import HooklineCore
+import Hummingbird
+import Logging
+import Metrics
+import NIOCore
+import Synchronization
+
+/// The producer-facing HTTP API: `POST /v1/events`, `POST /v1/events/batch`, `GET /v1/health`,
+/// `GET /metrics`. Events go through the same core function as `hookline emit`.
+public final class IngestAPI: Sendable {
+    public struct Configuration: Sendable {
+        /// The bearer token producers send; nil only when authentication is explicitly off.
+        public var token: String?
+        /// The largest body of `POST /v1/events`.
+        public var maximumBodyBytes: Int
+        /// Events per second accepted in all, or nil for no limit.
+        public var rateLimit: Double?
+        /// Items per batch at most.
+        public var maximumBatch: Int
+
+        public init(token: String?, maximumBodyBytes: Int = 256 * 1024, rateLimit: Double? = nil, maximumBatch: Int = 1000) {
+            self.token = token
+            self.maximumBodyBytes = maximumBodyBytes
+            self.rateLimit = rateLimit
+            self.maximumBatch = maximumBatch
+        }
+    }
+
+    /// What the health check reports besides the store.
+    public typealias DispatcherProbe = @Sendable () async -> Bool
+
+    let operations: Operations
+    let configuration: Configuration
+    let onAccepted: @Sendable () async -> Void
+    let dispatcherRunning: DispatcherProbe
+    let metricsText: @Sendable () -> [UInt8]
+    let bucket: Mutex<TokenBucket?>
+
+    public init(
+        operations: Operations, configuration: Configuration, onAccepted: @escaping @Sendable () async -> Void = {},
+        dispatcherRunning: @escaping DispatcherProbe, metricsText: @escaping @Sendable () -> [UInt8]
+    ) {
+        self.operations = operations
+        self.configuration = configuration
+        self.onAccepted = onAccepted
+        self.dispatcherRunning = dispatcherRunning
+        self.metricsText = metricsText
+        bucket = Mutex(configuration.rateLimit.map { TokenBucket(rate: $0, now: Date()) })
+    }
+
+    /// The routes, for an `Application`.
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        let api = self
+        router.post("/v1/events") { request, _ in await api.answer(request, batch: false) }
+        router.post("/v1/events/batch") { request, _ in await api.answer(request, batch: true) }
+        router.get("/v1/health") { _, _ in await api.health() }
+        router.get("/metrics") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: api.metricsText())))
+        }
+        return router
+    }
+
+    // MARK: Ingest
+
+    func answer(_ request: Request, batch: Bool) async -> Response {
+        let response = await handle(request, batch: batch)
+        Counter(label: "hookline_ingest_requests_total", dimensions: [("status", String(response.status.code))]).increment()
+        return response
+    }
+
+    func handle(_ request: Request, batch: Bool) async -> Response {
+        guard authorized(request.headers[.authorization]) else {
+            var response = Self.error(.unauthorized, "Send a valid token as 'Authorization: Bearer TOKEN'.")
+            response.headers[.wwwAuthenticate] = "Bearer"
+            return response
+        }
+        let contentType = request.headers[.contentType]?.lowercased() ?? ""
+        guard contentType.hasPrefix("application/json") else {
+            return Self.error(.unsupportedMediaType, "Send the body as JSON with 'Content-Type: application/json'.")
+        }
+        let limit = batch ? configuration.maximumBodyBytes * 32 : configuration.maximumBodyBytes
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+            return Self.error(.contentTooLarge, "The body is \(length) bytes; the limit is \(limit) bytes.")
+        }
+        var request = request
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: limit)
+        } catch {
+            return Self.error(.contentTooLarge, "The body is larger than the limit of \(limit) bytes.")
+        }
+        let json: JSONValue
+        do {
+            json = try JSONValue.parse(body.readableBytesView)
+        } catch {
+            return Self.error(.badRequest, error.description, field: "body")
+        }
+        if batch {
+            return await ingestBatch(json, request: request)
+        }
+        let item: EmitRequest
+        do {
+            item = try Self.parseItem(json, path: "", idempotencyKey: request.headers[HTTPFields.Element.Name("Idempotency-Key")!])
+        } catch {
+            return Self.failure(error)
+        }
+        guard takeToken(count: 1) else {
+            return Self.error(.tooManyRequests, "The ingest rate limit is exceeded; retry in a second.", retryAfter: 1)
+        }
+        do {
+            let result = try await operations.emit(type: item.type, data: item.data, id: item.id, timestamp: item.timestamp)
+            if result.wasCreated { await onAccepted() }
+            return Self.json(result.wasCreated ? .accepted : .ok, Self.render(result))
+        } catch {
+            return Self.failure(error)
+        }
+    }
+
+    func ingestBatch(_ json: JSONValue, request: Request) async -> Response {
+        guard case .object(let object) = json, case .array(let items)? = object["events"] else {
+            return Self.error(.badRequest, "The body must be an object with an 'events' array.", field: "events")
+        }
+        if let unknown = object.keys.first(where: { $0 != "events" }) {
+            return Self.error(.badRequest, "Unknown field '\(unknown)'; a batch has only 'events'.", field: unknown)
+        }
+        guard !items.isEmpty, items.count <= configuration.maximumBatch else {
+            return Self.error(.badRequest, "A batch holds 1 to \(configuration.maximumBatch) events, not \(items.count).", field: "events")
+        }
+        guard takeToken(count: items.count) else {
+            return Self.error(.tooManyRequests, "The ingest rate limit is exceeded; retry in a second.", retryAfter: 1)
+        }
+        var parsed: [Int: EmitRequest] = [:]
+        var results: [Int: JSONValue] = [:]
+        for (index, item) in items.enumerated() {
+            do {
+                parsed[index] = try Self.parseItem(item, path: "events[\(index)].", idempotencyKey: nil)
+            } catch {
+                results[index] = Self.itemError(index, error)
+            }
+        }
+        let order = parsed.keys.sorted()
+        do {
+            let outcomes = try await operations.emitBatch(order.map { parsed[$0]! })
+            for (index, outcome) in zip(order, outcomes) {
+                switch outcome {
+                case .success(let result):
+                    guard case .object(var rendered) = Self.render(result) else { continue }
+                    rendered["index"] = .number(Double(index))
+                    rendered["status"] = .number(result.wasCreated ? 202 : 200)
+                    results[index] = .object(rendered)
+                case .failure(let error):
+                    results[index] = Self.itemError(index, error)
+                }
+            }
+        } catch {
+            return Self.failure(error)
+        }
+        if outcomesCreatedAny(results) { await onAccepted() }
+        let list = (0..<items.count).map { results[$0] ?? .null }
+        return Self.json(.ok, .object(JSONObject([("results", .array(list))])))
+    }
+
+    private func outcomesCreatedAny(_ results: [Int: JSONValue]) -> Bool {
+        results.values.contains { $0["status"] == .number(202) }
+    }
+
+    /// `{"event": TYPE, "data": {…}, "id"?: "evt_…", "timestamp"?: ISO 8601}`, nothing else.
+    static func parseItem(_ json: JSONValue, path: String, idempotencyKey: String?) throws(HooklineError) -> EmitRequest {
+        guard case .object(let object) = json else {
+            throw .invalidField(field: path.isEmpty ? "body" : String(path.dropLast()), sentence: "An event must be a JSON object, not \(json.typeName).")
+        }
+        for key in object.keys where !["event", "data", "id", "timestamp"].contains(key) {
+            throw .invalidField(field: path + key, sentence: "Unknown field '\(path + key)'; an event has event, data, id and timestamp.")
+        }
+        guard case .string(let type)? = object["event"] else {
+            throw .invalidField(field: path + "event", sentence: "'\(path)event' is required and must be a string naming an event type.")
+        }
+        guard let data = object["data"] else {
+            throw .invalidField(field: path + "data", sentence: "'\(path)data' is required and must be an object.")
+        }
+        var id: String?
+        if let value = object["id"] {
+            guard case .string(let text) = value else {
+                throw .invalidField(field: path + "id", sentence: "'\(path)id' must be a string such as evt_123.")
+            }
+            id = text
+        }
+        if let key = idempotencyKey {
+            if let id, id != key {
+                throw .invalidField(field: path + "id", sentence: "The Idempotency-Key header and the id field differ; send one of them, or the same value.")
+            }
+            id = key
+        }
+        var timestamp: Date?
+        if let value = object["timestamp"] {
+            guard case .string(let text) = value, let date = Timestamp.parseISO8601(text) else {
+                throw .invalidField(field: path + "timestamp", sentence: "'\(path)timestamp' must be an ISO 8601 time such as 2025-10-25T10:30:00Z.")
+            }
+            timestamp = date
+        }
+        do {
+            try EventCatalog.requireKnown(type)
+        } catch {
+            throw .invalidField(field: path + "event", sentence: error.description)
+        }
+        return EmitRequest(type: type, data: data, id: id, timestamp: timestamp)
+    }
+
+    func takeToken(count: Int) -> Bool {
+        bucket.withLock { bucket in
+            guard var current = bucket else { return true }
+            defer { bucket = current }
+            for _ in 0..<count where current.take(now: Date()) != nil { return false }
+            return true
+        }
+    }
+
+    /// Compares the presented token with the configured one in constant time.
+    func authorized(_ header: String?) -> Bool {
+        guard let expected = configuration.token else { return true }
+        guard let header, header.hasPrefix("Bearer ") else { return false }
+        let presented = SHA256.hash(data: Array(header.dropFirst(7).utf8))
+        let wanted = SHA256.hash(data: Array(expected.utf8))
+        var difference: UInt8 = 0
+        for (a, b) in zip(presented, wanted) { difference |= a ^ b }
+        return difference == 0
+    }
+
+    // MARK: Health
+
+    func health() async -> Response {
+        let running = await dispatcherRunning()
+        do {
+            let counts = try await operations.store.deliveryCounts()
+            let open = try await operations.store.breakers().filter { $0.state != .closed }.count
+            let body = JSONValue.object(JSONObject([
+                ("status", .string(running ? "ok" : "unhealthy")),
+                ("database", .string("ok")),
+                ("dispatcher", .string(running ? "running" : "stopped")),
+                ("pending", .number(Double(counts.pending))),
+                ("failed", .number(Double(counts.failed))),
+                ("held", .number(Double(counts.held))),
+                ("open_breakers", .number(Double(open))),
+            ]))
+            return Self.json(running ? .ok : .serviceUnavailable, body)
+        } catch {
+            return Self.json(.serviceUnavailable, .object(JSONObject([
+                ("status", .string("unhealthy")), ("database", .string(error.description)),
+                ("dispatcher", .string(running ? "running" : "stopped")),
+            ])))
+        }
+    }
+
+    // MARK: Responses
+
+    static func render(_ result: IngestResult) -> JSONValue {
+        var object = JSONObject([("id", .string(result.summary.event.id)), ("deliveries", .number(Double(result.summary.deliveries)))])
+        if !result.wasCreated {
+            object["created"] = .bool(false)
+            object["event"] = (try? JSONValue.parse(result.summary.event.payload)) ?? .null
+        }
+        return .object(object)
+    }
+
+    static func itemError(_ index: Int, _ error: HooklineError) -> JSONValue {
+        var object = JSONObject([("index", .number(Double(index))), ("status", .number(400)), ("error", .string(error.description))])
+        if case .invalidField(let field, _) = error { object["field"] = .string(field) }
+        if case .invalidJSON = error { object["field"] = .string("data") }
+        return .object(object)
+    }
+
+    static func failure(_ error: HooklineError) -> Response {
+        switch error {
+        case .invalidField(let field, let sentence): return Self.error(.badRequest, sentence, field: field)
+        case .invalidJSON, .invalidInput: return Self.error(.badRequest, error.description)
+        case .notFound, .conflict: return Self.error(.badRequest, error.description)
+        default: return Self.error(.serviceUnavailable, error.description)
+        }
+    }
+
+    static func error(_ status: HTTPResponse.Status, _ sentence: String, field: String? = nil, retryAfter: Int? = nil) -> Response {
+        var object = JSONObject([("error", .string(sentence))])
+        if let field { object["field"] = .string(field) }
+        var response = json(status, .object(object))
+        if let retryAfter { response.headers[.retryAfter] = String(retryAfter) }
+        return response
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ value: JSONValue) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: value.canonicalBytes)))
+    }
+}
