@@ -269,8 +269,9 @@ public final class IngestAPI: Sendable {
 
     static func itemError(_ index: Int, _ error: HooklineError) -> JSONValue {
         var object = JSONObject([("index", .number(Double(index))), ("status", .number(400)), ("error", .string(error.description))])
-        if case .invalidField(let field, _) = error { object["field"] = .string(field) }
-        if case .invalidJSON = error { object["field"] = .string("data") }
+        if case .invalidField(let field, _) = error {
+            object["field"] = .string(field.hasPrefix("events[") ? field : "events[\(index)].\(field)")
+        }
         return .object(object)
     }
 

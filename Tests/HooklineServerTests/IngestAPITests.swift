@@ -1,0 +1,211 @@
+import AsyncHTTPClient
+import Foundation
+import HooklineCore
+import HooklineServer
+import Hummingbird
+import Logging
+import NIOCore
+import Synchronization
+import Testing
+
+/// The ingest API over real HTTP on 127.0.0.1, against a real SQLite file.
+final class RunningAPI: Sendable {
+    let port: Int
+    let store: SQLiteStore
+    let directory: String
+    let task: Task<Void, any Error>
+    let flags: Flags
+
+    final class Flags: Sendable {
+        let healthy = Mutex(true)
+        let wakeups = Atomic<Int>(0)
+    }
+
+    init(_ configuration: IngestAPI.Configuration) async throws {
+        directory = NSTemporaryDirectory() + "hookline-api-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        store = try SQLiteStore(path: directory + "/h.db")
+        let operations = Operations(store: store, actor: .api)
+        _ = try await operations.addEndpoint(url: "https://a.example.com/hook")
+        _ = try await operations.addEndpoint(url: "https://b.example.com/hook", eventTypes: .only(["case.lost"]))
+        let (stream, continuation) = AsyncStream<Int>.makeStream()
+        let flags = Flags()
+        self.flags = flags
+        let api = IngestAPI(
+            operations: operations, configuration: configuration,
+            onAccepted: { flags.wakeups.add(1, ordering: .relaxed) }, dispatcherRunning: { flags.healthy.withLock { $0 } },
+            metricsText: { Array("hookline_test_metric 1\n".utf8) })
+        var logger = Logger(label: "test.api")
+        logger.logLevel = .critical
+        let app = Application(router: api.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                              onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: logger)
+        task = Task { try await app.runService(gracefulShutdownSignals: []) }
+        var iterator = stream.makeAsyncIterator()
+        port = await iterator.next() ?? 0
+    }
+
+    func stop() async {
+        task.cancel()
+        _ = await task.result
+        try? store.close()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    struct Answer {
+        var status: Int
+        var json: JSONValue
+        var headers: [String: String]
+    }
+
+    func send(_ path: String, get: Bool = false, body: String? = nil, token: String? = IngestAPITests.token,
+              contentType: String = "application/json", headers: [(String, String)] = []) async throws -> Answer {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+        request.method = get ? .GET : .POST
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        request.headers.add(name: "Content-Type", value: contentType)
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body { request.body = .bytes(ByteBuffer(string: body)) }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let bytes = try await response.body.collect(upTo: 1 << 22)
+        var headerMap: [String: String] = [:]
+        for header in response.headers { headerMap[header.name.lowercased()] = header.value }
+        let json = (try? JSONValue.parse(bytes.readableBytesView)) ?? .string(String(buffer: bytes))
+        return Answer(status: Int(response.status.code), json: json, headers: headerMap)
+    }
+}
+
+@Suite struct IngestAPITests {
+    static let token = "ingest-token-0123456789abcdef"
+    static let risk = #"{"event":"customer.risk_changed","data":{"customer":{"id":"u1"},"risk_change":{"from":"low","to":"high"}}}"#
+    static let lost = #"{"event":"case.lost","data":{"case":{"id":"c1"},"loss_details":{"lost_at":"2025-10-25T20:00:00Z","reason":"x"}}}"#
+
+    @Test func aNewEventIs202WithItsIdAndDeliveries() async throws {
+        let api = try await RunningAPI(.init(token: Self.token))
+        defer { Task { await api.stop() } }
+        let answer = try await api.send("/v1/events", body: Self.lost)
+        #expect(answer.status == 202)
+        let id = try #require(answer.json["id"]?.stringValue)
+        #expect(id.hasPrefix("evt_"))
+        #expect(answer.json["deliveries"] == JSONValue.number(2))
+        #expect(try await api.store.event(id: id) != nil)
+        #expect(api.flags.wakeups.load(ordering: .relaxed) == 1, "the dispatcher is woken at once")
+    }
+
+    @Test func aRepeatedIdIs200WithTheStoredEventThroughTheHeaderOrTheField() async throws {
+        let api = try await RunningAPI(.init(token: Self.token))
+        defer { Task { await api.stop() } }
+        let first = try await api.send("/v1/events", body: Self.risk, headers: [("Idempotency-Key", "evt_key_1")])
+        #expect(first.status == 202)
+        #expect(first.json["id"] == JSONValue.string("evt_key_1"))
+        let again = try await api.send("/v1/events", body: Self.risk, headers: [("Idempotency-Key", "evt_key_1")])
+        #expect(again.status == 200)
+        #expect(again.json["created"] == JSONValue.bool(false))
+        #expect(again.json["event"]?["id"] == JSONValue.string("evt_key_1"))
+        let withField = #"{"event":"customer.risk_changed","id":"evt_field_1","data":{"customer":{"id":"u"},"risk_change":{"from":"a","to":"b"}}}"#
+        #expect(try await api.send("/v1/events", body: withField).status == 202)
+        let repeated = try await api.send("/v1/events", body: withField)
+        #expect(repeated.status == 200)
+        #expect(repeated.json["id"] == JSONValue.string("evt_field_1"))
+        #expect(try await api.store.events(EventQuery()).count == 2)
+        let conflicting = try await api.send("/v1/events", body: withField, headers: [("Idempotency-Key", "evt_other")])
+        #expect(conflicting.status == 400)
+        #expect(conflicting.json["field"] == JSONValue.string("id"))
+    }
+
+    @Test(arguments: [
+        (#"{"event":"case.created","data":{"case":{"id":"c"}}}"#, "data.case.user_id"),
+        (#"{"data":{}}"#, "event"),
+        (#"{"event":"case.exploded","data":{}}"#, "event"),
+        (#"{"event":"case.lost"}"#, "data"),
+        (#"{"event":"case.lost","data":{},"extra":1}"#, "extra"),
+        (#"{"event":"case.lost","data":{},"timestamp":"yesterday"}"#, "timestamp"),
+        (#"{"event":"case.lost","data":{},"id":"evt_'; DROP TABLE event"}"#, ""),
+        (#"{"event": "#, "body"),
+        (#"[1,2]"#, "body"),
+    ])
+    func badEventsAre400NamingTheField(_ body: String, _ field: String) async throws {
+        let api = try await RunningAPI(.init(token: Self.token))
+        defer { Task { await api.stop() } }
+        let answer = try await api.send("/v1/events", body: body)
+        #expect(answer.status == 400, "\(body)")
+        #expect(answer.json["error"]?.stringValue?.isEmpty == false)
+        if !field.isEmpty {
+            let reported = answer.json["field"]
+            #expect(reported == JSONValue.string(field), "field for \(body)")
+        }
+        #expect(try await api.store.events(EventQuery()).isEmpty)
+    }
+
+    @Test func aMissingOrWrongTokenIs401() async throws {
+        let api = try await RunningAPI(.init(token: Self.token))
+        defer { Task { await api.stop() } }
+        let missing = try await api.send("/v1/events", body: Self.risk, token: nil)
+        #expect(missing.status == 401)
+        #expect(missing.headers["www-authenticate"] == "Bearer")
+        #expect(try await api.send("/v1/events", body: Self.risk, token: Self.token + "x").status == 401)
+        #expect(try await api.send("/v1/events", body: Self.risk, token: String(Self.token.dropLast())).status == 401)
+        #expect(try await api.send("/v1/events/batch", body: #"{"events":[]}"#, token: "wrong").status == 401)
+        #expect(try await api.store.events(EventQuery()).isEmpty)
+    }
+
+    @Test func anOversizedBodyIs413AndAnotherContentTypeIs415() async throws {
+        let api = try await RunningAPI(.init(token: Self.token, maximumBodyBytes: 4096))
+        defer { Task { await api.stop() } }
+        let big = #"{"event":"customer.risk_changed","data":{"customer":{"id":"u"},"risk_change":{"from":"a","to":"b","note":"\#(String(repeating: "x", count: 5000))"}}}"#
+        #expect(try await api.send("/v1/events", body: big).status == 413)
+        #expect(try await api.send("/v1/events", body: Self.risk, contentType: "text/plain").status == 415)
+        #expect(try await api.send("/v1/events", body: Self.risk, contentType: "application/json; charset=utf-8").status == 202)
+    }
+
+    @Test func aRateLimitAnswers429WithRetryAfter() async throws {
+        let api = try await RunningAPI(.init(token: Self.token, rateLimit: 2))
+        defer { Task { await api.stop() } }
+        var statuses: [Int] = []
+        for _ in 0..<4 { statuses.append(try await api.send("/v1/events", body: Self.risk).status) }
+        #expect(statuses.prefix(2) == [202, 202])
+        #expect(statuses.contains(429))
+        let limited = try await api.send("/v1/events", body: Self.risk)
+        if limited.status == 429 { #expect(limited.headers["retry-after"] == "1") }
+    }
+
+    @Test func aBatchIsAnsweredPerItemInOneTransaction() async throws {
+        let api = try await RunningAPI(.init(token: Self.token))
+        defer { Task { await api.stop() } }
+        let body = #"{"events":[\#(Self.lost),{"event":"case.created","data":{}},\#(Self.risk),{"event":"case.lost","id":"evt_b1","data":{"case":{"id":"c"},"loss_details":{"lost_at":"t","reason":"r"}}}]}"#
+        let answer = try await api.send("/v1/events/batch", body: body)
+        #expect(answer.status == 200)
+        guard case .array(let results)? = answer.json["results"] else {
+            Issue.record("no results: \(answer.json.canonicalString)")
+            return
+        }
+        #expect(results.map { $0["status"] } == [JSONValue.number(202), .number(400), .number(202), .number(202)])
+        #expect(results[1]["field"] == JSONValue.string("events[1].data.case.id"))
+        #expect(results[0]["deliveries"] == JSONValue.number(2))
+        #expect(results.map { $0["index"] } == [JSONValue.number(0), .number(1), .number(2), .number(3)])
+        #expect(try await api.store.events(EventQuery()).count == 3)
+        let repeated = try await api.send("/v1/events/batch", body: #"{"events":[{"event":"case.lost","id":"evt_b1","data":{"case":{"id":"c"},"loss_details":{"lost_at":"t","reason":"r"}}}]}"#)
+        #expect(repeated.json["results"]?.arrayValue?.first?["status"] == JSONValue.number(200))
+        let tooMany = "{\"events\":[" + Array(repeating: Self.risk, count: 1001).joined(separator: ",") + "]}"
+        let refused = try await api.send("/v1/events/batch", body: tooMany)
+        #expect(refused.status == 400)
+        #expect(refused.json["field"] == JSONValue.string("events"))
+    }
+
+    @Test func healthIs200WhenTheDispatcherRunsAnd503Otherwise() async throws {
+        let api = try await RunningAPI(.init(token: Self.token))
+        defer { Task { await api.stop() } }
+        _ = try await api.send("/v1/events", body: Self.lost)
+        let healthy = try await api.send("/v1/health", get: true, token: nil)
+        #expect(healthy.status == 200)
+        #expect(healthy.json["status"] == JSONValue.string("ok"))
+        #expect(healthy.json["pending"] == JSONValue.number(2))
+        #expect(healthy.json["open_breakers"] == JSONValue.number(0))
+        api.flags.healthy.withLock { $0 = false }
+        let unhealthy = try await api.send("/v1/health", get: true, token: nil)
+        #expect(unhealthy.status == 503)
+        #expect(unhealthy.json["dispatcher"] == JSONValue.string("stopped"))
+        let metrics = try await api.send("/metrics", get: true, token: nil)
+        #expect(metrics.status == 200)
+        #expect(metrics.json.stringValue?.contains("hookline_test_metric 1") == true)
+    }
+}
