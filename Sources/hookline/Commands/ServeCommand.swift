@@ -203,13 +203,18 @@ struct ServeCommand: HooklineCommand {
         await transport.shutdown()
     }
 
-    /// Pending and held deliveries as gauges, every 5 s.
+    /// Pending, held and failed deliveries and every endpoint's breaker as gauges, every 5 s
+    /// (breakers also change from other processes, such as a reset from the CLI).
     static func sampleGauges(_ store: any HooklineStore) async {
         while !Task.isCancelled {
             if let counts = try? await store.deliveryCounts() {
                 Gauge(label: "hookline_pending_deliveries").record(counts.pending)
                 Gauge(label: "hookline_held_deliveries").record(counts.held)
                 Gauge(label: "hookline_failed_deliveries").record(counts.failed)
+            }
+            for breaker in (try? await store.breakers()) ?? [] {
+                Gauge(label: "hookline_breaker_state", dimensions: [("endpoint", breaker.endpointID)])
+                    .record(breaker.state == .closed ? 0 : (breaker.state == .halfOpen ? 1 : 2))
             }
             try? await Task.sleep(for: .seconds(5))
         }
