@@ -1,0 +1,41 @@
+import Foundation
+import HooklineCore
+
+/// The console's cost on a large database: time to read one frame's data, and resident memory.
+public struct ConsoleBenchmark: Sendable {
+    public var path: String
+    public var refreshes: Int
+    /// Rows per pane, as a tall terminal shows.
+    public var rows: Int
+
+    public init(path: String, refreshes: Int = 100, rows: Int = 40) {
+        self.path = path
+        self.refreshes = refreshes
+        self.rows = rows
+    }
+
+    public struct Report: Sendable {
+        public var events: Int
+        public var deliveries: Int
+        public var p50Milliseconds: Double
+        public var p99Milliseconds: Double
+        public var residentBytes: Int?
+    }
+
+    public func run() async throws -> Report {
+        let store = try SQLiteStore(path: path, mode: .mustExist)
+        defer { try? store.close() }
+        let operations = Operations(store: store, actor: .console)
+        var samples: [Double] = []
+        for _ in 0..<refreshes {
+            let start = ContinuousClock.now
+            _ = try await operations.dashboard(eventsLimit: rows, failedLimit: rows)
+            let elapsed = ContinuousClock.now - start
+            samples.append(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
+        }
+        let counts = try await store.tableCounts()
+        return Report(
+            events: counts.events, deliveries: counts.deliveries, p50Milliseconds: Percentile.of(samples, 50),
+            p99Milliseconds: Percentile.of(samples, 99), residentBytes: ProcessMemory.resident)
+    }
+}

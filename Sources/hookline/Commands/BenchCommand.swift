@@ -1,0 +1,99 @@
+import ArgumentParser
+import Foundation
+import HooklineCore
+import HooklineServer
+
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure dispatch and ingest throughput, and the console's cost on a large database.",
+        discussion: """
+            Measure release builds: swift build -c release, then .build/release/hookline bench …
+            BENCHMARKS.md lists the commands behind every published figure.
+            """,
+        subcommands: [Dispatch.self, Generate.self, Console.self])
+
+    static func buildNote() -> String {
+        #if DEBUG
+        return "build: DEBUG (figures are several times slower than a release build)"
+        #else
+        return "build: release"
+        #endif
+    }
+
+    static func megabytes(_ bytes: Int?) -> String {
+        bytes.map { String(format: "%.1f MB", Double($0) / 1_048_576) } ?? "-"
+    }
+
+    struct Dispatch: HooklineCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "N events to E endpoints on a local receiver, every attempt recorded; and the receiver's ceiling.")
+
+        @Option(help: "Events to emit.") var events = 20_000
+        @Option(help: "Endpoints, each subscribed to every event.") var endpoints = 4
+        @Option(name: .customLong("endpoint-concurrency"), help: "Requests in flight per endpoint.") var endpointConcurrency = 8
+        @Option(name: .customLong("ceiling-seconds"), help: "How long to measure the receiver's ceiling.") var ceilingSeconds = 5.0
+
+        func execute() async throws {
+            guard events >= 1, endpoints >= 1, endpoints <= 1000, endpointConcurrency >= 1, ceilingSeconds > 0 else {
+                throw HooklineError.invalidInput("--events, --endpoints, --endpoint-concurrency and --ceiling-seconds must be positive (at most 1000 endpoints).")
+            }
+            let directory = NSTemporaryDirectory() + "hookline-bench-\(Identifier.ulid().suffix(8).lowercased())"
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            Output.immediate("hookline bench dispatch --events \(events) --endpoints \(endpoints) --endpoint-concurrency \(endpointConcurrency) --ceiling-seconds \(ceilingSeconds)")
+            Output.immediate(BenchCommand.buildNote())
+            let benchmark = DispatchBenchmark(
+                events: events, endpoints: endpoints, concurrencyPerEndpoint: endpointConcurrency,
+                ceilingSeconds: ceilingSeconds, directory: directory)
+            let report = try await benchmark.run { Output.immediate("  \($0)") }
+            Output.immediate(String(format: "ingest (core, 1000 events per transaction): %.0f events/s (%d events in %.2f s)", report.ingestEventsPerSecond, report.events, report.ingestSeconds))
+            Output.immediate(String(format: "dispatch: %.0f deliveries/s (%d of %d delivered in %.2f s)", report.deliveriesPerSecond, report.deliveries, events * endpoints, report.dispatchSeconds))
+            Output.immediate(String(format: "receiver ceiling (%@): %.0f requests/s", report.ceilingTool, report.ceilingRequestsPerSecond))
+            Output.immediate(String(format: "ratio deliveries/s ÷ ceiling requests/s: %.1f %%", report.ratio * 100))
+            Output.immediate("peak resident memory of this process: \(BenchCommand.megabytes(report.peakResidentBytes))")
+        }
+    }
+
+    struct Generate: HooklineCommand {
+        static let configuration = CommandConfiguration(abstract: "Fill a new database with a large synthetic history, for `bench console`.")
+
+        @Option(help: "Events to create.") var events = 1_000_000
+        @Option(help: "Endpoints; each event gets one delivery per endpoint.") var endpoints = 4
+        @Option(help: ArgumentHelp("The new database file.", valueName: "path")) var db: String
+
+        func execute() async throws {
+            guard events >= 1, endpoints >= 1, endpoints <= 100 else {
+                throw HooklineError.invalidInput("--events must be positive and --endpoints between 1 and 100.")
+            }
+            guard !FileManager.default.fileExists(atPath: db) else {
+                throw HooklineError.conflict("'\(db)' exists; generate into a new file so that no data is mixed with synthetic rows.")
+            }
+            let store = try SQLiteStore(path: db)
+            defer { try? store.close() }
+            Output.immediate("hookline bench generate --events \(events) --endpoints \(endpoints) --db \(db)")
+            let history = try await store.generateHistory(events: events, endpoints: endpoints) { made in
+                if made % 100_000 == 0 { Output.immediate("  \(made) events") }
+            }
+            Output.immediate(String(format: "generated %d events, %d deliveries, %d attempts in %.1f s", history.events, history.deliveries, history.attempts, history.seconds))
+        }
+    }
+
+    struct Console: HooklineCommand {
+        static let configuration = CommandConfiguration(abstract: "Time one console frame's data over many refreshes, and resident memory.")
+
+        @Option(help: ArgumentHelp("A database, for example one made by `bench generate`.", valueName: "path")) var db: String
+        @Option(help: "Refreshes to time.") var refreshes = 100
+        @Option(help: "Rows per pane.") var rows = 40
+
+        func execute() async throws {
+            guard refreshes >= 1, rows >= 1 else { throw HooklineError.invalidInput("--refreshes and --rows must be positive.") }
+            Output.immediate("hookline bench console --db \(db) --refreshes \(refreshes) --rows \(rows)")
+            Output.immediate(BenchCommand.buildNote())
+            let report = try await ConsoleBenchmark(path: db, refreshes: refreshes, rows: rows).run()
+            Output.immediate("database: \(report.events) events, \(report.deliveries) deliveries")
+            Output.immediate(String(format: "frame data: p50 %.2f ms, p99 %.2f ms over %d refreshes", report.p50Milliseconds, report.p99Milliseconds, refreshes))
+            Output.immediate("resident memory after the refreshes: \(BenchCommand.megabytes(report.residentBytes))")
+        }
+    }
+}
