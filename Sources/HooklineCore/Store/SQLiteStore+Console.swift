@@ -25,7 +25,7 @@ extension SQLiteStore {
                 sql: """
                     SELECT started_at / 60000 AS minute, count(*) AS attempts,
                            sum(CASE WHEN status_code BETWEEN 200 AND 299 THEN 1 ELSE 0 END) AS successes
-                    FROM attempt WHERE started_at >= ? GROUP BY minute ORDER BY minute
+                    FROM attempt INDEXED BY attempt_by_started WHERE started_at >= ? GROUP BY minute ORDER BY minute
                     """,
                 arguments: [sinceMs]
             ).map {
@@ -37,11 +37,12 @@ extension SQLiteStore {
 
     public func deliveryCounts() async throws(HooklineError) -> DeliveryCounts {
         try await read { db in
-            // Each count is answered from a partial index, so it stays cheap on a large table.
+            // Each count is answered from its partial index. Without INDEXED BY the planner prefers
+            // scanning the covering delivery_by_endpoint index: 270 ms instead of 5 ms on 4M rows.
             DeliveryCounts(
-                pending: try Int.fetchOne(db, sql: "SELECT count(*) FROM delivery WHERE status = 'pending'") ?? 0,
-                failed: try Int.fetchOne(db, sql: "SELECT count(*) FROM delivery WHERE status = 'failed'") ?? 0,
-                held: try Int.fetchOne(db, sql: "SELECT count(*) FROM delivery WHERE status = 'held'") ?? 0)
+                pending: try Int.fetchOne(db, sql: "SELECT count(*) FROM delivery INDEXED BY delivery_due WHERE status = 'pending'") ?? 0,
+                failed: try Int.fetchOne(db, sql: "SELECT count(*) FROM delivery INDEXED BY delivery_failed WHERE status = 'failed'") ?? 0,
+                held: try Int.fetchOne(db, sql: "SELECT count(*) FROM delivery INDEXED BY delivery_held WHERE status = 'held'") ?? 0)
         }
     }
 

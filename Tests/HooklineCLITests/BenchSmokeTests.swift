@@ -1,0 +1,32 @@
+import Foundation
+import Testing
+
+/// A seconds-long run of every benchmark, so that `hookline bench` keeps working. It asserts what
+/// the benchmark reports (everything delivered, figures printed), never how fast.
+@Suite struct BenchSmokeTests {
+    @Test func dispatchGenerateAndConsoleBenchmarksRunEndToEnd() async throws {
+        let cli = CLI()
+        defer { cli.remove() }
+        let dispatch = try await cli.run(["bench", "dispatch", "--events", "100", "--endpoints", "2", "--ceiling-seconds", "0.5"])
+        #expect(dispatch.status == 0, "\(dispatch.stderr)")
+        #expect(dispatch.stdout.contains("(200 of 200 delivered in"), "\(dispatch.stdout)")
+        #expect(dispatch.stdout.contains("receiver ceiling ("))
+        #expect(dispatch.stdout.contains("ratio deliveries/s ÷ ceiling requests/s:"))
+        #expect(dispatch.stdout.contains("peak resident memory of this process: ") && !dispatch.stdout.contains("process: -"))
+
+        let path = cli.directory + "/large.db"
+        let generate = try await cli.run(["bench", "generate", "--events", "2000", "--endpoints", "4", "--db", path])
+        #expect(generate.status == 0, "\(generate.stderr)")
+        #expect(generate.stdout.contains("generated 2000 events, 8000 deliveries"))
+        let again = try await cli.run(["bench", "generate", "--events", "10", "--db", path])
+        #expect(again.status == 75, "generating into an existing file is refused")
+
+        let console = try await cli.run(["bench", "console", "--db", path, "--refreshes", "5"])
+        #expect(console.status == 0, "\(console.stderr)")
+        #expect(console.stdout.contains("database: 2000 events, 8000 deliveries"))
+        #expect(console.stdout.contains("over 5 refreshes"))
+
+        let listed = try await cli.run(["events", "--db", path, "--limit", "3", "--json"])
+        #expect((listed.json as? [[String: Any]])?.count == 3, "the generated database is a real Hookline database")
+    }
+}
