@@ -109,13 +109,20 @@ public actor Dispatcher {
             try await refresh(now: now)
         }
         var wakeAt = now.addingTimeInterval(configuration.pollInterval)
-        if !stopping, let due = try await store.nextDueAt() {
-            if due <= now {
+        if !stopping {
+            // While busy, claiming is itself the check for due work; when idle, a read of the
+            // earliest due time avoids a write transaction and tells how long to sleep.
+            let idle = totalInFlight == 0 && lanes.values.allSatisfy { $0.queue.isEmpty }
+            var due: Date? = now
+            if idle {
+                due = try await store.nextDueAt()
+            }
+            if let due, due <= now {
                 let claimed = try await claim(now: now)
                 for delivery in claimed {
                     lanes[delivery.endpointID, default: Lane()].queue.append(delivery)
                 }
-            } else {
+            } else if let due {
                 wakeAt = min(wakeAt, due)
             }
         }
@@ -155,7 +162,10 @@ public actor Dispatcher {
         var requests: [ClaimRequest] = []
         for endpoint in endpoints.values.sorted(by: { $0.id < $1.id }) where budget > 0 {
             let lane = lanes[endpoint.id] ?? Lane()
-            var room = configuration.concurrencyPerEndpoint + configuration.readyPerEndpoint - lane.inFlight - lane.queue.count
+            let capacity = configuration.concurrencyPerEndpoint + configuration.readyPerEndpoint
+            var room = capacity - lane.inFlight - lane.queue.count
+            // Refill a lane when it is half empty, so that claims are fewer and larger.
+            if room < max(1, capacity / 2) { continue }
             switch breakers[endpoint.id]?.decision(now: now, probeInFlight: lane.probeDeliveryID != nil) ?? .send {
             case .send: break
             case .probe: room = min(room, lane.inFlight == 0 && lane.queue.isEmpty ? 1 : 0)
@@ -251,20 +261,23 @@ public actor Dispatcher {
         lanes[delivery.endpointID]?.inFlight -= 1
         totalInFlight -= 1
         let result = AttemptClassifier.result(for: delivery, outcome: outcome, startedAt: startedAt, finishedAt: clock.now())
-        var metadata: Logger.Metadata = [
-            "delivery.id": "\(delivery.id)", "endpoint.id": "\(delivery.endpointID)", "event.id": "\(delivery.eventID)",
-            "attempt.number": "\(result.attempt.number)", "attempt.duration_ms": "\(outcome.durationMs)",
-        ]
-        if let code = outcome.statusCode { metadata["attempt.status"] = "\(code)" }
         let statusClass = outcome.statusCode.map { "\($0 / 100)xx" } ?? (outcome.errorClass ?? "error")
         Counter(label: "hookline_attempts_total", dimensions: [("status_class", statusClass)]).increment()
         Metrics.Timer(label: "hookline_attempt_duration_seconds", dimensions: [("endpoint", delivery.endpointID)])
             .recordMilliseconds(outcome.durationMs)
-        if result.attempt.succeeded {
-            logger.debug("attempt succeeded", metadata: metadata)
-        } else {
-            metadata["attempt.error"] = "\(result.attempt.errorMessage ?? result.attempt.errorClass ?? "failed")"
-            logger.info("attempt failed", metadata: metadata)
+        if !result.attempt.succeeded || logger.logLevel <= .debug {
+            // Built only when it will be written: this runs once per attempt.
+            var metadata: Logger.Metadata = [
+                "delivery.id": "\(delivery.id)", "endpoint.id": "\(delivery.endpointID)", "event.id": "\(delivery.eventID)",
+                "attempt.number": "\(result.attempt.number)", "attempt.duration_ms": "\(outcome.durationMs)",
+            ]
+            if let code = outcome.statusCode { metadata["attempt.status"] = "\(code)" }
+            if result.attempt.succeeded {
+                logger.debug("attempt succeeded", metadata: metadata)
+            } else {
+                metadata["attempt.error"] = "\(result.attempt.errorMessage ?? result.attempt.errorClass ?? "failed")"
+                logger.info("attempt failed", metadata: metadata)
+            }
         }
         pendingResults.append(result)
         if !flushing {

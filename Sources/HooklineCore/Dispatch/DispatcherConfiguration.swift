@@ -24,7 +24,7 @@ public struct DispatcherConfiguration: Sendable {
     public init(
         planner: DeliveryPlanner = DeliveryPlanner(), concurrencyPerEndpoint: Int = 8, totalConcurrency: Int = 256,
         requestTimeout: TimeInterval = 15, lease: TimeInterval = 60, pollInterval: TimeInterval = 0.25,
-        leaseRecoveryInterval: TimeInterval = 5, refreshInterval: TimeInterval = 1, readyPerEndpoint: Int = 8
+        leaseRecoveryInterval: TimeInterval = 5, refreshInterval: TimeInterval = 1, readyPerEndpoint: Int = 16
     ) {
         self.planner = planner
         self.concurrencyPerEndpoint = concurrencyPerEndpoint

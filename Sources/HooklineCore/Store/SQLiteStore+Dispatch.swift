@@ -43,6 +43,9 @@ extension SQLiteStore {
         let nowMs = Self.millis(now)
         return try await write { db in
             var recorded: [RecordedAttempt] = []
+            // Each endpoint's breaker and state are read once per batch and written once at the end.
+            var breakers: [String: CircuitBreaker] = [:]
+            var enabledByEndpoint: [String: Bool] = [:]
             for result in results {
                 let deliveryID = result.delivery.id
                 guard let current = try Row.fetchOne(
@@ -64,11 +67,18 @@ extension SQLiteStore {
                 guard status == DeliveryStatus.sending.rawValue, leaseOwner == owner else { continue }
 
                 let endpointID = result.delivery.endpointID
-                let enabled = try Bool.fetchOne(
-                    db.cachedStatement(sql: "SELECT enabled FROM endpoint WHERE id = ?"), arguments: [endpointID]) ?? false
-                var breaker = try Self.fetchBreaker(db, endpointID: endpointID) ?? CircuitBreaker(endpointID: endpointID)
+                let enabled: Bool
+                if let known = enabledByEndpoint[endpointID] {
+                    enabled = known
+                } else {
+                    enabled = try Bool.fetchOne(
+                        db.cachedStatement(sql: "SELECT enabled FROM endpoint WHERE id = ?"), arguments: [endpointID]) ?? false
+                    enabledByEndpoint[endpointID] = enabled
+                }
+                var breaker = try breakers[endpointID]
+                    ?? Self.fetchBreaker(db, endpointID: endpointID) ?? CircuitBreaker(endpointID: endpointID)
                 let plan = planner.plan(result, breaker: &breaker, endpointEnabled: enabled, now: now)
-                try Self.saveBreaker(breaker, in: db)
+                breakers[endpointID] = breaker
 
                 let lastError = attempt.succeeded ? nil : (attempt.errorMessage ?? attempt.errorClass)
                 try db.cachedStatement(sql: """
@@ -80,6 +90,7 @@ extension SQLiteStore {
                     ])
                 if let reason = plan.disableEndpoint, enabled {
                     try Self.disableEndpoint(endpointID, reason: reason, at: nowMs, in: db)
+                    enabledByEndpoint[endpointID] = false
                 }
                 if let until = plan.deferEndpointUntil {
                     try db.cachedStatement(sql: """
@@ -88,6 +99,9 @@ extension SQLiteStore {
                         """).execute(arguments: [Self.millis(until), endpointID, Self.millis(until)])
                 }
                 recorded.append(RecordedAttempt(deliveryID: deliveryID, endpointID: endpointID, plan: plan, breaker: breaker))
+            }
+            for breaker in breakers.values {
+                try Self.saveBreaker(breaker, in: db)
             }
             return recorded
         }
