@@ -145,17 +145,10 @@ struct EndpointCommand: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: JSONFlag
 
-        func validate() throws {
-            guard !types.isEmpty else { throw ValidationError("Name at least one event type, for example case.created.") }
-        }
+        func validate() throws { try EndpointCommand.requireTypes(types) }
 
         func execute() async throws {
-            let endpoint = try await store.operations(creating: false).subscribe(id: id, types: types)
-            if output.json {
-                Output.json(JSONRendering.endpoint(endpoint, revealSecret: false))
-            } else {
-                Output.line("\(id) now receives: \(endpoint.eventTypes.storedValue)")
-            }
+            EndpointCommand.printEventTypes(try await store.operations(creating: false).subscribe(id: id, types: types), json: output.json)
         }
     }
 
@@ -166,17 +159,23 @@ struct EndpointCommand: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: JSONFlag
 
-        func validate() throws {
-            guard !types.isEmpty else { throw ValidationError("Name at least one event type, for example case.created.") }
-        }
+        func validate() throws { try EndpointCommand.requireTypes(types) }
 
         func execute() async throws {
-            let endpoint = try await store.operations(creating: false).unsubscribe(id: id, types: types)
-            if output.json {
-                Output.json(JSONRendering.endpoint(endpoint, revealSecret: false))
-            } else {
-                Output.line("\(id) now receives: \(endpoint.eventTypes.storedValue)")
-            }
+            EndpointCommand.printEventTypes(try await store.operations(creating: false).unsubscribe(id: id, types: types), json: output.json)
+        }
+    }
+
+    static func requireTypes(_ types: [String]) throws {
+        guard !types.isEmpty else { throw ValidationError("Name at least one event type, for example case.created.") }
+    }
+
+    /// What `subscribe` and `unsubscribe` print: the endpoint, or the types it now receives.
+    static func printEventTypes(_ endpoint: Endpoint, json: Bool) {
+        if json {
+            Output.json(JSONRendering.endpoint(endpoint, revealSecret: false))
+        } else {
+            Output.line("\(endpoint.id) now receives: \(endpoint.eventTypes.storedValue)")
         }
     }
 
