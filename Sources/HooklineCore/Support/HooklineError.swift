@@ -1,3 +1,5 @@
+import Foundation
+
 /// The one error type of `HooklineCore`: every case reads as one sentence that names the problem
 /// and, where there is one, the fix.
 public enum HooklineError: Error, Sendable, Equatable {
@@ -60,5 +62,3 @@ extension HooklineError: CustomStringConvertible {
 extension HooklineError: LocalizedError {
     public var errorDescription: String? { description }
 }
-
-import Foundation
