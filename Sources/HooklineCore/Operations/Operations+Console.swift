@@ -49,13 +49,16 @@ extension Operations {
     /// One console frame's data: rows limited to what fits on screen.
     public func dashboard(eventsLimit: Int, failedLimit: Int) async throws(HooklineError) -> DashboardSnapshot {
         let now = clock.now()
+        let frame = try await store.consoleFrame(eventsLimit: eventsLimit, failedLimit: failedLimit, since: now.addingTimeInterval(-3600))
+        let breakers = Dictionary(uniqueKeysWithValues: frame.breakers.map { ($0.endpointID, $0) })
+        let endpoints = frame.endpoints.map {
+            EndpointOverview(
+                endpoint: $0, breaker: breakers[$0.id] ?? CircuitBreaker(endpointID: $0.id),
+                stats: frame.stats[$0.id] ?? EndpointStats(attempts: 0, successes: 0, p95LatencyMs: nil))
+        }
         return DashboardSnapshot(
-            takenAt: now, location: store.location,
-            endpoints: try await endpointOverview(),
-            events: try await store.events(EventQuery(limit: eventsLimit)),
-            failed: try await store.failedDeliveries(limit: failedLimit),
-            throughput: try await store.throughput(since: now.addingTimeInterval(-3600)),
-            counts: try await store.deliveryCounts())
+            takenAt: now, location: store.location, endpoints: endpoints, events: frame.events, failed: frame.failed,
+            throughput: frame.throughput, counts: frame.counts)
     }
 
     public func eventDetail(id: String) async throws(HooklineError) -> EventDetail {

@@ -99,6 +99,8 @@ public protocol HooklineStore: Sendable {
     func deliveryCounts() async throws(HooklineError) -> DeliveryCounts
     /// An endpoint's newest attempts.
     func recentAttempts(endpointID: String, limit: Int) async throws(HooklineError) -> [Attempt]
+    /// Everything one console frame shows, read in one transaction (one consistent snapshot).
+    func consoleFrame(eventsLimit: Int, failedLimit: Int, since: Date) async throws(HooklineError) -> ConsoleFrame
     /// A number that changes whenever any process commits to the store (cheap change detection).
     func changeToken() async throws(HooklineError) -> Int64
 
@@ -251,5 +253,27 @@ public struct DeliveryCounts: Sendable, Hashable {
         self.pending = pending
         self.failed = failed
         self.held = held
+    }
+}
+
+/// The rows behind one console frame.
+public struct ConsoleFrame: Sendable, Hashable {
+    public var endpoints: [Endpoint]
+    public var breakers: [CircuitBreaker]
+    public var stats: [String: EndpointStats]
+    public var events: [EventSummary]
+    public var failed: [DeliveryRow]
+    public var throughput: [MinuteBucket]
+    public var counts: DeliveryCounts
+
+    public init(endpoints: [Endpoint], breakers: [CircuitBreaker], stats: [String: EndpointStats], events: [EventSummary],
+                failed: [DeliveryRow], throughput: [MinuteBucket], counts: DeliveryCounts) {
+        self.endpoints = endpoints
+        self.breakers = breakers
+        self.stats = stats
+        self.events = events
+        self.failed = failed
+        self.throughput = throughput
+        self.counts = counts
     }
 }

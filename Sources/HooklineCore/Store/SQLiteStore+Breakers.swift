@@ -38,9 +38,11 @@ extension SQLiteStore {
     }
 
     public func breakers() async throws(HooklineError) -> [CircuitBreaker] {
-        try await read { db in
-            try Row.fetchAll(db, sql: "SELECT \(Self.breakerColumns) FROM breaker ORDER BY endpoint_id").map(Self.breaker)
-        }
+        try await read { db in try Self.fetchBreakers(db) }
+    }
+
+    static func fetchBreakers(_ db: Database) throws -> [CircuitBreaker] {
+        try Row.fetchAll(db, sql: "SELECT \(breakerColumns) FROM breaker ORDER BY endpoint_id").map(breaker)
     }
 
     public func resetBreaker(endpointID: String, at now: Date, audit: AuditEntry) async throws(HooklineError) -> CircuitBreaker {
@@ -119,28 +121,30 @@ extension SQLiteStore {
 
     public func endpointStats(since: Date) async throws(HooklineError) -> [String: EndpointStats] {
         let sinceMs = Self.millis(since)
-        return try await read { db in
-            var stats: [String: EndpointStats] = [:]
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT endpoint_id, count(*) AS attempts,
-                           sum(CASE WHEN status_code BETWEEN 200 AND 299 THEN 1 ELSE 0 END) AS successes
-                    FROM attempt INDEXED BY attempt_by_started WHERE started_at >= ? GROUP BY endpoint_id
-                    """,
-                arguments: [sinceMs])
-            let percentile = try db.cachedStatement(sql: """
-                SELECT duration_ms FROM attempt WHERE endpoint_id = ? AND started_at >= ?
-                ORDER BY duration_ms LIMIT 1 OFFSET ?
-                """)
-            for row in rows {
-                let endpointID: String = row["endpoint_id"]
-                let attempts: Int = row["attempts"]
-                let offset = max(0, Int((Double(attempts) * 0.95).rounded(.up)) - 1)
-                let p95 = try Int.fetchOne(percentile, arguments: [endpointID, sinceMs, offset])
-                stats[endpointID] = EndpointStats(attempts: attempts, successes: row["successes"], p95LatencyMs: p95)
-            }
-            return stats
+        return try await read { db in try Self.fetchEndpointStats(db, sinceMs: sinceMs) }
+    }
+
+    static func fetchEndpointStats(_ db: Database, sinceMs: Int64) throws -> [String: EndpointStats] {
+        var stats: [String: EndpointStats] = [:]
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT endpoint_id, count(*) AS attempts,
+                       sum(CASE WHEN status_code BETWEEN 200 AND 299 THEN 1 ELSE 0 END) AS successes
+                FROM attempt INDEXED BY attempt_by_started WHERE started_at >= ? GROUP BY endpoint_id
+                """,
+            arguments: [sinceMs])
+        let percentile = try db.cachedStatement(sql: """
+            SELECT duration_ms FROM attempt WHERE endpoint_id = ? AND started_at >= ?
+            ORDER BY duration_ms LIMIT 1 OFFSET ?
+            """)
+        for row in rows {
+            let endpointID: String = row["endpoint_id"]
+            let attempts: Int = row["attempts"]
+            let offset = max(0, Int((Double(attempts) * 0.95).rounded(.up)) - 1)
+            let p95 = try Int.fetchOne(percentile, arguments: [endpointID, sinceMs, offset])
+            stats[endpointID] = EndpointStats(attempts: attempts, successes: row["successes"], p95LatencyMs: p95)
         }
+        return stats
     }
 }

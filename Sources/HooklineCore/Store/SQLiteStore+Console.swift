@@ -3,46 +3,64 @@ import GRDB
 
 extension SQLiteStore {
     public func failedDeliveries(limit: Int) async throws(HooklineError) -> [DeliveryRow] {
-        try await read { db in
-            let columns = Self.deliveryColumns.split(separator: ",").map { "d." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
-            return try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT \(columns), e.type AS event_type
-                    FROM delivery d JOIN event e ON e.id = d.event_id
-                    WHERE d.status = 'failed' ORDER BY d.updated_at DESC LIMIT ?
-                    """,
-                arguments: [limit]
-            ).map { DeliveryRow(delivery: Self.delivery($0), eventType: $0["event_type"]) }
-        }
+        try await read { db in try Self.fetchFailed(db, limit: limit) }
+    }
+
+    static func fetchFailed(_ db: Database, limit: Int) throws -> [DeliveryRow] {
+        let columns = Self.deliveryColumns.split(separator: ",").map { "d." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
+        return try Row.fetchAll(
+            db,
+            sql: """
+                SELECT \(columns), e.type AS event_type
+                FROM delivery d JOIN event e ON e.id = d.event_id
+                WHERE d.status = 'failed' ORDER BY d.updated_at DESC LIMIT ?
+                """,
+            arguments: [limit]
+        ).map { DeliveryRow(delivery: Self.delivery($0), eventType: $0["event_type"]) }
     }
 
     public func throughput(since: Date) async throws(HooklineError) -> [MinuteBucket] {
         let sinceMs = Self.millis(since)
-        return try await read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT started_at / 60000 AS minute, count(*) AS attempts,
-                           sum(CASE WHEN status_code BETWEEN 200 AND 299 THEN 1 ELSE 0 END) AS successes
-                    FROM attempt INDEXED BY attempt_by_started WHERE started_at >= ? GROUP BY minute ORDER BY minute
-                    """,
-                arguments: [sinceMs]
-            ).map {
-                let minute: Int64 = $0["minute"]
-                return MinuteBucket(minute: Self.date(minute * 60_000), attempts: $0["attempts"], successes: $0["successes"])
-            }
+        return try await read { db in try Self.fetchThroughput(db, sinceMs: sinceMs) }
+    }
+
+    static func fetchThroughput(_ db: Database, sinceMs: Int64) throws -> [MinuteBucket] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT started_at / 60000 AS minute, count(*) AS attempts,
+                       sum(CASE WHEN status_code BETWEEN 200 AND 299 THEN 1 ELSE 0 END) AS successes
+                FROM attempt INDEXED BY attempt_by_started WHERE started_at >= ? GROUP BY minute ORDER BY minute
+                """,
+            arguments: [sinceMs]
+        ).map {
+            let minute: Int64 = $0["minute"]
+            return MinuteBucket(minute: Self.date(minute * 60_000), attempts: $0["attempts"], successes: $0["successes"])
         }
     }
 
     public func deliveryCounts() async throws(HooklineError) -> DeliveryCounts {
-        try await read { db in
-            // Each count is answered from its partial index. Without INDEXED BY the planner prefers
-            // scanning the covering delivery_by_endpoint index: 270 ms instead of 5 ms on 4M rows.
-            DeliveryCounts(
-                pending: try Int.fetchOne(db, sql: "SELECT count(*) FROM delivery INDEXED BY delivery_due WHERE status = 'pending'") ?? 0,
-                failed: try Int.fetchOne(db, sql: "SELECT count(*) FROM delivery INDEXED BY delivery_failed WHERE status = 'failed'") ?? 0,
-                held: try Int.fetchOne(db, sql: "SELECT count(*) FROM delivery INDEXED BY delivery_held WHERE status = 'held'") ?? 0)
+        try await read { db in try Self.fetchCounts(db) }
+    }
+
+    static func fetchCounts(_ db: Database) throws -> DeliveryCounts {
+        // Each count is answered from its partial index. Without INDEXED BY the planner prefers
+        // scanning the covering delivery_by_endpoint index: 270 ms instead of 5 ms on 4M rows.
+        DeliveryCounts(
+            pending: try Int.fetchOne(db, sql: "SELECT count(*) FROM delivery INDEXED BY delivery_due WHERE status = 'pending'") ?? 0,
+            failed: try Int.fetchOne(db, sql: "SELECT count(*) FROM delivery INDEXED BY delivery_failed WHERE status = 'failed'") ?? 0,
+            held: try Int.fetchOne(db, sql: "SELECT count(*) FROM delivery INDEXED BY delivery_held WHERE status = 'held'") ?? 0)
+    }
+
+    public func consoleFrame(eventsLimit: Int, failedLimit: Int, since: Date) async throws(HooklineError) -> ConsoleFrame {
+        let sinceMs = Self.millis(since)
+        return try await read { db in
+            ConsoleFrame(
+                endpoints: try Self.fetchEndpoints(db), breakers: try Self.fetchBreakers(db),
+                stats: try Self.fetchEndpointStats(db, sinceMs: sinceMs),
+                events: try Self.fetchEvents(db, EventQuery(limit: eventsLimit)),
+                failed: try Self.fetchFailed(db, limit: failedLimit),
+                throughput: try Self.fetchThroughput(db, sinceMs: sinceMs), counts: try Self.fetchCounts(db))
         }
     }
 

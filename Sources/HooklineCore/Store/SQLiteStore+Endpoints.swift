@@ -16,10 +16,11 @@ extension SQLiteStore {
     }
 
     public func endpoints() async throws(HooklineError) -> [Endpoint] {
-        try await read { db in
-            try Row.fetchAll(db, sql: "SELECT \(Self.endpointColumns) FROM endpoint ORDER BY created_at, id")
-                .map(Self.endpoint)
-        }
+        try await read { db in try Self.fetchEndpoints(db) }
+    }
+
+    static func fetchEndpoints(_ db: Database) throws -> [Endpoint] {
+        try Row.fetchAll(db, sql: "SELECT \(endpointColumns) FROM endpoint ORDER BY created_at, id").map(endpoint)
     }
 
     public func updateEndpoint(

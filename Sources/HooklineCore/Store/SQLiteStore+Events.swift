@@ -50,17 +50,19 @@ extension SQLiteStore {
     }
 
     public func events(_ query: EventQuery) async throws(HooklineError) -> [EventSummary] {
-        try await read { db in
-            var sql = "SELECT \(Self.eventSummaryColumns) FROM event e"
-            var arguments: StatementArguments = []
-            if let type = query.type {
-                sql += " WHERE e.type = ?"
-                arguments += [type]
-            }
-            sql += " ORDER BY e.created_at DESC, e.id DESC LIMIT ?"
-            arguments += [query.limit]
-            return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.eventSummary)
+        try await read { db in try Self.fetchEvents(db, query) }
+    }
+
+    static func fetchEvents(_ db: Database, _ query: EventQuery) throws -> [EventSummary] {
+        var sql = "SELECT \(Self.eventSummaryColumns) FROM event e"
+        var arguments: StatementArguments = []
+        if let type = query.type {
+            sql += " WHERE e.type = ?"
+            arguments += [type]
         }
+        sql += " ORDER BY e.created_at DESC, e.id DESC LIMIT ?"
+        arguments += [query.limit]
+        return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.eventSummary)
     }
 
     public func delivery(id: String) async throws(HooklineError) -> Delivery? {
