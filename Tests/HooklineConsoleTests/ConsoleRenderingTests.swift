@@ -11,6 +11,8 @@ import Testing
             #expect(grid.contains(title), "\(title)\n\(grid.text)")
         }
         #expect(grid.line(0).contains("/var/lib/hookline.db"))
+        #expect(grid.line(0).contains("120/min"), "the last complete minute's attempts")
+        #expect(grid.line(0).contains("ok 91.7%"))
         #expect(grid.line(0).contains("failed 2"))
         #expect(grid.line(0).contains("open breakers 1"))
         #expect(grid.line(0).contains("refreshed 16:00:00Z"))

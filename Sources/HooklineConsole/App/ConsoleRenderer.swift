@@ -64,7 +64,9 @@ public enum ConsoleRenderer {
         let lastHour = snapshot.throughput.filter { $0.minute >= snapshot.takenAt.addingTimeInterval(-3600) }
         let attempts = lastHour.reduce(0) { $0 + $1.attempts }
         let successes = lastHour.reduce(0) { $0 + $1.successes }
-        let perMinute = lastHour.last.map { $0.minute >= snapshot.takenAt.addingTimeInterval(-120) ? $0.attempts : 0 } ?? 0
+        // The last complete minute: the current one is still filling up.
+        let lastFullMinute = Date(timeIntervalSince1970: (floor(snapshot.takenAt.timeIntervalSince1970 / 60) - 1) * 60)
+        let perMinute = lastHour.first { $0.minute == lastFullMinute }?.attempts ?? 0
         // Segments in order of importance; each is drawn only if it fits whole before the refresh time.
         var segments: [(String, StyleToken)] = [("\(perMinute)/min", .header)]
         if attempts > 0 {
