@@ -91,15 +91,12 @@ public protocol HooklineStore: Sendable {
 
     // MARK: Console
 
-    /// The newest `failed` deliveries with their event type.
-    func failedDeliveries(limit: Int) async throws(HooklineError) -> [DeliveryRow]
-    /// Attempts and successes per minute since a time, oldest minute first (minutes without attempts left out).
-    func throughput(since: Date) async throws(HooklineError) -> [MinuteBucket]
     /// How many deliveries are pending, failed and held.
     func deliveryCounts() async throws(HooklineError) -> DeliveryCounts
     /// An endpoint's newest attempts.
     func recentAttempts(endpointID: String, limit: Int) async throws(HooklineError) -> [Attempt]
-    /// Everything one console frame shows, read in one transaction (one consistent snapshot).
+    /// Everything one console frame shows, read in one transaction (one consistent snapshot): the
+    /// newest events and `failed` deliveries, and attempts per minute since `since` (oldest first).
     func consoleFrame(eventsLimit: Int, failedLimit: Int, since: Date) async throws(HooklineError) -> ConsoleFrame
     /// A number that changes whenever any process commits to the store (cheap change detection).
     func changeToken() async throws(HooklineError) -> Int64

@@ -2,10 +2,6 @@ import Foundation
 import GRDB
 
 extension SQLiteStore {
-    public func failedDeliveries(limit: Int) async throws(HooklineError) -> [DeliveryRow] {
-        try await read { db in try Self.fetchFailed(db, limit: limit) }
-    }
-
     static func fetchFailed(_ db: Database, limit: Int) throws -> [DeliveryRow] {
         let columns = Self.deliveryColumns.split(separator: ",").map { "d." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
         return try Row.fetchAll(
@@ -17,11 +13,6 @@ extension SQLiteStore {
                 """,
             arguments: [limit]
         ).map { DeliveryRow(delivery: Self.delivery($0), eventType: $0["event_type"]) }
-    }
-
-    public func throughput(since: Date) async throws(HooklineError) -> [MinuteBucket] {
-        let sinceMs = Self.millis(since)
-        return try await read { db in try Self.fetchThroughput(db, sinceMs: sinceMs) }
     }
 
     static func fetchThroughput(_ db: Database, sinceMs: Int64) throws -> [MinuteBucket] {
