@@ -50,12 +50,7 @@ extension Operations {
     public func dashboard(eventsLimit: Int, failedLimit: Int) async throws(HooklineError) -> DashboardSnapshot {
         let now = clock.now()
         let frame = try await store.consoleFrame(eventsLimit: eventsLimit, failedLimit: failedLimit, since: now.addingTimeInterval(-3600))
-        let breakers = Dictionary(uniqueKeysWithValues: frame.breakers.map { ($0.endpointID, $0) })
-        let endpoints = frame.endpoints.map {
-            EndpointOverview(
-                endpoint: $0, breaker: breakers[$0.id] ?? CircuitBreaker(endpointID: $0.id),
-                stats: frame.stats[$0.id] ?? EndpointStats(attempts: 0, successes: 0, p95LatencyMs: nil))
-        }
+        let endpoints = EndpointOverview.combine(endpoints: frame.endpoints, breakers: frame.breakers, stats: frame.stats)
         return DashboardSnapshot(
             takenAt: now, location: store.location, endpoints: endpoints, events: frame.events, failed: frame.failed,
             throughput: frame.throughput, counts: frame.counts)

@@ -47,14 +47,9 @@ extension Operations {
 
     /// Every endpoint with its breaker and its health over the last hour.
     public func endpointOverview(window: TimeInterval = 3600) async throws(HooklineError) -> [EndpointOverview] {
-        let endpoints = try await store.endpoints()
-        let breakers = Dictionary(uniqueKeysWithValues: try await store.breakers().map { ($0.endpointID, $0) })
-        let stats = try await store.endpointStats(since: clock.now().addingTimeInterval(-window))
-        return endpoints.map {
-            EndpointOverview(
-                endpoint: $0, breaker: breakers[$0.id] ?? CircuitBreaker(endpointID: $0.id),
-                stats: stats[$0.id] ?? EndpointStats(attempts: 0, successes: 0, p95LatencyMs: nil))
-        }
+        EndpointOverview.combine(
+            endpoints: try await store.endpoints(), breakers: try await store.breakers(),
+            stats: try await store.endpointStats(since: clock.now().addingTimeInterval(-window)))
     }
 }
 
@@ -63,4 +58,14 @@ public struct EndpointOverview: Sendable, Hashable {
     public var endpoint: Endpoint
     public var breaker: CircuitBreaker
     public var stats: EndpointStats
+
+    /// One overview per endpoint; a closed breaker and no attempts where the store has none.
+    static func combine(endpoints: [Endpoint], breakers: [CircuitBreaker], stats: [String: EndpointStats]) -> [EndpointOverview] {
+        let byEndpoint = Dictionary(uniqueKeysWithValues: breakers.map { ($0.endpointID, $0) })
+        return endpoints.map {
+            EndpointOverview(
+                endpoint: $0, breaker: byEndpoint[$0.id] ?? CircuitBreaker(endpointID: $0.id),
+                stats: stats[$0.id] ?? EndpointStats(attempts: 0, successes: 0, p95LatencyMs: nil))
+        }
+    }
 }

@@ -101,7 +101,7 @@ struct DemoCommand: HooklineCommand {
             while Date().timeIntervalSince(started) < (seconds ?? 60) {
                 try await Task.sleep(for: .seconds(min(5, max(0.1, (seconds ?? 60) - Date().timeIntervalSince(started)))))
                 let counts = try await store.deliveryCounts()
-                let rss = ResidentMemory.current().map { "\($0 / 1024 / 1024) MB" } ?? "-"
+                let rss = ProcessMemory.resident.map { "\($0 / 1024 / 1024) MB" } ?? "-"
                 Output.immediate("\(Timestamp.iso8601(Date()))  events \(demo.emitted.load(ordering: .relaxed))  pending \(counts.pending)  failed \(counts.failed)  held \(counts.held)  rss \(rss)")
             }
         } else {
@@ -126,15 +126,5 @@ struct DemoCommand: HooklineCommand {
         }
         try store.close()
         Output.immediate("Demo database: \(path)")
-    }
-}
-
-/// The process's resident memory, from /proc/self/statm (Linux).
-enum ResidentMemory {
-    static func current() -> Int? {
-        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return nil }
-        let fields = text.split(separator: " ")
-        guard fields.count > 1, let pages = Int(fields[1]) else { return nil }
-        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
     }
 }
