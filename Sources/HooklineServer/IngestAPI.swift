@@ -109,8 +109,8 @@ public final class IngestAPI: Sendable {
         } catch {
             return Self.failure(error)
         }
-        guard takeToken(count: 1) else {
-            return Self.error(.tooManyRequests, "The ingest rate limit is exceeded; retry in a second.", retryAfter: 1)
+        if let wait = takeTokens(1) {
+            return Self.rateLimited(wait)
         }
         do {
             let result = try await operations.emit(type: item.type, data: item.data, id: item.id, timestamp: item.timestamp)
@@ -131,8 +131,8 @@ public final class IngestAPI: Sendable {
         guard !items.isEmpty, items.count <= configuration.maximumBatch else {
             return Self.error(.badRequest, "A batch holds 1 to \(configuration.maximumBatch) events, not \(items.count).", field: "events")
         }
-        guard takeToken(count: items.count) else {
-            return Self.error(.tooManyRequests, "The ingest rate limit is exceeded; retry in a second.", retryAfter: 1)
+        if let wait = takeTokens(items.count) {
+            return Self.rateLimited(wait)
         }
         var parsed: [Int: EmitRequest] = [:]
         var results: [Int: JSONValue] = [:]
@@ -211,13 +211,22 @@ public final class IngestAPI: Sendable {
         return EmitRequest(type: type, data: data, id: id, timestamp: timestamp)
     }
 
-    func takeToken(count: Int) -> Bool {
+    /// Takes `count` tokens; nil when allowed, else how long until the next token.
+    func takeTokens(_ count: Int) -> TimeInterval? {
         bucket.withLock { bucket in
-            guard var current = bucket else { return true }
+            guard var current = bucket else { return nil }
             defer { bucket = current }
-            for _ in 0..<count where current.take(now: Date()) != nil { return false }
-            return true
+            for _ in 0..<count {
+                if let wait = current.take(now: Date()) { return wait }
+            }
+            return nil
         }
+    }
+
+    /// 429 with a `Retry-After` that says when a token will be there (whole seconds, at least 1).
+    static func rateLimited(_ wait: TimeInterval) -> Response {
+        let seconds = max(1, Int(wait.rounded(.up)))
+        return error(.tooManyRequests, "The ingest rate limit is exceeded; retry in \(seconds) s.", retryAfter: seconds)
     }
 
     /// Compares the presented token with the configured one in constant time.
