@@ -211,7 +211,7 @@ public final class ConsoleSession {
                 if !result.skipped.isEmpty { text += " \(result.skipped.count) changed meanwhile and were left alone." }
                 return [.flash(text, .ok), .refreshNow]
             case .previewEnable(let endpointID):
-                let held = try await operations.store.deliveries(DeliveryQuery(status: .held, endpointID: endpointID, limit: 1_000_000)).count
+                let held = try await operations.store.countDeliveries(status: .held, endpointID: endpointID)
                 if held == 0 {
                     return [.confirm(Confirmation(question: "Enable \(endpointID)? [y/N]", action: .enable(endpointID: endpointID, releaseHeld: true)))]
                 }

@@ -251,8 +251,6 @@ public struct ConsoleState: Sendable {
         case .resetBreaker:
             guard let endpointID = selectedRow(focus)?.endpointID else { return nothingSelected() }
             return [.run(.resetBreaker(endpointID: endpointID))]
-        case .testSend:
-            return []
         }
         return []
     }

@@ -18,7 +18,7 @@ public enum Command: Sendable, Hashable {
     case down, up, top, bottom, pageDown, pageUp
     case detail, back
     case filter
-    case redeliver, redeliverAllFailed, toggleSubscription, editEventTypes, resetBreaker, testSend
+    case redeliver, redeliverAllFailed, toggleSubscription, editEventTypes, resetBreaker
     case pause, nextTheme, help, quit
 }
 

@@ -52,6 +52,8 @@ public protocol HooklineStore: Sendable {
     func delivery(id: String) async throws(HooklineError) -> Delivery?
     /// Deliveries, newest first.
     func deliveries(_ query: DeliveryQuery) async throws(HooklineError) -> [Delivery]
+    /// How many deliveries have this status, optionally for one endpoint.
+    func countDeliveries(status: DeliveryStatus, endpointID: String?) async throws(HooklineError) -> Int
     /// The attempts of a delivery, first one first.
     func attempts(deliveryID: String) async throws(HooklineError) -> [Attempt]
 

@@ -98,6 +98,17 @@ extension SQLiteStore {
         }
     }
 
+    public func countDeliveries(status: DeliveryStatus, endpointID: String?) async throws(HooklineError) -> Int {
+        try await read { db in
+            if let endpointID {
+                return try Int.fetchOne(
+                    db, sql: "SELECT count(*) FROM delivery WHERE endpoint_id = ? AND status = ?",
+                    arguments: [endpointID, status.rawValue]) ?? 0
+            }
+            return try Int.fetchOne(db, sql: "SELECT count(*) FROM delivery WHERE status = ?", arguments: [status.rawValue]) ?? 0
+        }
+    }
+
     public func attempts(deliveryID: String) async throws(HooklineError) -> [Attempt] {
         try await read { db in
             try Row.fetchAll(

@@ -89,7 +89,7 @@ public struct DispatchBenchmark: Sendable {
         try await dispatcher.run(.drain)
         let dispatchSeconds = Self.seconds(since: dispatchStart)
         await transport.shutdown()
-        let delivered = try await store.deliveries(DeliveryQuery(status: .succeeded, limit: Int.max)).count
+        let delivered = try await store.countDeliveries(status: .succeeded, endpointID: nil)
         let peak = ProcessMemory.peakResident
 
         log("measuring the receiver's ceiling for \(ceilingSeconds) s…")

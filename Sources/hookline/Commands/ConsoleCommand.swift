@@ -120,7 +120,7 @@ struct DemoCommand: HooklineCommand {
         await demo.stop()
         if headless {
             let counts = try await store.deliveryCounts()
-            let succeeded = try await store.deliveries(DeliveryQuery(status: .succeeded, limit: 10_000_000)).count
+            let succeeded = try await store.countDeliveries(status: .succeeded, endpointID: nil)
             let breakers = try await store.breakers().filter { $0.state != .closed }.count
             Output.immediate("Summary: \(demo.emitted.load(ordering: .relaxed)) events emitted; deliveries \(succeeded) succeeded, \(counts.pending) pending, \(counts.failed) failed, \(counts.held) held; \(breakers) breakers not closed.")
         }

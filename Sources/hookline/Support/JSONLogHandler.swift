@@ -19,7 +19,7 @@ struct JSONLogHandler: LogHandler {
 
     func log(event: LogEvent) {
         var object = JSONObject([
-            ("time", .string(ISO8601DateFormatter().string(from: Date()))),
+            ("time", .string(Timestamp.iso8601(Date()))),
             ("level", .string(event.level.rawValue)),
             ("label", .string(label)),
             ("message", .string(event.message.description)),
