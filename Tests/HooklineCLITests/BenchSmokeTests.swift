@@ -4,7 +4,7 @@ import Testing
 /// A seconds-long run of every benchmark, so that `hookline bench` keeps working. It asserts what
 /// the benchmark reports (everything delivered, figures printed), never how fast.
 @Suite struct BenchSmokeTests {
-    @Test func dispatchGenerateAndConsoleBenchmarksRunEndToEnd() async throws {
+    @Test func dispatchIngestGenerateAndConsoleBenchmarksRunEndToEnd() async throws {
         let cli = CLI()
         defer { cli.remove() }
         let dispatch = try await cli.run(["bench", "dispatch", "--events", "100", "--endpoints", "2", "--ceiling-seconds", "0.5"])
@@ -13,6 +13,16 @@ import Testing
         #expect(dispatch.stdout.contains("receiver ceiling ("))
         #expect(dispatch.stdout.contains("ratio deliveries/s ÷ ceiling requests/s:"))
         #expect(dispatch.stdout.contains("peak resident memory of this process: ") && !dispatch.stdout.contains("process: -"))
+
+        let ingest = try await cli.run([
+            "bench", "ingest", "--seconds", "0.5", "--connections", "4", "--batch-size", "10", "--batch-connections", "2",
+            "--rate", "50", "--latency-seconds", "0.5",
+        ])
+        #expect(ingest.status == 0, "\(ingest.stderr)")
+        #expect(ingest.stdout.components(separatedBy: "0 failed requests)").count == 3, "\(ingest.stdout)")
+        #expect(ingest.stdout.contains("(100 deliveries of 25 events)"), "every delivery of the latency run arrived")
+        let tooBig = try await cli.run(["bench", "ingest", "--batch-size", "1001"])
+        #expect(tooBig.status == 64 && tooBig.stderr.contains("--batch-size must be between 1 and 1000"), "\(tooBig.stderr)")
 
         let path = cli.directory + "/large.db"
         let generate = try await cli.run(["bench", "generate", "--events", "2000", "--endpoints", "4", "--db", path])

@@ -68,7 +68,9 @@ import Testing
         }
         let reset = RawSocketServer(.reset)
         let closing = RawSocketServer(.closeBeforeStatus)
+        let endless = RawSocketServer(.endlessBody)
         let slow = try await fixture.addEndpoint(hanging.url())
+        let streaming = try await fixture.addEndpoint(endless.url())
         let refused = try await fixture.addEndpoint("http://127.0.0.1:\(closedPort())/hook")
         let resetting = try await fixture.addEndpoint(reset.url())
         let closed = try await fixture.addEndpoint(closing.url())
@@ -77,8 +79,9 @@ import Testing
         await hanging.stop()
         reset.stop()
         closing.stop()
+        endless.stop()
 
-        for (endpoint, expectedClass) in [(slow, "timeout"), (refused, "connect"), (resetting, "reset"), (closed, "reset")] {
+        for (endpoint, expectedClass) in [(slow, "timeout"), (streaming, "timeout"), (refused, "connect"), (resetting, "reset"), (closed, "reset")] {
             let delivery = try #require(try await fixture.deliveries(endpoint).first)
             #expect(delivery.status == .failed, "\(expectedClass)")
             #expect(delivery.attempts == 2)
@@ -86,6 +89,8 @@ import Testing
             #expect(attempts.count == 2)
             #expect(attempts.allSatisfy { $0.errorClass == expectedClass }, "\(endpoint.url): \(attempts.map { "\($0.errorClass ?? "-"): \($0.errorMessage ?? "-")" })")
             #expect(attempts.allSatisfy { $0.statusCode == nil })
+            // The slot is given back at the time limit, not when the receiver stops.
+            #expect(attempts.allSatisfy { $0.durationMs < 3000 }, "\(attempts.map(\.durationMs))")
         }
         #expect(hanging.requests.count == 2)
     }

@@ -75,11 +75,12 @@ final class ScriptedReceiver: Sendable {
     }
 }
 
-/// A TCP server that accepts and then misbehaves: resets, or closes before the status line.
+/// A TCP server that accepts and then misbehaves: resets, closes before the status line, or sends
+/// a 200 whose chunked body trickles and never ends.
 final class RawSocketServer: @unchecked Sendable {
     // @unchecked: the file descriptor and thread are only touched by init and stop(), which tests
     // call in order; the accept loop reads only its own copies.
-    enum Behaviour { case reset, closeBeforeStatus }
+    enum Behaviour { case reset, closeBeforeStatus, endlessBody }
 
     let port: Int
     private let fd: Int32
@@ -108,6 +109,19 @@ final class RawSocketServer: @unchecked Sendable {
                 if client < 0 { return }
                 var buffer = [UInt8](repeating: 0, count: 4096)
                 _ = recv(client, &buffer, buffer.count, 0)
+                if behaviour == .endlessBody {
+                    Thread {
+                        let head = Array("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".utf8)
+                        let chunk = Array("10\r\n\(String(repeating: "x", count: 16))\r\n".utf8)
+                        var sent = send(client, head, head.count, Int32(MSG_NOSIGNAL))
+                        while sent > 0 {
+                            usleep(50_000)
+                            sent = send(client, chunk, chunk.count, Int32(MSG_NOSIGNAL))
+                        }
+                        close(client)
+                    }.start()
+                    continue
+                }
                 if behaviour == .reset {
                     var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
                     setsockopt(client, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))

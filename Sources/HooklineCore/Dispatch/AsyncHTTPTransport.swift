@@ -48,30 +48,30 @@ public final class AsyncHTTPTransport: HTTPTransport {
         let deadline = NIODeadline.now() + .milliseconds(Int64(request.timeout * 1000))
         let prepared = outbound
         let client = self.client
+        // async-http-client's deadline ends when the response head arrives; the body is read in a
+        // task that a timer on the event loop cancels just after the same deadline (the grace lets
+        // the client report its own, more precise error until the head), so that a body that never
+        // ends cannot hold the slot past the request's time limit.
+        let exchange = Task {
+            let response = try await client.execute(prepared, deadline: deadline)
+            var excerpt: [UInt8] = []
+            for try await chunk in response.body {
+                excerpt.append(contentsOf: chunk.readableBytesView.prefix(responseExcerptLimit - excerpt.count))
+                if excerpt.count >= responseExcerptLimit { break }
+            }
+            var headers: [String: String] = [:]
+            for name in ["retry-after", "location"] {
+                if let value = response.headers.first(name: name) { headers[name] = value }
+            }
+            return TransportOutcome(statusCode: Int(response.status.code), headers: headers, bodyExcerpt: excerpt, durationMs: elapsed())
+        }
+        let timer = client.eventLoopGroup.any().scheduleTask(deadline: deadline + .milliseconds(250)) { exchange.cancel() }
+        defer { timer.cancel() }
         do {
-            return try await withThrowingTaskGroup(of: TransportOutcome?.self) { group in
-                group.addTask {
-                    let response = try await client.execute(prepared, deadline: deadline)
-                    var excerpt: [UInt8] = []
-                    for try await chunk in response.body {
-                        excerpt.append(contentsOf: chunk.readableBytesView.prefix(responseExcerptLimit - excerpt.count))
-                        if excerpt.count >= responseExcerptLimit { break }
-                    }
-                    var headers: [String: String] = [:]
-                    for name in ["retry-after", "location"] {
-                        if let value = response.headers.first(name: name) { headers[name] = value }
-                    }
-                    return TransportOutcome(
-                        statusCode: Int(response.status.code), headers: headers, bodyExcerpt: excerpt, durationMs: elapsed())
-                }
-                group.addTask {
-                    // A body that never ends must not hold the slot past the request's time limit.
-                    try await Task.sleep(for: .milliseconds(Int(request.timeout * 1000) + 250))
-                    return nil
-                }
-                let first = try await group.next() ?? nil
-                group.cancelAll()
-                return first ?? .failure("timeout", "no complete response within \(DurationText.format(request.timeout))", durationMs: elapsed())
+            return try await withTaskCancellationHandler {
+                try await exchange.value
+            } onCancel: {
+                exchange.cancel()
             }
         } catch {
             let (errorClass, message) = Self.classify(error, timeout: request.timeout)

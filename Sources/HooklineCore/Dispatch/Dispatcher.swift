@@ -47,6 +47,11 @@ public actor Dispatcher {
     var lastRefresh = Date.distantPast
     var lastRecovery = Date.distantPast
     var flushFailures = 0
+    var metrics = DispatchMetrics()
+    /// A claim transaction is running; its deliveries join the lanes when it commits.
+    var claiming = false
+    var claimFailure: HooklineError?
+    var timer: Task<Void, Never>?
     /// Whether `run` is looping (for health checks).
     public private(set) var isRunning = false
 
@@ -86,6 +91,8 @@ public actor Dispatcher {
     public func wake() {
         if let sleeper {
             self.sleeper = nil
+            timer?.cancel()
+            timer = nil
             sleeper.resume()
         } else {
             wokenEarly = true
@@ -108,20 +115,22 @@ public actor Dispatcher {
             lastRefresh = now
             try await refresh(now: now)
         }
+        if let failure = claimFailure {
+            claimFailure = nil
+            throw failure
+        }
         var wakeAt = now.addingTimeInterval(configuration.pollInterval)
-        if !stopping {
-            // While busy, claiming is itself the check for due work; when idle, a read of the
-            // earliest due time avoids a write transaction and tells how long to sleep.
+        if !stopping && !claiming && !flushing {
+            // While busy, claiming is itself the check for due work (and a flush claims in its own
+            // transaction); when idle, a read of the earliest due time avoids a write transaction
+            // and tells how long to sleep.
             let idle = totalInFlight == 0 && lanes.values.allSatisfy { $0.queue.isEmpty }
             var due: Date? = now
             if idle {
                 due = try await store.nextDueAt()
             }
             if let due, due <= now {
-                let claimed = try await claim(now: now)
-                for delivery in claimed {
-                    lanes[delivery.endpointID, default: Lane()].queue.append(delivery)
-                }
+                startClaim(now: now)
             } else if let due {
                 wakeAt = min(wakeAt, due)
             }
@@ -156,7 +165,19 @@ public actor Dispatcher {
         }
     }
 
-    func claim(now: Date) async throws(HooklineError) -> [ClaimedDelivery] {
+    /// Claims in the background, so that lanes keep sending while the claim's transaction commits.
+    func startClaim(now: Date) {
+        let requests = claimRequests(now: now)
+        guard !requests.isEmpty else { return }
+        claiming = true
+        Task {
+            await self.claim(requests, now: now)
+        }
+    }
+
+    /// How many deliveries to claim for each endpoint: lanes are refilled when half empty, within
+    /// the total budget, and not at all while the breaker holds them back.
+    func claimRequests(now: Date) -> [ClaimRequest] {
         var budget = configuration.totalConcurrency - totalInFlight - lanes.values.reduce(0) { $0 + $1.queue.count }
         guard budget > 0 else { return [] }
         var requests: [ClaimRequest] = []
@@ -176,13 +197,27 @@ public actor Dispatcher {
             budget -= room
             requests.append(ClaimRequest(endpointID: endpoint.id, limit: room, manualOnly: !endpoint.enabled))
         }
-        guard !requests.isEmpty else { return [] }
-        let claimed = try await store.claim(requests, now: now, leaseUntil: now.addingTimeInterval(configuration.lease), owner: owner)
-        let lag = Metrics.Timer(label: "hookline_claim_lag_seconds")
-        for delivery in claimed {
-            if let due = delivery.dueAt { lag.recordNanoseconds(Int64(max(0, now.timeIntervalSince(due)) * 1e9)) }
+        return requests
+    }
+
+    func claim(_ requests: [ClaimRequest], now: Date) async {
+        defer {
+            claiming = false
+            wake()
         }
-        return claimed
+        do {
+            let claimed = try await store.claim(requests, now: now, leaseUntil: now.addingTimeInterval(configuration.lease), owner: owner)
+            enqueue(claimed, claimedAt: now)
+        } catch {
+            claimFailure = error
+        }
+    }
+
+    func enqueue(_ claimed: [ClaimedDelivery], claimedAt now: Date) {
+        for delivery in claimed {
+            lanes[delivery.endpointID, default: Lane()].queue.append(delivery)
+            if let due = delivery.dueAt { metrics.claimLag(seconds: now.timeIntervalSince(due)) }
+        }
     }
 
     /// Sends what the lane may send now; returns when it should be looked at again, if it waits.
@@ -253,7 +288,7 @@ public actor Dispatcher {
         let transport = self.transport
         Task {
             let outcome = await transport.send(request)
-            await self.finish(delivery, outcome: outcome, startedAt: startedAt)
+            self.finish(delivery, outcome: outcome, startedAt: startedAt)
         }
     }
 
@@ -262,9 +297,7 @@ public actor Dispatcher {
         totalInFlight -= 1
         let result = AttemptClassifier.result(for: delivery, outcome: outcome, startedAt: startedAt, finishedAt: clock.now())
         let statusClass = outcome.statusCode.map { "\($0 / 100)xx" } ?? (outcome.errorClass ?? "error")
-        Counter(label: "hookline_attempts_total", dimensions: [("status_class", statusClass)]).increment()
-        Metrics.Timer(label: "hookline_attempt_duration_seconds", dimensions: [("endpoint", delivery.endpointID)])
-            .recordMilliseconds(outcome.durationMs)
+        metrics.attempt(endpointID: delivery.endpointID, statusClass: statusClass, durationMs: outcome.durationMs)
         if !result.attempt.succeeded || logger.logLevel <= .debug {
             // Built only when it will be written: this runs once per attempt.
             var metadata: Logger.Metadata = [
@@ -288,14 +321,23 @@ public actor Dispatcher {
     }
 
     /// Writes finished attempts in batches until none is left; retries when the disk fails.
+    ///
+    /// Each batch's transaction also refills the lanes (when no claim is running already), so that
+    /// a busy dispatcher needs no claim transactions of its own.
     func flush() async {
         while !pendingResults.isEmpty {
             let batch = pendingResults
             pendingResults = []
+            let now = clock.now()
+            let claims = stopping || claiming ? [] : claimRequests(now: now)
+            if !claims.isEmpty { claiming = true }
             do {
-                let recorded = try await store.record(batch, planner: configuration.planner, owner: owner, at: clock.now())
+            let written = try await store.record(
+                    batch, planner: configuration.planner, owner: owner, at: now,
+                    thenClaim: claims, leaseUntil: now.addingTimeInterval(configuration.lease))
                 flushFailures = 0
-                apply(recorded)
+                apply(written.recorded)
+                if !claims.isEmpty { enqueue(written.claimed, claimedAt: now) }
             } catch {
                 flushFailures += 1
                 pendingResults = batch + pendingResults
@@ -303,6 +345,7 @@ public actor Dispatcher {
                 try? await Task.sleep(for: .milliseconds(min(5000, 200 * flushFailures)))
                 if stopping && flushFailures > 25 { break }
             }
+            if !claims.isEmpty { claiming = false }
         }
         flushing = false
         wake()
@@ -311,9 +354,7 @@ public actor Dispatcher {
     func apply(_ recorded: [RecordedAttempt]) {
         for item in recorded {
             let outcome = item.plan.status == .pending ? "retry" : item.plan.status.rawValue
-            Counter(label: "hookline_deliveries_total", dimensions: [("endpoint", item.endpointID), ("outcome", outcome)]).increment()
-            Gauge(label: "hookline_breaker_state", dimensions: [("endpoint", item.endpointID)])
-                .record(item.breaker.state == .closed ? 0 : (item.breaker.state == .halfOpen ? 1 : 2))
+            metrics.delivery(endpointID: item.endpointID, outcome: outcome, breaker: item.breaker.state)
             let previous = breakers[item.endpointID]
             breakers[item.endpointID] = item.breaker
             if lanes[item.endpointID]?.probeDeliveryID == item.deliveryID {
@@ -338,7 +379,7 @@ public actor Dispatcher {
     }
 
     func isDrained() async throws(HooklineError) -> Bool {
-        guard totalInFlight == 0, pendingResults.isEmpty, !flushing, lanes.values.allSatisfy({ $0.queue.isEmpty }) else {
+        guard totalInFlight == 0, pendingResults.isEmpty, !flushing, !claiming, lanes.values.allSatisfy({ $0.queue.isEmpty }) else {
             return false
         }
         return try await store.activeDeliveryCount() == 0
@@ -346,6 +387,9 @@ public actor Dispatcher {
 
     func shutDown() async throws(HooklineError) {
         stopping = true
+        while claiming {
+            await sleep(until: clock.now().addingTimeInterval(0.01))
+        }
         let now = clock.now()
         for (endpointID, lane) in lanes where !lane.queue.isEmpty {
             try await store.release(lane.queue.map(\.id), nextAttemptAt: now, owner: owner)
@@ -372,9 +416,9 @@ public actor Dispatcher {
         let token = sleepToken
         await withCheckedContinuation { continuation in
             sleeper = continuation
-            Task {
+            timer = Task {
                 try? await Task.sleep(for: .milliseconds(Int(seconds * 1000) + 1))
-                await self.timerFired(token)
+                self.timerFired(token)
             }
         }
     }
@@ -382,6 +426,7 @@ public actor Dispatcher {
     func timerFired(_ token: Int) {
         guard token == sleepToken, let sleeper else { return }
         self.sleeper = nil
+        timer = nil
         sleeper.resume()
     }
 }

@@ -21,7 +21,8 @@ public struct NetworkGuard: Sendable {
     /// Resolves `host` and checks every address; returns the addresses when delivery may go ahead.
     public func check(host: String) async -> Result<[String], Refusal> {
         let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
-        let resolved = await Self.resolve(bare)
+        // An address literal needs no resolver (and no hop to another thread).
+        let resolved = Self.isAddressLiteral(bare) ? .success([bare]) : await Self.resolve(bare)
         guard case .success(let addresses) = resolved else {
             if case .failure(let message) = resolved {
                 return .failure(Refusal(errorClass: "dns", message: "\(host) does not resolve (\(message))"))
@@ -43,6 +44,12 @@ public struct NetworkGuard: Sendable {
     enum Resolution: Sendable {
         case success([String])
         case failure(String)
+    }
+
+    static func isAddressLiteral(_ host: String) -> Bool {
+        var v4 = in_addr()
+        var v6 = in6_addr()
+        return inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1
     }
 
     /// getaddrinfo on a dispatch thread, so that a slow resolver never blocks the cooperative pool.

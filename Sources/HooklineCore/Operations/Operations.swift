@@ -14,6 +14,8 @@ public struct Operations: Sendable {
     /// Who is acting, recorded with every change.
     public let actor: Actor
     public var maximumPayloadBytes: Int
+    /// When set, single events are committed together with others arriving at the same time.
+    public var groupCommit: GroupCommit?
     let logger: Logger
 
     public init(
@@ -136,7 +138,12 @@ public struct Operations: Sendable {
     /// An `id` that exists already returns the stored event and creates nothing.
     public func emit(type: String, data: JSONValue, id: String? = nil, timestamp: Date? = nil) async throws(HooklineError) -> IngestResult {
         let event = try prepare(type: type, data: data, id: id, timestamp: timestamp)
-        let result = try await store.ingest(event, audit: nil)
+        let result: IngestResult
+        if let groupCommit {
+            result = try await groupCommit.ingest(event)
+        } else {
+            result = try await store.ingest(event, audit: nil)
+        }
         logger.debug("event accepted", metadata: [
             "event.id": "\(event.id)", "event.type": "\(type)", "event.created": "\(result.wasCreated)",
             "event.deliveries": "\(result.summary.deliveries)",

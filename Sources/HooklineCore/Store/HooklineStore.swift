@@ -67,7 +67,12 @@ public protocol HooklineStore: Sendable {
     /// Records finished attempts and applies `planner` to each delivery, breaker and endpoint,
     /// all in one transaction. Results for deliveries no longer leased by `owner` keep their attempt
     /// row but do not change the delivery.
-    func record(_ results: [AttemptResult], planner: DeliveryPlanner, owner: String, at: Date) async throws(HooklineError) -> [RecordedAttempt]
+    ///
+    /// Then, in the same transaction, claims as ``claim(_:now:leaseUntil:owner:)`` does for
+    /// `claims` (possibly none): a busy dispatcher refills its lanes without a commit of its own.
+    func record(
+        _ results: [AttemptResult], planner: DeliveryPlanner, owner: String, at: Date, thenClaim claims: [ClaimRequest], leaseUntil: Date
+    ) async throws(HooklineError) -> RecordedBatch
     /// Gives claimed deliveries back without an attempt (breaker open, shutdown).
     func release(_ deliveryIDs: [String], nextAttemptAt: Date, owner: String) async throws(HooklineError)
     /// Makes `sending` deliveries whose lease has expired `pending` again; returns how many.
@@ -165,6 +170,24 @@ public struct DeliveryQuery: Sendable, Hashable {
         self.endpointID = endpointID
         self.eventID = eventID
         self.limit = limit
+    }
+}
+
+extension HooklineStore {
+    /// Records finished attempts without claiming anything.
+    public func record(_ results: [AttemptResult], planner: DeliveryPlanner, owner: String, at: Date) async throws(HooklineError) -> [RecordedAttempt] {
+        try await record(results, planner: planner, owner: owner, at: at, thenClaim: [], leaseUntil: at).recorded
+    }
+}
+
+/// What one recording transaction did: the attempts it recorded and the deliveries it then claimed.
+public struct RecordedBatch: Sendable {
+    public var recorded: [RecordedAttempt]
+    public var claimed: [ClaimedDelivery]
+
+    public init(recorded: [RecordedAttempt], claimed: [ClaimedDelivery]) {
+        self.recorded = recorded
+        self.claimed = claimed
     }
 }
 

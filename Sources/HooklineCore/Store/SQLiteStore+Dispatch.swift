@@ -3,34 +3,38 @@ import GRDB
 
 extension SQLiteStore {
     public func claim(_ requests: [ClaimRequest], now: Date, leaseUntil: Date, owner: String) async throws(HooklineError) -> [ClaimedDelivery] {
+        try await write { db in try Self.claim(requests, now: now, leaseUntil: leaseUntil, owner: owner, in: db) }
+    }
+
+    static func claim(_ requests: [ClaimRequest], now: Date, leaseUntil: Date, owner: String, in db: Database) throws -> [ClaimedDelivery] {
         let nowMs = Self.millis(now), leaseMs = Self.millis(leaseUntil)
-        return try await write { db in
-            let select = try db.cachedStatement(sql: """
-                SELECT d.id, d.event_id, d.endpoint_id, d.attempts, d.manual, d.next_attempt_at, e.type, e.payload
-                FROM delivery d JOIN event e ON e.id = d.event_id
-                WHERE d.endpoint_id = ? AND d.status = 'pending' AND d.next_attempt_at <= ? AND (? = 0 OR d.manual = 1)
-                ORDER BY d.next_attempt_at
-                LIMIT ?
-                """)
-            let mark = try db.cachedStatement(sql: """
-                UPDATE delivery SET status = 'sending', lease_until = ?, lease_owner = ?, updated_at = ?
-                WHERE id = ?
-                """)
-            var claimed: [ClaimedDelivery] = []
-            for request in requests where request.limit > 0 {
-                let rows = try Row.fetchAll(select, arguments: [request.endpointID, nowMs, request.manualOnly, request.limit])
-                for row in rows {
-                    let payload: Data = row["payload"]
-                    let delivery = ClaimedDelivery(
-                        id: row["id"], eventID: row["event_id"], eventType: row["type"], endpointID: row["endpoint_id"],
-                        payload: [UInt8](payload), attempts: row["attempts"], manual: row["manual"],
-                        dueAt: Self.date(row["next_attempt_at"] as Int64?))
-                    try mark.execute(arguments: [leaseMs, owner, nowMs, delivery.id])
-                    claimed.append(delivery)
-                }
+        let select = try db.cachedStatement(sql: """
+            SELECT d.id, d.event_id, d.endpoint_id, d.attempts, d.manual, d.next_attempt_at, e.type, e.payload
+            FROM delivery d JOIN event e ON e.id = d.event_id
+            WHERE d.endpoint_id = ? AND d.status = 'pending' AND d.next_attempt_at <= ? AND (? = 0 OR d.manual = 1)
+            ORDER BY d.next_attempt_at
+            LIMIT ?
+            """)
+        let mark = try db.cachedStatement(sql: """
+            UPDATE delivery SET status = 'sending', lease_until = ?, lease_owner = ?, updated_at = ?
+            WHERE id = ?
+            """)
+        var claimed: [ClaimedDelivery] = []
+        for request in requests where request.limit > 0 {
+            let rows = try Row.fetchCursor(select, arguments: [request.endpointID, nowMs, request.manualOnly, request.limit])
+            while let row = try rows.next() {
+                // By column index, in the order of the SELECT: a lookup by name lowercases it each time.
+                let payload: Data = row[7]
+                let delivery = ClaimedDelivery(
+                    id: row[0], eventID: row[1], eventType: row[6], endpointID: row[2],
+                    payload: [UInt8](payload), attempts: row[3], manual: row[4], dueAt: Self.date(row[5] as Int64?))
+                claimed.append(delivery)
             }
-            return claimed
         }
+        for delivery in claimed {
+            try mark.execute(arguments: [leaseMs, owner, nowMs, delivery.id])
+        }
+        return claimed
     }
 
     public func nextDueAt() async throws(HooklineError) -> Date? {
@@ -39,7 +43,9 @@ extension SQLiteStore {
         }
     }
 
-    public func record(_ results: [AttemptResult], planner: DeliveryPlanner, owner: String, at now: Date) async throws(HooklineError) -> [RecordedAttempt] {
+    public func record(
+        _ results: [AttemptResult], planner: DeliveryPlanner, owner: String, at now: Date, thenClaim claims: [ClaimRequest], leaseUntil: Date
+    ) async throws(HooklineError) -> RecordedBatch {
         let nowMs = Self.millis(now)
         return try await write { db in
             var recorded: [RecordedAttempt] = []
@@ -62,8 +68,8 @@ extension SQLiteStore {
                         Self.millis(attempt.startedAt), attempt.durationMs, attempt.statusCode, attempt.errorClass,
                         attempt.errorMessage, attempt.responseExcerpt,
                     ])
-                let status: String = current["status"]
-                let leaseOwner: String? = current["lease_owner"]
+                let status: String = current[0]
+                let leaseOwner: String? = current[1]
                 guard status == DeliveryStatus.sending.rawValue, leaseOwner == owner else { continue }
 
                 let endpointID = result.delivery.endpointID
@@ -103,7 +109,8 @@ extension SQLiteStore {
             for breaker in breakers.values {
                 try Self.saveBreaker(breaker, in: db)
             }
-            return recorded
+            let claimed = try Self.claim(claims, now: now, leaseUntil: leaseUntil, owner: owner, in: db)
+            return RecordedBatch(recorded: recorded, claimed: claimed)
         }
     }
 

@@ -4,7 +4,7 @@ import GRDB
 extension SQLiteStore {
     public func ingest(_ event: Event, audit: AuditEntry?) async throws(HooklineError) -> IngestResult {
         try await write { db in
-            let result = try Self.insert(event, in: db)
+            let result = try Self.insert(event, targets: Self.deliveryTargets(db), in: db)
             if let audit, result.wasCreated {
                 try Self.insertAudit(audit, in: db)
             }
@@ -14,31 +14,43 @@ extension SQLiteStore {
 
     public func ingestBatch(_ events: [Event]) async throws(HooklineError) -> [IngestResult] {
         guard !events.isEmpty else { return [] }
-        return try await write { db in try events.map { try Self.insert($0, in: db) } }
+        return try await write { db in
+            let targets = try Self.deliveryTargets(db)
+            return try events.map { try Self.insert($0, targets: targets, in: db) }
+        }
+    }
+
+    /// The endpoints an event may be delivered to, read once per transaction.
+    struct DeliveryTarget {
+        var id: String
+        var enabled: Bool
+        var eventTypes: EventTypeSelection
+    }
+
+    static func deliveryTargets(_ db: Database) throws -> [DeliveryTarget] {
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT id, enabled, event_types FROM endpoint ORDER BY created_at, id")).map {
+            DeliveryTarget(id: $0[0], enabled: $0[1], eventTypes: EventTypeSelection(stored: $0[2]))
+        }
     }
 
     /// Stores an event and its deliveries, or returns the stored one with the same id.
-    static func insert(_ event: Event, in db: Database) throws -> IngestResult {
+    static func insert(_ event: Event, targets: [DeliveryTarget], in db: Database) throws -> IngestResult {
         if let existing = try Self.fetchEventSummary(db, id: event.id) {
             return .existing(existing)
         }
         let now = Self.millis(event.createdAt)
         try db.cachedStatement(sql: "INSERT INTO event (id, type, payload, created_at) VALUES (?, ?, ?, ?)")
             .execute(arguments: [event.id, event.type, Data(event.payload), now])
-        let targets = try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT id, enabled, event_types FROM endpoint ORDER BY created_at, id"))
         let insert = try db.cachedStatement(sql: """
             INSERT INTO delivery (id, event_id, endpoint_id, status, next_attempt_at, created_at, updated_at)
             VALUES (?, ?, ?, ?, ?, ?, ?)
             """)
         var made = 0
-        for target in targets where EventTypeSelection(stored: target["event_types"]).includes(event.type) {
-            let enabled: Bool = target["enabled"]
-            let endpointID: String = target["id"]
+        for target in targets where target.eventTypes.includes(event.type) {
             try insert.execute(arguments: [
-                Identifier.delivery(at: event.createdAt), event.id, endpointID,
-                enabled ? DeliveryStatus.pending.rawValue : DeliveryStatus.held.rawValue,
-                enabled ? now : nil, now, now,
+                Identifier.delivery(at: event.createdAt), event.id, target.id,
+                target.enabled ? DeliveryStatus.pending.rawValue : DeliveryStatus.held.rawValue,
+                target.enabled ? now : nil, now, now,
             ])
             made += 1
         }

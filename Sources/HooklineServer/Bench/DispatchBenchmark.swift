@@ -4,7 +4,6 @@ import HooklineCore
 import Hummingbird
 import Logging
 import NIOCore
-import Synchronization
 
 /// Dispatch throughput: N events fanned out to E endpoints, delivered to a minimal receiver on
 /// 127.0.0.1 with every attempt durably recorded; and that receiver's own ceiling, for the ratio.
@@ -31,6 +30,7 @@ public struct DispatchBenchmark: Sendable {
         public var ceilingRequestsPerSecond: Double
         public var ceilingTool: String
         public var peakResidentBytes: Int?
+        public var reference: Reference
 
         /// Events accepted per second through the core's batch ingest (1000 per transaction).
         public var ingestEventsPerSecond: Double { ingestSeconds > 0 ? Double(events) / ingestSeconds : 0 }
@@ -38,26 +38,8 @@ public struct DispatchBenchmark: Sendable {
         public var ratio: Double { ceilingRequestsPerSecond > 0 ? deliveriesPerSecond / ceilingRequestsPerSecond : 0 }
     }
 
-    /// The minimal receiver: 200 with a tiny body, nothing checked.
-    static func startReceiver() async throws -> (Int, Task<Void, any Error>) {
-        let router = Router()
-        router.post("**") { request, _ -> Response in
-            var request = request
-            _ = try await request.collectBody(upTo: 1 << 20)
-            return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ok")))
-        }
-        var logger = Logger(label: "bench.receiver")
-        logger.logLevel = .critical
-        let (stream, continuation) = AsyncStream<Int>.makeStream()
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: logger)
-        let task = Task { try await app.runService(gracefulShutdownSignals: []) }
-        var iterator = stream.makeAsyncIterator()
-        return (await iterator.next() ?? 0, task)
-    }
-
     public func run(log: @escaping @Sendable (String) -> Void) async throws -> Report {
-        let (port, receiver) = try await Self.startReceiver()
+        let (port, receiver) = try await BenchServer.start(BenchServer.receiver())
         defer { receiver.cancel() }
         let store = try SQLiteStore(path: directory + "/bench-dispatch.db")
         defer { try? store.close() }
@@ -92,84 +74,51 @@ public struct DispatchBenchmark: Sendable {
         let delivered = try await store.countDeliveries(status: .succeeded, endpointID: nil)
         let peak = ProcessMemory.peakResident
 
+        log("the same \(events * endpoints) requests without the store: bare async-http-client, then Hookline's transport…")
+        let reference = try await Self.reference(port: port, requests: events * endpoints, concurrency: concurrencyPerEndpoint * endpoints)
+
         log("measuring the receiver's ceiling for \(ceilingSeconds) s…")
         let (ceiling, tool) = try await Self.ceiling(port: port, seconds: ceilingSeconds)
         return Report(events: events, deliveries: delivered, ingestSeconds: ingestSeconds, dispatchSeconds: dispatchSeconds,
-                      ceilingRequestsPerSecond: ceiling, ceilingTool: tool, peakResidentBytes: peak)
+                      ceilingRequestsPerSecond: ceiling, ceilingTool: tool, peakResidentBytes: peak, reference: reference)
     }
 
-    static func seconds(since start: ContinuousClock.Instant) -> Double {
-        let elapsed = ContinuousClock.now - start
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-    }
+    static func seconds(since start: ContinuousClock.Instant) -> Double { LoadGenerator.seconds(since: start) }
 
-    /// Requests per second the receiver answers: with wrk when installed, else a built-in loop.
+    /// Requests per second the receiver answers, and the tool that measured it.
     static func ceiling(port: Int, seconds: Double) async throws -> (Double, String) {
-        let body = String(decoding: try JSONValue.parse(EventCatalog.type(named: "case.created")!.exampleData).canonicalBytes, as: UTF8.self)
-        if let wrk = ["/usr/bin/wrk", "/usr/local/bin/wrk"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) {
-            let script = NSTemporaryDirectory() + "hookline-wrk-\(UUID().uuidString).lua"
-            let escaped = body.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-            try Data("wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.body = \"\(escaped)\"\n".utf8)
-                .write(to: URL(fileURLWithPath: script))
-            defer { try? FileManager.default.removeItem(atPath: script) }
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: wrk)
-            process.arguments = ["-t2", "-c64", "-d\(Int(seconds.rounded(.up)))s", "-s", script, "http://127.0.0.1:\(port)/hook/0"]
-            let output = Pipe()
-            process.standardOutput = output
-            try process.run()
-            let text = try await Self.readAll(output)
-            process.waitUntilExit()
-            for line in text.split(separator: "\n") where line.hasPrefix("Requests/sec:") {
-                if let value = Double(line.split(separator: " ").last ?? "") { return (value, "wrk -t2 -c64") }
-            }
-        }
-        return (try await builtInCeiling(port: port, seconds: seconds, body: body), "built-in async-http-client loop, 64 concurrent")
+        let body = try JSONValue.parse(EventCatalog.type(named: "case.created")!.exampleData).canonicalBytes
+        let generator = LoadGenerator(
+            url: "http://127.0.0.1:\(port)/hook/0", body: body, headers: [("Content-Type", "application/json")], connections: 64)
+        let result = try await generator.run(seconds: seconds)
+        return (result.requestsPerSecond, result.tool)
     }
 
-    static func readAll(_ pipe: Pipe) async throws -> String {
-        let handle = UncheckedFileHandle(handle: pipe.fileHandleForReading)
-        return try await withCheckedThrowingContinuation { continuation in
-            Thread { continuation.resume(returning: String(decoding: handle.handle.readDataToEndOfFile(), as: UTF8.self)) }.start()
-        }
+    /// The reference without Hookline: the same requests through a bare async-http-client loop,
+    /// and through Hookline's transport (signing, SSRF guard, deadline) without the store.
+    public struct Reference: Sendable {
+        public var bareClientRequestsPerSecond: Double
+        public var transportRequestsPerSecond: Double
     }
 
-    static func builtInCeiling(port: Int, seconds: Double, body: String) async throws -> Double {
-        var configuration = HTTPClient.Configuration()
-        configuration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
-        let count = RequestCounter()
-        let start = ContinuousClock.now
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<64 {
-                group.addTask {
-                    while ContinuousClock.now < deadline {
-                        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/hook/0")
-                        request.method = .POST
-                        request.headers.add(name: "Content-Type", value: "application/json")
-                        request.body = .bytes(ByteBuffer(string: body))
-                        let response = try await client.execute(request, timeout: .seconds(10))
-                        _ = try await response.body.collect(upTo: 1 << 16)
-                        count.value.add(1, ordering: .relaxed)
-                    }
-                }
-            }
-            try await group.waitForAll()
+    /// Sends `requests` requests, `concurrency` at a time, both ways.
+    public static func reference(port: Int, requests: Int, concurrency: Int) async throws -> Reference {
+        let body = try JSONValue.parse(EventCatalog.type(named: "case.created")!.exampleData).canonicalBytes
+        let generator = LoadGenerator(
+            url: "http://127.0.0.1:\(port)/hook/0", body: body, headers: [("Content-Type", "application/json")], connections: concurrency)
+        let bare = try await LoadGenerator.withClient(connections: concurrency) { client in
+            try await LoadGenerator.load(concurrency: concurrency, limit: .requests(requests)) { _ = try await generator.send(client) }
         }
-        let elapsed = Self.seconds(since: start)
-        try await client.shutdown()
-        return Double(count.value.load(ordering: .relaxed)) / elapsed
+        let transport = AsyncHTTPTransport(
+            networkGuard: NetworkGuard(allowPrivateNetworks: true), connectTimeout: 5, connectionsPerHost: concurrency)
+        let signer = WebhookSigner(secret: "bench-secret-0123456789abcdef")
+        let viaTransport = try await LoadGenerator.load(concurrency: concurrency, limit: .requests(requests)) {
+            let headers = signer.headers(body: body, eventID: "evt_bench", eventType: "case.created", attempt: 1,
+                                         timestamp: Int64(Date().timeIntervalSince1970))
+            let outcome = await transport.send(OutboundRequest(url: generator.url, headers: headers, body: body, timeout: 15))
+            guard outcome.statusCode == 200 else { throw HooklineError.invalidInput("the reference request failed: \(outcome)") }
+        }
+        await transport.shutdown()
+        return Reference(bareClientRequestsPerSecond: bare, transportRequestsPerSecond: viaTransport)
     }
-}
-
-/// A file handle read on another thread.
-struct UncheckedFileHandle: @unchecked Sendable {
-    // @unchecked: handed to one reading thread; nothing else uses it meanwhile.
-    let handle: FileHandle
-}
-
-/// Requests counted across the load generator's tasks.
-final class RequestCounter: Sendable {
-    let value = Atomic<Int>(0)
 }

@@ -11,7 +11,7 @@ struct BenchCommand: AsyncParsableCommand {
             Measure release builds: swift build -c release, then .build/release/hookline bench …
             BENCHMARKS.md lists the commands behind every published figure.
             """,
-        subcommands: [Dispatch.self, Generate.self, Console.self])
+        subcommands: [Dispatch.self, Ingest.self, Generate.self, Console.self])
 
     static func buildNote() -> String {
         #if DEBUG
@@ -49,8 +49,52 @@ struct BenchCommand: AsyncParsableCommand {
             let report = try await benchmark.run { Output.immediate("  \($0)") }
             Output.immediate(String(format: "ingest (core, 1000 events per transaction): %.0f events/s (%d events in %.2f s)", report.ingestEventsPerSecond, report.events, report.ingestSeconds))
             Output.immediate(String(format: "dispatch: %.0f deliveries/s (%d of %d delivered in %.2f s)", report.deliveriesPerSecond, report.deliveries, events * endpoints, report.dispatchSeconds))
+            Output.immediate(String(format: "same requests, %d in flight, no store: bare async-http-client %.0f requests/s (%.1f %% of the ceiling), Hookline's transport %.0f requests/s",
+                                    endpoints * endpointConcurrency, report.reference.bareClientRequestsPerSecond,
+                                    report.reference.bareClientRequestsPerSecond / max(1, report.ceilingRequestsPerSecond) * 100,
+                                    report.reference.transportRequestsPerSecond))
             Output.immediate(String(format: "receiver ceiling (%@): %.0f requests/s", report.ceilingTool, report.ceilingRequestsPerSecond))
             Output.immediate(String(format: "ratio deliveries/s ÷ ceiling requests/s: %.1f %%", report.ratio * 100))
+            Output.immediate("peak resident memory of this process: \(BenchCommand.megabytes(report.peakResidentBytes))")
+        }
+    }
+
+    struct Ingest: HooklineCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Events through the ingest API (single and batch), and ingest → first attempt latency at a steady rate.")
+
+        @Option(help: "How long each throughput run lasts, in seconds.") var seconds = 5.0
+        @Option(help: "Concurrent connections sending single events.") var connections = 64
+        @Option(name: .customLong("batch-size"), help: "Events per batch request (at most 1000).") var batchSize = 1000
+        @Option(name: .customLong("batch-connections"), help: "Concurrent connections sending batches.") var batchConnections = 4
+        @Option(help: "Endpoints, each subscribed to every event.") var endpoints = 4
+        @Option(help: "Events per second during the latency run.") var rate = 500.0
+        @Option(name: .customLong("latency-seconds"), help: "How long the latency run lasts, in seconds.") var latencySeconds = 10.0
+
+        func execute() async throws {
+            guard seconds > 0, latencySeconds > 0, rate > 0, rate <= 100_000, connections >= 1, connections <= 1000,
+                  batchConnections >= 1, batchConnections <= 1000, endpoints >= 1, endpoints <= 1000 else {
+                throw HooklineError.invalidInput("--seconds, --latency-seconds, --rate, --connections, --batch-connections and --endpoints must be positive (at most 100000 events/s and 1000 connections or endpoints).")
+            }
+            guard batchSize >= 1, batchSize <= 1000 else {
+                throw HooklineError.invalidInput("--batch-size must be between 1 and 1000, the ingest API's limit per batch.")
+            }
+            let directory = NSTemporaryDirectory() + "hookline-bench-\(Identifier.ulid().suffix(8).lowercased())"
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            Output.immediate("hookline bench ingest --seconds \(seconds) --connections \(connections) --batch-size \(batchSize) --batch-connections \(batchConnections) --endpoints \(endpoints) --rate \(rate) --latency-seconds \(latencySeconds)")
+            Output.immediate(BenchCommand.buildNote())
+            let benchmark = IngestBenchmark(
+                seconds: seconds, connections: connections, batchSize: batchSize, batchConnections: batchConnections,
+                endpoints: endpoints, rate: rate, latencySeconds: latencySeconds, directory: directory)
+            let report = try await benchmark.run { Output.immediate("  \($0)") }
+            for (name, run) in [("single events (POST /v1/events)", report.single), ("batches (POST /v1/events/batch)", report.batch)] {
+                Output.immediate(String(format: "%@, %@: %.0f events/s committed with fan-out to %d (%d events, %.0f requests/s, %d failed requests)",
+                                        name, run.tool, run.eventsPerSecond, endpoints, run.events, run.requestsPerSecond, run.failedRequests))
+            }
+            Output.immediate(String(format: "ingest → first attempt at %.0f events/s: p50 %.2f ms, p99 %.2f ms, max %.2f ms (%d deliveries of %d events)",
+                                    rate, report.latency.p50Milliseconds, report.latency.p99Milliseconds, report.latency.maxMilliseconds,
+                                    report.latency.deliveries, report.latency.events))
             Output.immediate("peak resident memory of this process: \(BenchCommand.megabytes(report.peakResidentBytes))")
         }
     }

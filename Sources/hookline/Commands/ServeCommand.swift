@@ -166,8 +166,10 @@ struct ServeCommand: HooklineCommand {
 
         var server: Task<Void, any Error>?
         if let listener {
+            var operations = Operations(store: storeHandle, actor: .api)
+            operations.groupCommit = GroupCommit(store: storeHandle)
             let api = IngestAPI(
-                operations: Operations(store: storeHandle, actor: .api), configuration: listener.api,
+                operations: operations, configuration: listener.api,
                 onAccepted: { await dispatcher.wake() }, dispatcherRunning: { await dispatcher.isRunning },
                 metricsText: { registry.emitToBuffer() })
             var logger = Logger(label: "hookline.api")
