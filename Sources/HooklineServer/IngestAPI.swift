@@ -94,20 +94,21 @@ public final class IngestAPI: Sendable {
         } catch {
             return Self.error(.contentTooLarge, "The body is larger than the limit of \(limit) bytes.")
         }
-        let json: JSONValue
+        let parsed: [Result<EmitRequest, HooklineError>]
         do {
-            json = try JSONValue.parse(body.readableBytesView)
+            parsed = try Self.parseEvents(
+                body: body.readableBytesView, batch: batch,
+                idempotencyKey: request.headers[HTTPFields.Element.Name("Idempotency-Key")!],
+                maximumBatch: configuration.maximumBatch)
         } catch {
-            return Self.error(.badRequest, error.description, field: "body")
+            if case .invalidJSON = error { return Self.error(.badRequest, error.description, field: "body") }
+            return Self.failure(error)
         }
         if batch {
-            return await ingestBatch(json, request: request)
+            return await ingestBatch(parsed)
         }
-        let item: EmitRequest
-        do {
-            item = try Self.parseItem(json, path: "", idempotencyKey: request.headers[HTTPFields.Element.Name("Idempotency-Key")!])
-        } catch {
-            return Self.failure(error)
+        guard parsed.count == 1, case .success(let item) = parsed[0] else {
+            return Self.error(.badRequest, "The body must hold exactly one event.", field: "body")
         }
         if let wait = takeTokens(1) {
             return Self.rateLimited(wait)
@@ -121,26 +122,48 @@ public final class IngestAPI: Sendable {
         }
     }
 
-    func ingestBatch(_ json: JSONValue, request: Request) async -> Response {
+    /// Parses the raw body of `POST /v1/events` (`batch: false`) or `POST /v1/events/batch`
+    /// (`batch: true`) into the events to accept, exactly as the routes do before storing anything.
+    ///
+    /// Throws for a body that cannot be used at all: malformed JSON (`.invalidJSON`), a batch that is
+    /// not `{"events": [1 to maximumBatch items]}`, or a single event that is not valid
+    /// (`.invalidField`). A single event returns one `.success`; a batch returns one result per item,
+    /// in order, so that one bad item does not refuse the others. Checks against the catalog's
+    /// required `data` fields and the id syntax are left to `Operations.prepare`.
+    ///
+    /// - Parameter idempotencyKey: the `Idempotency-Key` header; it applies to a single event only
+    ///   and is ignored for a batch, whose items carry their own `id`.
+    public static func parseEvents(
+        body: some Collection<UInt8>, batch: Bool, idempotencyKey: String?, maximumBatch: Int = 1000
+    ) throws(HooklineError) -> [Result<EmitRequest, HooklineError>] {
+        let json = try JSONValue.parse(body)
+        guard batch else {
+            return [.success(try parseItem(json, path: "", idempotencyKey: idempotencyKey))]
+        }
         guard case .object(let object) = json, case .array(let items)? = object["events"] else {
-            return Self.error(.badRequest, "The body must be an object with an 'events' array.", field: "events")
+            throw .invalidField(field: "events", sentence: "The body must be an object with an 'events' array.")
         }
         if let unknown = object.keys.first(where: { $0 != "events" }) {
-            return Self.error(.badRequest, "Unknown field '\(unknown)'; a batch has only 'events'.", field: unknown)
+            throw .invalidField(field: unknown, sentence: "Unknown field '\(unknown)'; a batch has only 'events'.")
         }
-        guard !items.isEmpty, items.count <= configuration.maximumBatch else {
-            return Self.error(.badRequest, "A batch holds 1 to \(configuration.maximumBatch) events, not \(items.count).", field: "events")
+        guard !items.isEmpty, items.count <= maximumBatch else {
+            throw .invalidField(field: "events", sentence: "A batch holds 1 to \(maximumBatch) events, not \(items.count).")
         }
+        return items.enumerated().map { index, item in
+            Result { () throws(HooklineError) in try parseItem(item, path: "events[\(index)].", idempotencyKey: nil) }
+        }
+    }
+
+    func ingestBatch(_ items: [Result<EmitRequest, HooklineError>]) async -> Response {
         if let wait = takeTokens(items.count) {
             return Self.rateLimited(wait)
         }
         var parsed: [Int: EmitRequest] = [:]
         var results: [Int: JSONValue] = [:]
         for (index, item) in items.enumerated() {
-            do {
-                parsed[index] = try Self.parseItem(item, path: "events[\(index)].", idempotencyKey: nil)
-            } catch {
-                results[index] = Self.itemError(index, error)
+            switch item {
+            case .success(let request): parsed[index] = request
+            case .failure(let error): results[index] = Self.itemError(index, error)
             }
         }
         let order = parsed.keys.sorted()

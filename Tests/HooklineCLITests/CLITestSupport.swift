@@ -83,8 +83,9 @@ struct CLI {
         defer { try? queue.close() }
         return try queue.read { db in
             var text = ""
-            for table in ["endpoint", "event", "delivery", "attempt", "breaker", "audit"] {
-                for row in try Row.fetchAll(db, sql: "SELECT * FROM \(table) ORDER BY rowid") {
+            for table in ["endpoint", "event", "delivery", "delivery_count", "attempt", "breaker", "audit"] {
+                // Ordered by the primary key (every table's first columns).
+                for row in try Row.fetchAll(db, sql: "SELECT * FROM \(table) ORDER BY 1, 2") {
                     text += "\(table): \(row)\n"
                 }
             }

@@ -44,8 +44,9 @@ import Testing
                 try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql).map { $0["detail"] as String }.joined(separator: "; ")
             }
         }
-        #expect(try plan("SELECT id FROM delivery WHERE status = 'pending' AND next_attempt_at <= 5 ORDER BY next_attempt_at LIMIT 10").contains("delivery_due"))
-        #expect(try plan("SELECT id FROM delivery WHERE status = 'sending' AND lease_until < 5").contains("delivery_leased"))
+        #expect(try plan("SELECT id FROM delivery WHERE endpoint_id = 'ep_x' AND status = 'pending' AND next_attempt_at <= 5 ORDER BY next_attempt_at LIMIT 10").contains("delivery_due_by_endpoint"))
+        #expect(try plan("SELECT min(next_attempt_at) FROM delivery WHERE endpoint_id = 'ep_x' AND status = 'pending'").contains("delivery_due_by_endpoint"))
+        #expect(try plan("SELECT id FROM delivery WHERE endpoint_id = 'ep_x' AND status = 'sending' AND lease_until < 5").contains("delivery_by_endpoint"))
         #expect(try plan("SELECT id FROM delivery WHERE endpoint_id = 'ep_x' AND status = 'failed'").contains("delivery_by_endpoint"))
         #expect(try plan("SELECT id FROM event ORDER BY created_at DESC, id DESC LIMIT 50").contains("event_by_created"))
         #expect(try plan("SELECT id FROM delivery WHERE status = 'failed' ORDER BY updated_at DESC LIMIT 50").contains("delivery_failed"))
@@ -113,13 +114,96 @@ import Testing
 }
 
 @Suite struct DeliveryCountTests {
-    /// The counts kept by triggers against a real count, after every kind of change.
+    /// The counts kept by each transaction against a real count, after every kind of change.
     func expectExact(_ fixture: StoreFixture) async throws {
         let kept = try await fixture.store.deliveryCounts()
         let real = try await fixture.store.pool.read { db in
             try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT status, count(*) FROM delivery GROUP BY status").map { ($0[0] as String, $0[1] as Int) })
         }
         #expect(kept == DeliveryCounts(pending: real["pending"] ?? 0, failed: real["failed"] ?? 0, held: real["held"] ?? 0))
+        let perEndpoint = try await fixture.store.pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT d.endpoint_id, d.status, count(*) AS real, c.n FROM delivery d
+                LEFT JOIN delivery_count c ON c.endpoint_id = d.endpoint_id AND c.status = d.status
+                GROUP BY d.endpoint_id, d.status
+                """).filter { ($0["real"] as Int) != ($0["n"] as Int? ?? -1) }.map { "\($0[0] as String) \($0[1] as String): \($0[2] as Int) vs \($0[3] as Int? ?? -1)" }
+        }
+        #expect(perEndpoint.isEmpty, "per endpoint and status: \(perEndpoint)")
+        for status in DeliveryStatus.allCases {
+            #expect(try await fixture.store.countDeliveries(status: status, endpointID: nil) == (real[status.rawValue] ?? 0), "\(status)")
+        }
+    }
+
+    @Test func countsStayExactThroughAttemptsReleasesRecoveryAndRedelivery() async throws {
+        let fixture = try StoreFixture()
+        defer { fixture.tearDown() }
+        let a = try await fixture.operations.addEndpoint(url: "https://a.example.com")
+        let b = try await fixture.operations.addEndpoint(url: "https://b.example.com")
+        for _ in 0..<6 { _ = try await fixture.operations.emit(type: "case.created", data: Examples.data("case.created")) }
+        let now = fixture.clock.now()
+        let claimed = try await fixture.store.claim(
+            [ClaimRequest(endpointID: a.id, limit: 6), ClaimRequest(endpointID: b.id, limit: 3)], now: now,
+            leaseUntil: now.addingTimeInterval(60), owner: "t")
+        try await expectExact(fixture)
+        // a: two succeed, one fails for good, one is retried; two are given back.
+        let planner = DeliveryPlanner(retry: RetryPolicy(schedule: [0, 60]))
+        func result(_ delivery: ClaimedDelivery, _ status: Int) -> AttemptResult {
+            AttemptClassifier.result(
+                for: delivery, outcome: TransportOutcome(statusCode: status, durationMs: 5), startedAt: now, finishedAt: now, random: 0)
+        }
+        let forA = claimed.filter { $0.endpointID == a.id }
+        var exhausted = forA[2]
+        exhausted.attempts = 1
+        _ = try await fixture.store.record(
+            [result(forA[0], 200), result(forA[1], 200), result(exhausted, 500), result(forA[3], 500)],
+            planner: planner, owner: "t", at: now)
+        try await expectExact(fixture)
+        #expect(try await fixture.store.deliveryCounts().failed == 1)
+        try await fixture.store.release([forA[4].id], nextAttemptAt: now, owner: "t")
+        _ = try await fixture.operations.disableEndpoint(id: a.id)
+        try await fixture.store.release([forA[5].id], nextAttemptAt: now, owner: "t")
+        try await expectExact(fixture)
+        #expect(try await fixture.store.countDeliveries(status: .held, endpointID: a.id) == 3, "pending and given-back deliveries of a disabled endpoint are held")
+        // b's three leases expire.
+        #expect(try await fixture.store.recoverExpiredLeases(now: now.addingTimeInterval(120)) == 3)
+        try await expectExact(fixture)
+        _ = try await fixture.operations.redeliver([exhausted.id])
+        _ = try await fixture.operations.enableEndpoint(id: a.id)
+        try await expectExact(fixture)
+        #expect(try await fixture.store.deliveryCounts() == DeliveryCounts(pending: 10, failed: 0, held: 0))
+    }
+
+    @Test func aVersion1DatabaseIsMigratedWithItsCountsAndAttempts() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("old.db")
+        try Self.makeVersion1Database(at: path)
+        let store = try SQLiteStore(path: path)
+        defer { try? store.close() }
+        #expect(try await store.deliveryCounts() == DeliveryCounts(pending: 1, failed: 1, held: 0))
+        #expect(try await store.attempts(deliveryID: "dlv_1").map(\.statusCode) == [500])
+        let problems = try await store.pool.read { db in try Row.fetchAll(db, sql: "PRAGMA foreign_key_check") }
+        #expect(problems.isEmpty)
+        try await store.pool.write { db in try db.execute(sql: "DELETE FROM event WHERE id = 'evt_1'") }
+        #expect(try await store.attempts(deliveryID: "dlv_1").isEmpty, "deleting an event still cascades to its deliveries and attempts")
+    }
+
+    /// A database as version 1 of the schema left it, with two deliveries and an attempt.
+    static func makeVersion1Database(at path: String) throws {
+        let queue = try DatabaseQueue(path: path)
+        try SQLiteStore.migrator.migrate(queue, upTo: "v1: endpoints, events, deliveries, attempts, breakers, audit")
+        try queue.write { db in
+            try db.execute(sql: """
+                PRAGMA application_id = \(SQLiteStore.applicationID);
+                INSERT INTO endpoint (id, url, secret, created_at, updated_at) VALUES ('ep_1', 'https://a.example.com', 's', 1, 1);
+                INSERT INTO event (id, type, payload, created_at) VALUES ('evt_1', 'case.created', x'7b7d', 1), ('evt_2', 'case.created', x'7b7d', 2);
+                INSERT INTO delivery (id, event_id, endpoint_id, status, next_attempt_at, created_at, updated_at)
+                    VALUES ('dlv_1', 'evt_1', 'ep_1', 'failed', NULL, 1, 1), ('dlv_2', 'evt_2', 'ep_1', 'pending', 5, 2, 2);
+                INSERT INTO attempt (delivery_id, endpoint_id, number, trigger, started_at, duration_ms, status_code)
+                    VALUES ('dlv_1', 'ep_1', 1, 'scheduled', 1, 10, 500);
+                """)
+        }
+        try queue.close()
     }
 
     @Test func countsStayExactThroughInsertsStatusChangesAndDeletes() async throws {

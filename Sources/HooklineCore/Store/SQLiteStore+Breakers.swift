@@ -76,13 +76,15 @@ extension SQLiteStore {
         return try await write { db in
             var requeued: [String] = []
             var skipped: [RedeliveryResult.Skip] = []
+            var counts = DeliveryCountChanges()
             for id in deliveryIDs {
-                guard let status = try String.fetchOne(
-                    db.cachedStatement(sql: "SELECT status FROM delivery WHERE id = ?"), arguments: [id])
+                guard let current = try Row.fetchOne(
+                    db.cachedStatement(sql: "SELECT status, endpoint_id FROM delivery WHERE id = ?"), arguments: [id])
                 else {
                     skipped.append(.init(id: id, reason: "no such delivery"))
                     continue
                 }
+                let status: String = current[0]
                 if status == DeliveryStatus.sending.rawValue {
                     skipped.append(.init(id: id, reason: "an attempt is in flight"))
                     continue
@@ -94,8 +96,12 @@ extension SQLiteStore {
                 try db.cachedStatement(sql: """
                     UPDATE delivery SET status = 'pending', next_attempt_at = ?, manual = 1, updated_at = ? WHERE id = ?
                     """).execute(arguments: [nowMs, nowMs, id])
+                if let previous = DeliveryStatus(rawValue: status) {
+                    counts.move(current[1], from: previous, to: .pending)
+                }
                 requeued.append(id)
             }
+            try counts.save(in: db)
             if !requeued.isEmpty {
                 var entry = audit
                 entry.targetIDs = requeued

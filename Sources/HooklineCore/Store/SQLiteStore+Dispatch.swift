@@ -31,15 +31,21 @@ extension SQLiteStore {
                 claimed.append(delivery)
             }
         }
+        var counts = DeliveryCountChanges()
         for delivery in claimed {
             try mark.execute(arguments: [leaseMs, owner, nowMs, delivery.id])
+            counts.move(delivery.endpointID, from: .pending, to: .sending)
         }
+        try counts.save(in: db)
         return claimed
     }
 
     public func nextDueAt() async throws(HooklineError) -> Date? {
         try await read { db in
-            try Int64.fetchOne(db, sql: "SELECT min(next_attempt_at) FROM delivery WHERE status = 'pending'").map(Self.date)
+            // The earliest of each endpoint's earliest, each one seek in delivery_due_by_endpoint.
+            try Int64.fetchOne(db, sql: """
+                SELECT min((SELECT min(next_attempt_at) FROM delivery WHERE endpoint_id = endpoint.id AND status = 'pending')) FROM endpoint
+                """).map(Self.date)
         }
     }
 
@@ -52,6 +58,7 @@ extension SQLiteStore {
             // Each endpoint's breaker and state are read once per batch and written once at the end.
             var breakers: [String: CircuitBreaker] = [:]
             var enabledByEndpoint: [String: Bool] = [:]
+            var counts = DeliveryCountChanges()
             for result in results {
                 let deliveryID = result.delivery.id
                 guard let current = try Row.fetchOne(
@@ -94,6 +101,7 @@ extension SQLiteStore {
                     """).execute(arguments: [
                         plan.status.rawValue, Self.millis(plan.nextAttemptAt), attempt.statusCode, lastError, nowMs, deliveryID,
                     ])
+                counts.move(endpointID, from: .sending, to: plan.status)
                 if let reason = plan.disableEndpoint, enabled {
                     try Self.disableEndpoint(endpointID, reason: reason, at: nowMs, in: db)
                     enabledByEndpoint[endpointID] = false
@@ -109,6 +117,7 @@ extension SQLiteStore {
             for breaker in breakers.values {
                 try Self.saveBreaker(breaker, in: db)
             }
+            try counts.save(in: db)
             let claimed = try Self.claim(claims, now: now, leaseUntil: leaseUntil, owner: owner, in: db)
             return RecordedBatch(recorded: recorded, claimed: claimed)
         }
@@ -118,28 +127,43 @@ extension SQLiteStore {
         guard !deliveryIDs.isEmpty else { return }
         let nextMs = Self.millis(nextAttemptAt)
         try await write { db in
-            let statement = try db.cachedStatement(sql: """
-                UPDATE delivery SET status = CASE WHEN (SELECT enabled FROM endpoint WHERE endpoint.id = delivery.endpoint_id) = 1
-                                                  OR manual = 1 THEN 'pending' ELSE 'held' END,
-                                    next_attempt_at = ?, lease_until = NULL, lease_owner = NULL
-                WHERE id = ? AND status = 'sending' AND lease_owner = ?
+            let current = try db.cachedStatement(sql: """
+                SELECT d.endpoint_id, d.manual, e.enabled FROM delivery d JOIN endpoint e ON e.id = d.endpoint_id
+                WHERE d.id = ? AND d.status = 'sending' AND d.lease_owner = ?
                 """)
+            let update = try db.cachedStatement(sql: """
+                UPDATE delivery SET status = ?, next_attempt_at = ?, lease_until = NULL, lease_owner = NULL WHERE id = ?
+                """)
+            var counts = DeliveryCountChanges()
             for id in deliveryIDs {
-                try statement.execute(arguments: [nextMs, id, owner])
+                guard let row = try Row.fetchOne(current, arguments: [id, owner]) else { continue }
+                let endpointID: String = row[0]
+                // A disabled endpoint's deliveries are held, unless an operator asked for them.
+                let status: DeliveryStatus = (row[2] as Bool) || (row[1] as Bool) ? .pending : .held
+                try update.execute(arguments: [status.rawValue, nextMs, id])
+                counts.move(endpointID, from: .sending, to: status)
             }
+            try counts.save(in: db)
         }
     }
 
     public func recoverExpiredLeases(now: Date) async throws(HooklineError) -> Int {
         let nowMs = Self.millis(now)
         return try await write { db in
-            try db.execute(
-                sql: """
-                    UPDATE delivery SET status = 'pending', next_attempt_at = ?, lease_until = NULL, lease_owner = NULL, updated_at = ?
-                    WHERE status = 'sending' AND lease_until < ?
-                    """,
-                arguments: [nowMs, nowMs, nowMs])
-            return db.changesCount
+            // Per endpoint, through delivery_by_endpoint: only deliveries in flight are looked at.
+            let recover = try db.cachedStatement(sql: """
+                UPDATE delivery SET status = 'pending', next_attempt_at = ?, lease_until = NULL, lease_owner = NULL, updated_at = ?
+                WHERE endpoint_id = ? AND status = 'sending' AND lease_until < ?
+                """)
+            var counts = DeliveryCountChanges()
+            var recovered = 0
+            for endpointID in try String.fetchAll(db, sql: "SELECT id FROM endpoint") {
+                try recover.execute(arguments: [nowMs, nowMs, endpointID, nowMs])
+                counts.move(endpointID, from: .sending, to: .pending, db.changesCount)
+                recovered += db.changesCount
+            }
+            try counts.save(in: db)
+            return recovered
         }
     }
 
@@ -154,7 +178,7 @@ extension SQLiteStore {
 
     public func activeDeliveryCount() async throws(HooklineError) -> Int {
         try await read { db in
-            try Int.fetchOne(db, sql: "SELECT count(*) FROM delivery WHERE status IN ('pending', 'sending')") ?? 0
+            try Int.fetchOne(db, sql: "SELECT coalesce(sum(n), 0) FROM delivery_count WHERE status IN ('pending', 'sending')") ?? 0
         }
     }
 
@@ -165,6 +189,9 @@ extension SQLiteStore {
         try db.execute(
             sql: "UPDATE delivery SET status = 'held', next_attempt_at = NULL, updated_at = ? WHERE endpoint_id = ? AND status = 'pending'",
             arguments: [nowMs, id])
+        var counts = DeliveryCountChanges()
+        counts.move(id, from: .pending, to: .held, db.changesCount)
+        try counts.save(in: db)
         try insertAudit(AuditEntry(at: date(nowMs), actor: .system, action: "endpoint.disable", targetIDs: [id], detail: reason), in: db)
     }
 }

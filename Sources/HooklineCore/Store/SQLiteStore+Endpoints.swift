@@ -80,6 +80,9 @@ extension SQLiteStore {
                     arguments: [now, id])
                 moved = db.changesCount
             }
+            var counts = DeliveryCountChanges()
+            counts.move(id, from: enabled ? .held : .pending, to: enabled ? .pending : .held, moved)
+            try counts.save(in: db)
             var entry = audit
             if entry.detail.isEmpty {
                 entry.detail = enabled ? "released \(moved) held deliveries" : "held \(moved) pending deliveries"

@@ -4,7 +4,9 @@ import GRDB
 extension SQLiteStore {
     public func ingest(_ event: Event, audit: AuditEntry?) async throws(HooklineError) -> IngestResult {
         try await write { db in
-            let result = try Self.insert(event, targets: Self.deliveryTargets(db), in: db)
+            var counts = DeliveryCountChanges()
+            let result = try Self.insert(event, targets: Self.deliveryTargets(db), counts: &counts, in: db)
+            try counts.save(in: db)
             if let audit, result.wasCreated {
                 try Self.insertAudit(audit, in: db)
             }
@@ -16,7 +18,10 @@ extension SQLiteStore {
         guard !events.isEmpty else { return [] }
         return try await write { db in
             let targets = try Self.deliveryTargets(db)
-            return try events.map { try Self.insert($0, targets: targets, in: db) }
+            var counts = DeliveryCountChanges()
+            let results = try events.map { try Self.insert($0, targets: targets, counts: &counts, in: db) }
+            try counts.save(in: db)
+            return results
         }
     }
 
@@ -34,7 +39,7 @@ extension SQLiteStore {
     }
 
     /// Stores an event and its deliveries, or returns the stored one with the same id.
-    static func insert(_ event: Event, targets: [DeliveryTarget], in db: Database) throws -> IngestResult {
+    static func insert(_ event: Event, targets: [DeliveryTarget], counts: inout DeliveryCountChanges, in db: Database) throws -> IngestResult {
         if let existing = try Self.fetchEventSummary(db, id: event.id) {
             return .existing(existing)
         }
@@ -52,6 +57,7 @@ extension SQLiteStore {
                 target.enabled ? DeliveryStatus.pending.rawValue : DeliveryStatus.held.rawValue,
                 target.enabled ? now : nil, now, now,
             ])
+            counts.add(target.id, target.enabled ? .pending : .held)
             made += 1
         }
         return .created(EventSummary(event: event, deliveries: made))
@@ -104,7 +110,8 @@ extension SQLiteStore {
             if !clauses.isEmpty {
                 sql += " WHERE " + clauses.joined(separator: " AND ")
             }
-            sql += " ORDER BY created_at DESC, id DESC LIMIT ?"
+            // Delivery ids are ULIDs of their creation time: newest first is id order.
+            sql += " ORDER BY id DESC LIMIT ?"
             arguments += [query.limit]
             return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.delivery)
         }
@@ -114,10 +121,10 @@ extension SQLiteStore {
         try await read { db in
             if let endpointID {
                 return try Int.fetchOne(
-                    db, sql: "SELECT count(*) FROM delivery WHERE endpoint_id = ? AND status = ?",
+                    db, sql: "SELECT n FROM delivery_count WHERE endpoint_id = ? AND status = ?",
                     arguments: [endpointID, status.rawValue]) ?? 0
             }
-            return try Int.fetchOne(db, sql: "SELECT count(*) FROM delivery WHERE status = ?", arguments: [status.rawValue]) ?? 0
+            return try Int.fetchOne(db, sql: "SELECT coalesce(sum(n), 0) FROM delivery_count WHERE status = ?", arguments: [status.rawValue]) ?? 0
         }
     }
 

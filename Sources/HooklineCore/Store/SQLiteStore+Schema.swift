@@ -106,6 +106,56 @@ extension SQLiteStore {
                 CREATE INDEX audit_by_at ON audit(at DESC);
                 """)
         }
+        migrator.registerMigration("v2: deliveries without rowid, kept delivery counts, fewer indexes") { db in
+            // Each index costs a B-tree update per delivery row on every insert and status change.
+            // Gone: the global due index (claims and the next due time use the per-endpoint one),
+            // the lease index (recovery looks per endpoint through delivery_by_endpoint) and the
+            // creation-order index (delivery ids are ULIDs of the creation time: id order is that
+            // order). Keyed by id without a rowid, a delivery is one B-tree entry, not two.
+            try db.execute(sql: """
+                CREATE TABLE delivery_v2 (
+                    id               TEXT PRIMARY KEY NOT NULL,
+                    event_id         TEXT NOT NULL REFERENCES event(id) ON DELETE CASCADE,
+                    endpoint_id      TEXT NOT NULL REFERENCES endpoint(id) ON DELETE CASCADE,
+                    status           TEXT NOT NULL
+                                     CHECK (status IN ('pending', 'sending', 'succeeded', 'failed', 'held')),
+                    attempts         INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at  INTEGER,
+                    lease_until      INTEGER,
+                    lease_owner      TEXT,
+                    last_status_code INTEGER,
+                    last_error       TEXT,
+                    manual           INTEGER NOT NULL DEFAULT 0,
+                    created_at       INTEGER NOT NULL,
+                    updated_at       INTEGER NOT NULL,
+                    UNIQUE (event_id, endpoint_id)
+                ) WITHOUT ROWID;
+                INSERT INTO delivery_v2 (id, event_id, endpoint_id, status, attempts, next_attempt_at, lease_until, lease_owner,
+                                         last_status_code, last_error, manual, created_at, updated_at)
+                    SELECT id, event_id, endpoint_id, status, attempts, next_attempt_at, lease_until, lease_owner,
+                           last_status_code, last_error, manual, created_at, updated_at FROM delivery;
+                DROP TABLE delivery;
+                ALTER TABLE delivery_v2 RENAME TO delivery;
+                -- Per-endpoint claims, so that one endpoint's backlog never blocks another's.
+                CREATE INDEX delivery_due_by_endpoint ON delivery(endpoint_id, next_attempt_at) WHERE status = 'pending';
+                -- Per-endpoint views, bulk actions (redeliver failed, hold, release) and lease recovery.
+                CREATE INDEX delivery_by_endpoint ON delivery(endpoint_id, status, updated_at);
+                -- The console's failed pane, newest first.
+                CREATE INDEX delivery_failed ON delivery(updated_at DESC) WHERE status = 'failed';
+                CREATE INDEX delivery_held ON delivery(endpoint_id) WHERE status = 'held';
+
+                -- Deliveries per endpoint and status, kept by the application in the transaction
+                -- that changes them (see DeliveryCountChanges).
+                CREATE TABLE delivery_count (
+                    endpoint_id TEXT NOT NULL REFERENCES endpoint(id) ON DELETE CASCADE,
+                    status      TEXT NOT NULL,
+                    n           INTEGER NOT NULL,
+                    PRIMARY KEY (endpoint_id, status)
+                ) WITHOUT ROWID;
+                INSERT INTO delivery_count (endpoint_id, status, n)
+                    SELECT endpoint_id, status, count(*) FROM delivery GROUP BY endpoint_id, status;
+                """)
+        }
         return migrator
     }
 }

@@ -45,6 +45,7 @@ extension SQLiteStore {
                     VALUES (?, ?, 1, 'scheduled', ?, ?, ?, ?, ?)
                     """)
                 var inserted = 0
+                var counts = DeliveryCountChanges()
                 for offset in 0..<count {
                     let sequence = first + offset
                     // Oldest first, so that the newest events are the last ones written.
@@ -62,6 +63,7 @@ extension SQLiteStore {
                             status == .pending ? now + 3_600_000 : nil, status == .pending || status == .held ? nil : code,
                             status == .failed ? "HTTP 503" : nil, at, at,
                         ])
+                        counts.add(endpointID, status)
                         if status != .pending && status != .held {
                             try attempt.execute(arguments: [
                                 deliveryID, endpointID, at, 20 + (sequence % 80), code,
@@ -71,6 +73,7 @@ extension SQLiteStore {
                         }
                     }
                 }
+                try counts.save(in: db)
                 return inserted
             }
             made += count
