@@ -42,6 +42,38 @@ import Testing
         #expect(try await cli.run(["endpoint", "list", "--json"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[]")
     }
 
+    @Test func rotateSecretPrintsTheNewSecretOnceAndMasksTheOldOne() async throws {
+        let cli = CLI()
+        defer { cli.remove() }
+        let added = try await cli.run(["endpoint", "add", "https://example.com/hook", "--json"])
+        let endpoint = try #require(added.json as? [String: Any])
+        let id = try #require(endpoint["id"] as? String)
+        let old = try #require(endpoint["secret"] as? String)
+
+        let rotated = try await cli.run(["endpoint", "rotate-secret", id, "--grace", "2h"])
+        #expect(rotated.status == 0, "\(rotated.stderr)")
+        #expect(rotated.stdout.contains("New secret of \(id): "))
+        #expect(rotated.stdout.contains("also signs webhook-signature until"))
+        #expect(!rotated.stdout.contains(old), "the old secret is never printed again")
+
+        let shown = try await cli.run(["endpoint", "show", id, "--json"])
+        let object = try #require(shown.json as? [String: Any])
+        #expect(object["previous_secret_hint"] as? String == "••••" + old.suffix(4))
+        #expect(object["previous_secret_until"] is String)
+        #expect(object["secret"] == nil && !shown.stdout.contains(old))
+        let revealed = try await cli.run(["endpoint", "show", id, "--reveal-secret", "--json"])
+        let current = try #require((revealed.json as? [String: Any])?["secret"] as? String)
+        #expect(current != old && rotated.stdout.contains(current))
+        #expect(!(try String(contentsOfFile: cli.database, encoding: .isoLatin1)).contains(current), "the database holds no secret in plain text")
+
+        let badGrace = try await cli.run(["endpoint", "rotate-secret", id, "--grace", "soon"])
+        #expect(badGrace.status == 64 && badGrace.stderr.contains("--grace 'soon' is not a duration"), "\(badGrace.stderr)")
+        let tooLong = try await cli.run(["endpoint", "rotate-secret", id, "--grace", "60d"])
+        #expect(tooLong.status == 64 && tooLong.stderr.contains("between 0s and 30d"), "\(tooLong.stderr)")
+        let unknown = try await cli.run(["endpoint", "rotate-secret", "ep_01NOSUCHENDPOINT0000000000"])
+        #expect(unknown.status == 66, "\(unknown.stderr)")
+    }
+
     @Test func emitFromArgumentFileAndStdinThenListEverything() async throws {
         let cli = CLI()
         defer { cli.remove() }

@@ -32,8 +32,9 @@ import Testing
         let reopened = try SQLiteStore(path: path, mode: .mustExist)
         defer { try? reopened.close() }
         #expect(try await reopened.endpoints().count == 1)
-        let applied = try await reopened.pool.read { db in try SQLiteStore.migrator.appliedIdentifiers(db) }
-        #expect(applied == Set(SQLiteStore.migrator.migrations))
+        let migrator = SQLiteStore.migrator(secrets: reopened.secrets)
+        let applied = try await reopened.pool.read { db in try migrator.appliedIdentifiers(db) }
+        #expect(applied == Set(migrator.migrations))
     }
 
     @Test func theQueriesOfTheDispatcherAndConsoleUseTheirIndexes() throws {
@@ -182,6 +183,9 @@ import Testing
         defer { try? store.close() }
         #expect(try await store.deliveryCounts() == DeliveryCounts(pending: 1, failed: 1, held: 0))
         #expect(try await store.attempts(deliveryID: "dlv_1").map(\.statusCode) == [500])
+        #expect(try await store.endpoint(id: "ep_1")?.secret == "s", "the plain secret of version 1 is sealed and opens")
+        let sealed = try await store.pool.read { db in try String.fetchOne(db, sql: "SELECT secret FROM endpoint WHERE id = 'ep_1'") }
+        #expect(sealed?.hasPrefix("enc1:") == true)
         let problems = try await store.pool.read { db in try Row.fetchAll(db, sql: "PRAGMA foreign_key_check") }
         #expect(problems.isEmpty)
         try await store.pool.write { db in try db.execute(sql: "DELETE FROM event WHERE id = 'evt_1'") }
@@ -191,7 +195,7 @@ import Testing
     /// A database as version 1 of the schema left it, with two deliveries and an attempt.
     static func makeVersion1Database(at path: String) throws {
         let queue = try DatabaseQueue(path: path)
-        try SQLiteStore.migrator.migrate(queue, upTo: "v1: endpoints, events, deliveries, attempts, breakers, audit")
+        try SQLiteStore.migrator(secrets: SecretBox(keyBytes: Array(repeating: 1, count: 32), source: "test")).migrate(queue, upTo: "v1: endpoints, events, deliveries, attempts, breakers, audit")
         try queue.write { db in
             try db.execute(sql: """
                 PRAGMA application_id = \(SQLiteStore.applicationID);

@@ -40,6 +40,28 @@ import Testing
         #expect(attempts[0].responseExcerpt == #"{"received":true}"#)
     }
 
+    @Test func duringASecretRotationBothSecretsVerifyTheStandardSignature() async throws {
+        let fixture = try DispatchFixture()
+        defer { fixture.tearDown() }
+        let receiver = try await ScriptedReceiver()
+        let endpoint = try await fixture.addEndpoint(receiver.url())
+        let rotated = try await fixture.operations.rotateSecret(id: endpoint.id, grace: 3600)
+        let eventID = try await fixture.emit()[0]
+        try await fixture.drain()
+        await receiver.stop()
+
+        let request = try #require(receiver.requests.first)
+        let timestamp = try #require(request.headers["x-webhook-timestamp"].flatMap(Int64.init))
+        let standard = try #require(request.headers["webhook-signature"])
+        #expect(standard.split(separator: " ").count == 2)
+        for secret in [endpoint.secret, rotated.secret] {
+            #expect(SignatureVerifier(secret: secret).isValidStandard(signatureHeader: standard, eventID: eventID, timestamp: timestamp, body: request.body))
+        }
+        let hex = try #require(request.headers["x-webhook-signature"])
+        #expect(SignatureVerifier(secret: rotated.secret).isValid(signatureHex: hex, body: request.body), "the guide's header uses the new secret")
+        #expect(!SignatureVerifier(secret: endpoint.secret).isValid(signatureHex: hex, body: request.body))
+    }
+
     @Test func a500IsRetriedWithTheSameEventIdAndANewAttemptNumber() async throws {
         let fixture = try DispatchFixture()
         defer { fixture.tearDown() }

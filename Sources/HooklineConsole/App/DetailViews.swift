@@ -41,7 +41,7 @@ public enum DetailViews {
             let number = d.attempts + (d.status == .pending ? 1 : 0)
             let at = detail.attempts.last?.startedAt ?? d.createdAt
             lines.append(("Headers as sent with attempt \(max(1, number)) (the secret itself is never sent nor shown)", .muted))
-            let headers = WebhookSigner(secret: endpoint.secret).headers(
+            let headers = endpoint.signer(at: at).headers(
                 body: detail.event.payload, eventID: d.eventID, eventType: detail.event.type, attempt: max(1, number),
                 timestamp: Int64(at.timeIntervalSince1970))
             for header in headers { lines.append(("  \(header.name): \(header.value)", .text)) }

@@ -281,7 +281,7 @@ public actor Dispatcher {
         lane.inFlight += 1
         totalInFlight += 1
         let startedAt = clock.now()
-        let headers = WebhookSigner(secret: endpoint.secret).headers(
+        let headers = endpoint.signer(at: startedAt).headers(
             body: delivery.payload, eventID: delivery.eventID, eventType: delivery.eventType,
             attempt: delivery.attempts + 1, timestamp: Int64(startedAt.timeIntervalSince1970))
         let request = OutboundRequest(url: endpoint.url, headers: headers, body: delivery.payload, timeout: configuration.requestTimeout)

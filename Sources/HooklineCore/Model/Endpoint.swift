@@ -22,11 +22,14 @@ public struct Endpoint: Sendable, Hashable {
     public var disabledAt: Date?
     public var createdAt: Date
     public var updatedAt: Date
+    /// During a secret rotation, the secret that was replaced: it also signs until `previousSecretUntil`.
+    public var previousSecret: String?
+    public var previousSecretUntil: Date?
 
     public init(
         id: String, url: String, description: String = "", secret: String, enabled: Bool = true,
         eventTypes: EventTypeSelection = .all, rateLimit: Double? = nil, disabledReason: String? = nil,
-        disabledAt: Date? = nil, createdAt: Date, updatedAt: Date
+        disabledAt: Date? = nil, createdAt: Date, updatedAt: Date, previousSecret: String? = nil, previousSecretUntil: Date? = nil
     ) {
         self.id = id
         self.url = url
@@ -39,8 +42,21 @@ public struct Endpoint: Sendable, Hashable {
         self.disabledAt = disabledAt
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+        self.previousSecret = previousSecret
+        self.previousSecretUntil = previousSecretUntil
     }
 
     /// The secret as it may be displayed: its last four characters, the rest masked.
     public var maskedSecret: String { Secret.mask(secret) }
+
+    /// The replaced secret while it still signs at `now`, or nil.
+    public func previousSecret(at now: Date) -> String? {
+        guard let previousSecret, let until = previousSecretUntil, until > now else { return nil }
+        return previousSecret
+    }
+
+    /// The signer of an attempt starting at `now`: the secret, and the replaced one during a rotation.
+    public func signer(at now: Date) -> WebhookSigner {
+        WebhookSigner(secret: secret, previousSecret: previousSecret(at: now))
+    }
 }

@@ -83,6 +83,32 @@ public struct Operations: Sendable {
         return change
     }
 
+    /// The longest grace period of a secret rotation.
+    public static let maximumRotationGrace: TimeInterval = 30 * 86_400
+
+    /// Replaces an endpoint's secret (with `secret`, or a generated one). For `grace`, the replaced
+    /// secret keeps signing beside the new one in `webhook-signature`, so that receivers can switch
+    /// over without rejecting a delivery; `X-Webhook-Signature` uses the new secret at once.
+    public func rotateSecret(id: String, secret: String? = nil, grace: TimeInterval = 86_400) async throws(HooklineError) -> Endpoint {
+        try Identifier.validate(id, prefix: Identifier.endpointPrefix, kind: "endpoint")
+        if let secret { try Secret.validate(secret) }
+        guard grace >= 0, grace <= Self.maximumRotationGrace else {
+            throw .invalidInput("The grace period must be between 0s and 30d; the old secret signs beside the new one for that long.")
+        }
+        let now = clock.now()
+        let newSecret = secret ?? Secret.generate()
+        let endpoint = try await store.updateEndpoint(id: id, audit: audit("endpoint.rotate-secret", [id], "grace \(DurationText.format(grace))")) { endpoint throws(HooklineError) in
+            guard newSecret != endpoint.secret else {
+                throw .invalidInput("The new secret is the endpoint's current secret; give another one, or leave --secret out to have one generated.")
+            }
+            endpoint.previousSecret = grace > 0 ? endpoint.secret : nil
+            endpoint.previousSecretUntil = grace > 0 ? now.addingTimeInterval(grace) : nil
+            endpoint.secret = newSecret
+        }
+        logger.info("endpoint secret rotated", metadata: ["endpoint.id": "\(id)", "rotation.grace_seconds": "\(Int(grace))"])
+        return endpoint
+    }
+
     /// Adds event types to an endpoint's subscription.
     public func subscribe(id: String, types: [String]) async throws(HooklineError) -> Endpoint {
         try Identifier.validate(id, prefix: Identifier.endpointPrefix, kind: "endpoint")

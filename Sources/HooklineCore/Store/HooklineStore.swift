@@ -16,7 +16,7 @@ public protocol HooklineStore: Sendable {
     func endpoint(id: String) async throws(HooklineError) -> Endpoint?
     /// Every endpoint, oldest first.
     func endpoints() async throws(HooklineError) -> [Endpoint]
-    /// Changes an endpoint's settings (url, description, event types, rate limit) in one transaction.
+    /// Changes an endpoint's settings (url, description, event types, rate limit, secrets) in one transaction.
     ///
     /// `change` runs inside the transaction on the current row; throwing from it changes nothing.
     func updateEndpoint(

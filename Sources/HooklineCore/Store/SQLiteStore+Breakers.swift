@@ -48,7 +48,7 @@ extension SQLiteStore {
     public func resetBreaker(endpointID: String, at now: Date, audit: AuditEntry) async throws(HooklineError) -> CircuitBreaker {
         let nowMs = Self.millis(now)
         return try await write { db in
-            guard try Self.fetchEndpoint(db, id: endpointID) != nil else {
+            guard try Self.fetchEndpoint(db, id: endpointID, secrets: self.secrets) != nil else {
                 throw HooklineError.notFound(kind: "endpoint", id: endpointID)
             }
             let previous = try Self.fetchBreaker(db, endpointID: endpointID)

@@ -45,7 +45,7 @@ extension SQLiteStore {
         let sinceMs = Self.millis(since)
         return try await read { db in
             ConsoleFrame(
-                endpoints: try Self.fetchEndpoints(db), breakers: try Self.fetchBreakers(db),
+                endpoints: try Self.fetchEndpoints(db, secrets: self.secrets), breakers: try Self.fetchBreakers(db),
                 stats: try Self.fetchEndpointStats(db, sinceMs: sinceMs),
                 events: try Self.fetchEvents(db, EventQuery(limit: eventsLimit)),
                 failed: try Self.fetchFailed(db, limit: failedLimit),

@@ -5,40 +5,45 @@ extension SQLiteStore {
     public func createEndpoint(_ endpoint: Endpoint, audit: AuditEntry) async throws(HooklineError) {
         try await write { db in
             try db.execute(
-                sql: "INSERT INTO endpoint (\(Self.endpointColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                arguments: Self.endpointArguments(endpoint))
+                sql: "INSERT INTO endpoint (\(Self.endpointColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                arguments: try Self.endpointArguments(endpoint, secrets: self.secrets))
             try Self.insertAudit(audit, in: db)
         }
     }
 
     public func endpoint(id: String) async throws(HooklineError) -> Endpoint? {
-        try await read { db in try Self.fetchEndpoint(db, id: id) }
+        try await read { db in try Self.fetchEndpoint(db, id: id, secrets: self.secrets) }
     }
 
     public func endpoints() async throws(HooklineError) -> [Endpoint] {
-        try await read { db in try Self.fetchEndpoints(db) }
+        try await read { db in try Self.fetchEndpoints(db, secrets: self.secrets) }
     }
 
-    static func fetchEndpoints(_ db: Database) throws -> [Endpoint] {
-        try Row.fetchAll(db, sql: "SELECT \(endpointColumns) FROM endpoint ORDER BY created_at, id").map(endpoint)
+    static func fetchEndpoints(_ db: Database, secrets: SecretBox) throws -> [Endpoint] {
+        try Row.fetchAll(db, sql: "SELECT \(endpointColumns) FROM endpoint ORDER BY created_at, id").map { try endpoint($0, secrets: secrets) }
     }
 
     public func updateEndpoint(
         id: String, audit: AuditEntry, _ change: @escaping @Sendable (inout Endpoint) throws(HooklineError) -> Void
     ) async throws(HooklineError) -> Endpoint {
             try await write { db in
-                guard var endpoint = try Self.fetchEndpoint(db, id: id) else {
+                guard var endpoint = try Self.fetchEndpoint(db, id: id, secrets: self.secrets) else {
                     throw HooklineError.notFound(kind: "endpoint", id: id)
                 }
                 try change(&endpoint)
                 endpoint.updatedAt = audit.at
+                let secrets = self.secrets
                 try db.execute(
                     sql: """
-                        UPDATE endpoint SET url = ?, description = ?, event_types = ?, rate_limit = ?, updated_at = ?
+                        UPDATE endpoint SET url = ?, description = ?, event_types = ?, rate_limit = ?, updated_at = ?,
+                                            secret = ?, previous_secret = ?, previous_secret_until = ?
                         WHERE id = ?
                         """,
                     arguments: [endpoint.url, endpoint.description, endpoint.eventTypes.storedValue,
-                                endpoint.rateLimit, Self.millis(endpoint.updatedAt), id])
+                                endpoint.rateLimit, Self.millis(endpoint.updatedAt),
+                                try secrets.seal(endpoint.secret, endpointID: id),
+                                try endpoint.previousSecret.map { try secrets.seal($0, endpointID: id) },
+                                Self.millis(endpoint.previousSecretUntil), id])
                 try Self.insertAudit(audit, in: db)
                 return endpoint
             }
@@ -48,7 +53,7 @@ extension SQLiteStore {
         id: String, enabled: Bool, reason: String?, releaseHeld: Bool, at: Date, audit: AuditEntry
     ) async throws(HooklineError) -> EndpointStateChange {
         try await write { db in
-            guard try Self.fetchEndpoint(db, id: id) != nil else {
+            guard try Self.fetchEndpoint(db, id: id, secrets: self.secrets) != nil else {
                 throw HooklineError.notFound(kind: "endpoint", id: id)
             }
             let now = Self.millis(at)
@@ -88,7 +93,7 @@ extension SQLiteStore {
                 entry.detail = enabled ? "released \(moved) held deliveries" : "held \(moved) pending deliveries"
             }
             try Self.insertAudit(entry, in: db)
-            guard let endpoint = try Self.fetchEndpoint(db, id: id) else {
+            guard let endpoint = try Self.fetchEndpoint(db, id: id, secrets: self.secrets) else {
                 throw HooklineError.notFound(kind: "endpoint", id: id)
             }
             return EndpointStateChange(endpoint: endpoint, movedDeliveries: moved)
@@ -97,7 +102,7 @@ extension SQLiteStore {
 
     public func removeEndpoint(id: String, force: Bool, audit: AuditEntry) async throws(HooklineError) {
         try await write { db in
-            guard try Self.fetchEndpoint(db, id: id) != nil else {
+            guard try Self.fetchEndpoint(db, id: id, secrets: self.secrets) != nil else {
                 throw HooklineError.notFound(kind: "endpoint", id: id)
             }
             let open = try Int.fetchOne(
@@ -114,14 +119,16 @@ extension SQLiteStore {
         }
     }
 
-    static func fetchEndpoint(_ db: Database, id: String) throws -> Endpoint? {
+    static func fetchEndpoint(_ db: Database, id: String, secrets: SecretBox) throws -> Endpoint? {
         try Row.fetchOne(
             db.cachedStatement(sql: "SELECT \(endpointColumns) FROM endpoint WHERE id = ?"), arguments: [id]
-        ).map(endpoint)
+        ).map { try endpoint($0, secrets: secrets) }
     }
 
-    static func endpointArguments(_ e: Endpoint) -> StatementArguments {
-        [e.id, e.url, e.description, e.secret, e.enabled, e.eventTypes.storedValue, e.rateLimit,
-         e.disabledReason, millis(e.disabledAt), millis(e.createdAt), millis(e.updatedAt)]
+    /// The values of ``endpointColumns`` for an endpoint, its secrets sealed.
+    static func endpointArguments(_ e: Endpoint, secrets: SecretBox) throws -> StatementArguments {
+        [e.id, e.url, e.description, try secrets.seal(e.secret, endpointID: e.id), e.enabled, e.eventTypes.storedValue, e.rateLimit,
+         e.disabledReason, millis(e.disabledAt), millis(e.createdAt), millis(e.updatedAt),
+         try e.previousSecret.map { try secrets.seal($0, endpointID: e.id) }, millis(e.previousSecretUntil)]
     }
 }

@@ -3,16 +3,22 @@ import GRDB
 
 /// Row ↔ model mapping, written out by hand: explicit columns, integer milliseconds for times.
 extension SQLiteStore {
-    static let endpointColumns =
-        "id, url, description, secret, enabled, event_types, rate_limit, disabled_reason, disabled_at, created_at, updated_at"
+    static let endpointColumns = """
+        id, url, description, secret, enabled, event_types, rate_limit, disabled_reason, disabled_at, created_at, updated_at, \
+        previous_secret, previous_secret_until
+        """
 
-    static func endpoint(_ row: Row) -> Endpoint {
-        Endpoint(
-            id: row["id"], url: row["url"], description: row["description"], secret: row["secret"],
+    /// An endpoint row, its secrets opened with `secrets`.
+    static func endpoint(_ row: Row, secrets: SecretBox) throws -> Endpoint {
+        let id: String = row["id"]
+        return Endpoint(
+            id: id, url: row["url"], description: row["description"], secret: try secrets.unseal(row["secret"], endpointID: id),
             enabled: row["enabled"], eventTypes: EventTypeSelection(stored: row["event_types"]),
             rateLimit: row["rate_limit"], disabledReason: row["disabled_reason"],
             disabledAt: date(row["disabled_at"]), createdAt: date(row["created_at"]),
-            updatedAt: date(row["updated_at"]))
+            updatedAt: date(row["updated_at"]),
+            previousSecret: try (row["previous_secret"] as String?).map { try secrets.unseal($0, endpointID: id) },
+            previousSecretUntil: date(row["previous_secret_until"]))
     }
 
     static let deliveryColumns =

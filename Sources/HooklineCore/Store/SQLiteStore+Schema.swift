@@ -1,8 +1,12 @@
 import GRDB
 
 extension SQLiteStore {
+    /// The value sealed in `setting` that proves a key is the one the secrets were sealed with.
+    static let secretCheck = "hookline-secret-check"
+
     /// The schema, one migration per released change. Never edit a migration that has shipped: add one.
-    static var migrator: DatabaseMigrator {
+    /// `secrets` seals the endpoint secrets that version 3 finds in plain text.
+    static func migrator(secrets: SecretBox) -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1: endpoints, events, deliveries, attempts, breakers, audit") { db in
             try db.execute(sql: """
@@ -155,6 +159,26 @@ extension SQLiteStore {
                 INSERT INTO delivery_count (endpoint_id, status, n)
                     SELECT endpoint_id, status, count(*) FROM delivery GROUP BY endpoint_id, status;
                 """)
+        }
+        migrator.registerMigration("v3: endpoint secrets sealed at rest, secret rotation") { db in
+            try db.execute(sql: """
+                CREATE TABLE setting (
+                    name  TEXT PRIMARY KEY NOT NULL,
+                    value TEXT NOT NULL
+                ) WITHOUT ROWID;
+                -- During a rotation, the secret that was replaced, and until when it also signs.
+                ALTER TABLE endpoint ADD COLUMN previous_secret TEXT;
+                ALTER TABLE endpoint ADD COLUMN previous_secret_until INTEGER;
+                """)
+            for row in try Row.fetchAll(db, sql: "SELECT id, secret FROM endpoint") {
+                let id: String = row[0]
+                try db.execute(
+                    sql: "UPDATE endpoint SET secret = ? WHERE id = ?",
+                    arguments: [try secrets.seal(try secrets.unseal(row[1], endpointID: id), endpointID: id), id])
+            }
+            try db.execute(
+                sql: "INSERT INTO setting (name, value) VALUES ('secret_check', ?)",
+                arguments: [try secrets.seal(secretCheck, endpointID: "setting")])
         }
         return migrator
     }

@@ -22,9 +22,12 @@ extension SQLiteStore {
         let endpointIDs = (0..<endpoints).map { _ in Identifier.endpoint() }
         try await write { db in
             for (index, id) in endpointIDs.enumerated() {
+                let endpoint = Endpoint(
+                    id: id, url: "https://receiver-\(index).example.com/hook", description: "synthetic \(index)", secret: Secret.generate(),
+                    createdAt: started, updatedAt: started)
                 try db.execute(
-                    sql: "INSERT INTO endpoint (\(Self.endpointColumns)) VALUES (?, ?, ?, ?, 1, '*', NULL, NULL, NULL, ?, ?)",
-                    arguments: [id, "https://receiver-\(index).example.com/hook", "synthetic \(index)", Secret.generate(), now, now])
+                    sql: "INSERT INTO endpoint (\(Self.endpointColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    arguments: try Self.endpointArguments(endpoint, secrets: self.secrets))
             }
         }
         let payload = Data(try JSONValue.parse(EventCatalog.all[0].exampleData).canonicalBytes)

@@ -23,10 +23,19 @@ public final class SQLiteStore: HooklineStore {
     let pool: DatabasePool
     /// A single read-only connection whose `PRAGMA data_version` reveals commits by anyone else.
     let changeWatcher: DatabaseQueue
+    /// Seals and opens endpoint secrets.
+    let secrets: SecretBox
     let logger: Logger
 
     /// Opens (or creates) the database at `path` and brings its schema up to date.
-    public init(path: String, mode: OpenMode = .createIfMissing, logger: Logger = Logger(label: "hookline.store")) throws(HooklineError) {
+    ///
+    /// - Parameter secretKey: the key of the endpoint secrets as 64 hex characters; by default
+    ///   `HOOKLINE_SECRET_KEY`, and when that is unset the key file beside the database (see ``SecretBox``).
+    public init(
+        path: String, mode: OpenMode = .createIfMissing,
+        secretKey: String? = ProcessInfo.processInfo.environment[SecretBox.environmentVariable],
+        logger: Logger = Logger(label: "hookline.store")
+    ) throws(HooklineError) {
         self.location = path
         self.logger = logger
         let created = try Self.prepareFile(at: path, mode: mode)
@@ -46,7 +55,24 @@ public final class SQLiteStore: HooklineStore {
         } catch {
             throw Self.map(error, path: path)
         }
-        try Self.migrate(pool, path: path)
+        do {
+            // A key file is made only for a database whose secrets are not sealed yet.
+            let sealed = try pool.read { db in
+                try db.tableExists("setting") && String.fetchOne(db, sql: "SELECT value FROM setting WHERE name = 'secret_check'") != nil
+            }
+            secrets = try SecretBox.forDatabase(at: path, environmentKey: secretKey, mayCreate: !sealed)
+        } catch {
+            throw Self.map(error, path: path)
+        }
+        try Self.migrate(pool, path: path, secrets: secrets)
+        do {
+            let check = try pool.read { db in try String.fetchOne(db, sql: "SELECT value FROM setting WHERE name = 'secret_check'") }
+            guard let check, try secrets.unseal(check, endpointID: "setting") == Self.secretCheck else {
+                throw HooklineError.wrongSecretKey(source: secrets.source)
+            }
+        } catch {
+            throw Self.map(error, path: path)
+        }
         var watcherConfiguration = Configuration()
         watcherConfiguration.readonly = true
         watcherConfiguration.busyMode = .timeout(10)
@@ -127,8 +153,8 @@ public final class SQLiteStore: HooklineStore {
         }
     }
 
-    private static func migrate(_ pool: DatabasePool, path location: String) throws(HooklineError) {
-        let migrator = Self.migrator
+    private static func migrate(_ pool: DatabasePool, path location: String, secrets: SecretBox) throws(HooklineError) {
+        let migrator = Self.migrator(secrets: secrets)
         do {
             let superseded = try pool.read { db in try migrator.hasBeenSuperseded(db) }
             if superseded { throw HooklineError.databaseFromNewerVersion(path: location) }

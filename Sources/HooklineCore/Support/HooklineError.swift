@@ -21,6 +21,10 @@ public enum HooklineError: Error, Sendable, Equatable {
     case databaseMissing(path: String)
     /// SQLite failed in a way the user may be able to fix (disk full, permissions, locked).
     case storage(String)
+    /// The endpoint secrets were encrypted with another key than the one `source` gave.
+    case wrongSecretKey(source: String)
+    /// The database's secrets are encrypted and neither `HOOKLINE_SECRET_KEY` nor its key file is there.
+    case secretKeyMissing(keyPath: String)
     /// The request conflicts with the current state (for example removing an endpoint with work left).
     case conflict(String)
 }
@@ -44,6 +48,10 @@ extension HooklineError: CustomStringConvertible {
             return "No Hookline database at '\(path)'; add an endpoint or emit an event to create one, or pass --db."
         case .storage(let sentence):
             return sentence
+        case .wrongSecretKey(let source):
+            return "The endpoint secrets were encrypted with another key than \(source); set \(SecretBox.environmentVariable) to the key that encrypted them, or restore the database's key file."
+        case .secretKeyMissing(let keyPath):
+            return "The endpoint secrets are encrypted but the key file '\(keyPath)' is missing; restore it, or set \(SecretBox.environmentVariable) to the key."
         case .conflict(let sentence):
             return sentence
         }

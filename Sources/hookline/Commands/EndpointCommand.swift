@@ -5,8 +5,8 @@ import HooklineCore
 struct EndpointCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "endpoint",
-        abstract: "Add, list, show, enable, disable, remove and subscribe endpoints.",
-        subcommands: [Add.self, List.self, Show.self, Enable.self, Disable.self, Remove.self, Subscribe.self, Unsubscribe.self]
+        abstract: "Add, list, show, enable, disable, remove and subscribe endpoints; rotate their secrets.",
+        subcommands: [Add.self, List.self, Show.self, Enable.self, Disable.self, Remove.self, Subscribe.self, Unsubscribe.self, RotateSecret.self]
     )
 
     struct Add: HooklineCommand {
@@ -117,6 +117,42 @@ struct EndpointCommand: AsyncParsableCommand {
                 Output.json(JSONRendering.endpoint(change.endpoint, revealSecret: false))
             } else {
                 Output.line("Disabled \(id); held \(change.movedDeliveries) pending deliveries.")
+            }
+        }
+    }
+
+    struct RotateSecret: HooklineCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rotate-secret",
+            abstract: "Replace an endpoint's secret; prints the new one, once.",
+            discussion: """
+                During the grace period both secrets sign the Standard Webhooks header `webhook-signature`
+                (two space-separated signatures), so a receiver can switch to the new secret at its own pace;
+                `X-Webhook-Signature` is signed with the new secret at once.
+                """)
+        @Argument(help: "Endpoint id (ep_…).") var id: String
+        @Option(help: ArgumentHelp("How long the old secret keeps signing beside the new one: 0s to 30d.", valueName: "duration"))
+        var grace = "24h"
+        @Option(help: ArgumentHelp("The new secret, at least 24 characters (default: 32 random bytes in hex).", valueName: "secret"))
+        var secret: String?
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: JSONFlag
+
+        func execute() async throws {
+            guard let seconds = DurationText.parse(grace) else {
+                throw HooklineError.invalidInput("--grace '\(grace)' is not a duration; write it like 0s, 90m, 24h or 7d.")
+            }
+            let endpoint = try await store.operations(creating: false).rotateSecret(id: id, secret: secret, grace: seconds)
+            if output.json {
+                Output.json(JSONRendering.endpoint(endpoint, revealSecret: true))
+            } else {
+                Output.line("New secret of \(endpoint.id): \(endpoint.secret)")
+                if let until = endpoint.previousSecretUntil {
+                    Output.line("The old secret (\(Secret.mask(endpoint.previousSecret ?? ""))) also signs webhook-signature until \(Output.time(until)).")
+                } else {
+                    Output.line("The old secret no longer signs anything.")
+                }
+                Output.line("Keep the secret now: it is shown only here and by `endpoint show --reveal-secret`.")
             }
         }
     }

@@ -30,6 +30,11 @@ enum JSONRendering {
         } else {
             object["secret_hint"] = .string(e.maskedSecret)
         }
+        if let previous = e.previousSecret, let until = e.previousSecretUntil {
+            // The replaced secret is never printed in full: the receiver already has it.
+            object["previous_secret_hint"] = .string(Secret.mask(previous))
+            object["previous_secret_until"] = time(until)
+        }
         return .object(object)
     }
 
