@@ -85,57 +85,64 @@ import Testing
         #expect(serve.terminationStatus == 0)
     }
 
-    @Test func aSIGKILLedServeLosesNothingWhenStartedAgain() async throws {
+    @Test func fiveSIGKILLsAtRandomMomentsLoseNothing() async throws {
         let cli = CLI()
         defer { cli.remove() }
         let receivers = Receivers()
-        try await receivers.start(count: 3, secret: Self.secret)
+        try await receivers.start(count: 2, secret: Self.secret)
         let store = try SQLiteStore(path: cli.database)
         let operations = Operations(store: store, actor: .cli)
-        var endpointIndex: [String: Int] = [:]
-        for (index, port) in receivers.ports.withLock({ $0 }).enumerated() {
-            let endpoint = try await operations.addEndpoint(url: "http://127.0.0.1:\(port)/hook", secret: Self.secret)
-            endpointIndex[endpoint.id] = index
+        for port in receivers.ports.withLock({ $0 }) {
+            _ = try await operations.addEndpoint(url: "http://127.0.0.1:\(port)/hook", secret: Self.secret)
         }
         let data = try JSONValue.parse(#"{"customer":{"id":"u"},"risk_change":{"from":"low","to":"high"}}"#)
         var eventIDs: [String] = []
-        for _ in 0..<1000 {
-            eventIDs.append(try await operations.emit(type: "customer.risk_changed", data: data).summary.event.id)
+        for _ in 0..<10 {
+            let batch = try await operations.emitBatch(Array(repeating: EmitRequest(type: "customer.risk_changed", data: data), count: 1000))
+            eventIDs += try batch.map { try $0.get().summary.event.id }
         }
         let flags = ["--allow-private-networks", "--lease", "3s", "--timeout", "1s", "--retry-schedule", "0s,100ms,100ms,100ms,100ms,100ms"]
+        let total = eventIDs.count * 2
 
-        let first = try startServe(cli, flags)
-        let deadline = Date().addingTimeInterval(120)
-        while receivers.total < 600 && Date() < deadline {
-            try await Task.sleep(for: .milliseconds(5))
+        // Five runs, each killed after a random share of the remaining work has arrived.
+        var inFlightAtKills: [Int] = []
+        var receivedAtKills: [Int] = []
+        for _ in 0..<5 {
+            let target = receivers.total + Int.random(in: 500...2500)
+            let serve = try startServe(cli, flags)
+            let deadline = Date().addingTimeInterval(120)
+            while receivers.total < target && Date() < deadline {
+                try await Task.sleep(for: .milliseconds(2))
+            }
+            kill(serve.processIdentifier, SIGKILL)
+            await serve.exit()
+            #expect(serve.terminationReason == .uncaughtSignal)
+            inFlightAtKills.append(try await store.countDeliveries(status: .sending, endpointID: nil))
+            receivedAtKills.append(receivers.total)
         }
-        kill(first.processIdentifier, SIGKILL)
-        await first.exit()
-        #expect(first.terminationReason == .uncaughtSignal)
-        let inFlight = try await store.deliveries(DeliveryQuery(status: .sending, limit: 10_000)).count
-        let receivedAtKill = receivers.total
-        #expect(receivedAtKill < 3000, "the kill happened mid-run")
+        #expect(receivedAtKills.last! < total, "the last kill happened before the end")
 
-        let second = try startServe(cli, flags + ["--drain"])
-        await second.exit()
-        #expect(second.terminationStatus == 0)
+        let last = try startServe(cli, flags + ["--drain"])
+        await last.exit()
+        #expect(last.terminationStatus == 0)
         await receivers.stop()
 
         let counts = receivers.received.withLock { $0 }
         var missing = 0
         var duplicates = 0
         for eventID in eventIDs {
-            for index in 0..<3 {
+            for index in 0..<2 {
                 let count = counts["\(index) \(eventID)"] ?? 0
                 if count == 0 { missing += 1 }
                 duplicates += max(0, count - 1)
             }
         }
         #expect(missing == 0, "every (event, endpoint) pair was delivered")
-        #expect(try await store.deliveries(DeliveryQuery(status: .failed, limit: 10)).isEmpty)
-        #expect(try await store.deliveries(DeliveryQuery(status: .succeeded, limit: 10_000)).count == 3000)
-        #expect(duplicates <= inFlight, "duplicates (\(duplicates)) come only from deliveries in flight at the kill (\(inFlight))")
-        print("crash test: killed after \(receivedAtKill) receipts with \(inFlight) deliveries in flight; \(duplicates) duplicates")
+        #expect(try await store.countDeliveries(status: .failed, endpointID: nil) == 0)
+        #expect(try await store.countDeliveries(status: .succeeded, endpointID: nil) == total)
+        let bound = inFlightAtKills.reduce(0, +)
+        #expect(duplicates <= bound, "duplicates (\(duplicates)) come only from deliveries in flight at the kills (\(bound))")
+        print("crash test: 5 kills after \(receivedAtKills) receipts with \(inFlightAtKills) in flight; \(duplicates) duplicates of \(total) deliveries")
         try store.close()
     }
 }

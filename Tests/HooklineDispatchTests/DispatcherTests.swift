@@ -361,3 +361,58 @@ extension Array {
         return results
     }
 }
+
+/// Two dispatchers (two processes' worth of connections) on one SQLite file.
+@Suite struct SharedDatabaseTests {
+    /// The real transport, counting what it sends: shows that both dispatchers did part of the work.
+    final class CountingTransport: HTTPTransport {
+        let inner: AsyncHTTPTransport
+        let sent = Mutex(0)
+        init(_ inner: AsyncHTTPTransport) { self.inner = inner }
+        func send(_ request: OutboundRequest) async -> TransportOutcome {
+            sent.withLock { $0 += 1 }
+            return await inner.send(request)
+        }
+    }
+
+    @Test func twoDispatchersOnOneFileNeverSendADeliveryTwiceAtOnceAndLoseNone() async throws {
+        let fixture = try DispatchFixture()
+        defer { fixture.tearDown() }
+        // The receiver notices a delivery arriving while the same delivery is still in flight.
+        let inFlight = Mutex<[String: Int]>([:])
+        let overlaps = Mutex(0)
+        let receiver = try await ScriptedReceiver { request, index in
+            let key = (request.headers["x-webhook-id"] ?? "?") + request.path
+            inFlight.withLock { if $0[key, default: 0] > 0 { overlaps.withLock { $0 += 1 } }; $0[key, default: 0] += 1 }
+            try? await Task.sleep(for: .milliseconds(2))
+            inFlight.withLock { $0[key, default: 1] -= 1 }
+            return index % 7 == 3 ? ScriptedReceiver.Reply(status: 500) : .ok
+        }
+        let endpoints = [try await fixture.addEndpoint(receiver.url("/a")), try await fixture.addEndpoint(receiver.url("/b"))]
+        _ = try await fixture.operations.emitBatch(Array(
+            repeating: EmitRequest(type: "case.created", data: DispatchFixture.caseCreated), count: 300))
+
+        let second = try SQLiteStore(path: fixture.directory + "/hookline.db")
+        defer { try? second.close() }
+        let configuration = DispatchFixture.configuration(schedule: [0, 0.05, 0.05, 0.05, 0.05, 0.05])
+        var dispatchers: [(Dispatcher, CountingTransport)] = []
+        for store in [fixture.store, second] {
+            let transport = CountingTransport(AsyncHTTPTransport(networkGuard: NetworkGuard(allowPrivateNetworks: true), connectTimeout: 1))
+            dispatchers.append((Dispatcher(store: store, transport: transport, configuration: configuration), transport))
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (dispatcher, _) in dispatchers { group.addTask { try await dispatcher.run(.drain) } }
+            try await group.waitForAll()
+        }
+        for (_, transport) in dispatchers { await transport.inner.shutdown() }
+        await receiver.stop()
+
+        #expect(overlaps.withLock { $0 } == 0, "no delivery was in flight twice at the same time")
+        for endpoint in endpoints {
+            #expect(try await fixture.store.countDeliveries(status: .succeeded, endpointID: endpoint.id) == 300)
+        }
+        let counts = dispatchers.map { $0.1.sent.withLock { $0 } }
+        #expect(counts.allSatisfy { $0 > 0 }, "both dispatchers delivered: \(counts)")
+        #expect(counts.reduce(0, +) == receiver.requests.count)
+    }
+}
