@@ -46,9 +46,15 @@ struct CLI {
         return try await offThePool { try cli.runBlocking(arguments, stdin: stdin) }
     }
 
-    func runBlocking(_ arguments: [String], stdin: String? = nil) throws -> Result {
+    /// Runs another program (a system tool) the same way; returns its exit status.
+    func runTool(_ executable: String, _ arguments: [String]) async throws -> Int32 {
+        let cli = self
+        return try await offThePool { try cli.runBlocking(arguments, executable: executable).status }
+    }
+
+    func runBlocking(_ arguments: [String], stdin: String? = nil, executable: String = CLI.binary) throws -> Result {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: CLI.binary)
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         var env = ProcessInfo.processInfo.environment

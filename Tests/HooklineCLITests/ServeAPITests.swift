@@ -2,13 +2,20 @@ import AsyncHTTPClient
 import Foundation
 import HooklineCore
 import NIOCore
+import Synchronization
 import Testing
 
 /// `hookline serve --listen` as a producer and a monitoring system see it: curl-like requests, then
 /// the metrics page after real deliveries.
 @Suite(.serialized) struct ServeAPITests {
+    /// What serve wrote on stderr (JSON log lines), read to the end in the background.
+    final class ServeLog: Sendable {
+        let text = Mutex("")
+    }
+
     /// Starts serve with the API on a free port; returns the process and the port from its JSON log.
-    func startServe(_ cli: CLI, _ extra: [String]) async throws -> (Process, Int) {
+    /// Its stderr keeps being read (into `log`, when given), so that serve never blocks on a full pipe.
+    func startServe(_ cli: CLI, _ extra: [String], log: ServeLog = ServeLog()) async throws -> (Process, Int) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CLI.binary)
         process.arguments = ["serve", "--db", cli.database, "--listen", "127.0.0.1:0", "--log-format", "json"] + extra
@@ -17,20 +24,25 @@ import Testing
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         let reader = UncheckedHandle(handle: errors.fileHandleForReading)
-        let port = try await offThePool { () -> Int in
-            var text = ""
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        Thread {
+            var announced = false
             while true {
                 let chunk = reader.handle.availableData
-                if chunk.isEmpty { return 0 }
-                text += String(decoding: chunk, as: UTF8.self)
+                if chunk.isEmpty { break }
+                let text = log.text.withLock { $0 += String(decoding: chunk, as: UTF8.self); return $0 }
+                guard !announced else { continue }
                 for line in text.split(separator: "\n") where line.contains("ingest API listening") {
                     if let range = line.range(of: #":\d+""#, options: .regularExpression) {
-                        return Int(line[range].dropFirst().dropLast()) ?? 0
+                        continuation.yield(Int(line[range].dropFirst().dropLast()) ?? 0)
+                        announced = true
                     }
                 }
             }
-        }
-        return (process, port)
+            continuation.finish()
+        }.start()
+        var iterator = ports.makeAsyncIterator()
+        return (process, await iterator.next() ?? 0)
     }
 
     func post(_ port: Int, _ path: String, token: String, body: String) async throws -> (Int, String) {
@@ -119,6 +131,48 @@ import Testing
         #expect(value.stderr.contains("wrong.yaml, line 1: 'timeout' is 'soon', which is not a duration"), "\(value.stderr)")
         let overridden = try await cli.run(["serve", "--drain", "--config", wrong, "--timeout", "3s"])
         #expect(overridden.stderr.contains("'timeout' is 'soon'"), "the file is checked whole even when a flag wins")
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/prlimit")))
+    func aFailingDiskIsReportedWhatWasCommittedStaysAndServeResumesWhenSpaceReturns() async throws {
+        let cli = CLI()
+        defer { cli.remove() }
+        let receivers = ServeTests.Receivers()
+        try await receivers.start(count: 1, secret: ServeTests.secret)
+        let receiverPort = receivers.ports.withLock { $0[0] }
+        try await cli.run(["endpoint", "add", "http://127.0.0.1:\(receiverPort)/hook", "--secret", ServeTests.secret])
+        let token = "serve-api-token-0123456789"
+        let log = ServeLog()
+        let (serve, port) = try await startServe(cli, ["--api-token", token, "--allow-private-networks"], log: log)
+        defer { serve.terminate() }
+        let event = #"{"event":"customer.risk_changed","data":{"customer":{"id":"u1"},"risk_change":{"from":"low","to":"high"}}}"#
+        for _ in 0..<3 { #expect(try await post(port, "/v1/events", token: token, body: event).0 == 202) }
+        try await waitUntil { receivers.total == 3 }
+
+        // The disk is "full": no file of serve's may grow past one byte.
+        #expect(try await cli.runTool("/usr/bin/prlimit", ["--pid", "\(serve.processIdentifier)", "--fsize=1:unlimited"]) == 0)
+        let (status, body) = try await post(port, "/v1/events", token: token, body: event)
+        #expect(status == 503, "\(body)")
+        #expect(body.contains("check the disk") || body.contains("is full"), "\(body)")
+        #expect(serve.isRunning, "a failing disk does not stop serve")
+
+        #expect(try await cli.runTool("/usr/bin/prlimit", ["--pid", "\(serve.processIdentifier)", "--fsize=unlimited:unlimited"]) == 0)
+        #expect(try await post(port, "/v1/events", token: token, body: event).0 == 202)
+        try await waitUntil { receivers.total == 4 }
+        serve.terminate()
+        await serve.exit()
+        await receivers.stop()
+
+        let listed = try await cli.run(["events", "--json", "--limit", "10"])
+        #expect((listed.json as? [[String: Any]])?.count == 4, "the three committed events and the one after the disk came back")
+        let delivered = try await cli.run(["deliveries", "--status", "succeeded", "--json"])
+        #expect((delivered.json as? [[String: Any]])?.count == 4)
+    }
+
+    func waitUntil(_ condition: @Sendable () -> Bool) async throws {
+        let deadline = Date().addingTimeInterval(30)
+        while !condition() && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(condition())
     }
 }
 

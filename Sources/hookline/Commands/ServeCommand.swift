@@ -141,6 +141,9 @@ struct ServeCommand: HooklineCommand {
     }
 
     func execute() async throws {
+        // A file-size limit (ulimit -f) then makes a write fail with an error serve reports and
+        // retries, instead of killing the process with SIGXFSZ.
+        signal(SIGXFSZ, SIG_IGN)
         let settings = try config.map { path throws(HooklineError) in try ServeSettings.load(path) } ?? ServeSettings()
         if let format = logFormat ?? settings.text("log_format"), !["text", "json"].contains(format) {
             throw HooklineError.invalidInput("--log-format must be text or json, not '\(format)'.")
