@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 
 /// The CLI as a user types it: the real binary, a real database file, stdout, stderr and exit codes.
@@ -72,6 +73,31 @@ import Testing
         #expect(tooLong.status == 64 && tooLong.stderr.contains("between 0s and 30d"), "\(tooLong.stderr)")
         let unknown = try await cli.run(["endpoint", "rotate-secret", "ep_01NOSUCHENDPOINT0000000000"])
         #expect(unknown.status == 66, "\(unknown.stderr)")
+    }
+
+    @Test func textFromAReceiverCannotDriveTheTerminal() async throws {
+        let cli = CLI()
+        defer { cli.remove() }
+        try await cli.run(["endpoint", "add", "https://example.com/hook"])
+        try await cli.run(["emit", "case.created", "--data", Self.caseCreated])
+        let deliveries = try #require(try await cli.run(["deliveries", "--json"]).json as? [[String: Any]])
+        let id = try #require(deliveries.first?["id"] as? String)
+        // What a hostile receiver could get recorded: escape sequences in its redirect target.
+        let queue = try DatabaseQueue(path: cli.database)
+        try await queue.write { db in
+            try db.execute(sql: """
+                INSERT INTO attempt (delivery_id, endpoint_id, number, trigger, started_at, duration_ms, status_code, error_class, error_message)
+                SELECT id, endpoint_id, 1, 'scheduled', 1, 5, 302, 'redirect', 'redirect to \u{1B}]0;owned\u{07}\u{1B}[2J\u{9B}31m' FROM delivery WHERE id = ?;
+                UPDATE delivery SET last_error = 'redirect to \u{1B}[2J' WHERE id = ?;
+                """, arguments: [id, id])
+        }
+        try queue.close()
+        for arguments in [["attempts", id], ["deliveries"]] {
+            let listed = try await cli.run(arguments)
+            #expect(listed.status == 0, "\(listed.stderr)")
+            #expect(listed.stdout.contains("redirect to ?"), "\(listed.stdout)")
+            #expect(!listed.stdout.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 || $0.value == 0x9B }, "no control character reaches the terminal")
+        }
     }
 
     @Test func emitFromArgumentFileAndStdinThenListEverything() async throws {

@@ -21,11 +21,13 @@ enum Output {
     }
 
     /// A left-aligned table with a header row, columns two spaces apart, measured in characters.
+    /// Cells are made ``printable(_:)``: they may hold what a receiver sent.
     static func table(_ header: [String], _ rows: [[String]], empty: String) {
         guard !rows.isEmpty else {
             print(empty)
             return
         }
+        let rows = rows.map { $0.map(printable) }
         var widths = header.map(\.count)
         for row in rows {
             for (index, cell) in row.enumerated() where index < widths.count {
@@ -48,6 +50,17 @@ enum Output {
     static func time(_ date: Date?) -> String {
         guard let date else { return "-" }
         return Timestamp.iso8601(date).replacingOccurrences(of: "T", with: " ")
+    }
+
+    /// The text with control characters (escape sequences among them) shown as `?`, so that text
+    /// from a receiver (an error message, a redirect target) cannot drive the operator's terminal.
+    static func printable(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        return String(String.UnicodeScalarView(text.unicodeScalars.map { isControl($0) ? "?" : $0 }))
+    }
+
+    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (scalar.value >= 0x7F && scalar.value < 0xA0)
     }
 
     /// Shortens text to `limit` characters with an ellipsis.
