@@ -72,6 +72,17 @@ import Testing
         #expect(DisplayWidth.of("e\u{301}") == 1)
     }
 
+    @Test func controlCharactersFromAReceiverAreShownAsQuestionMarks() {
+        // An endpoint description or an error text holding escape sequences must not reach the terminal.
+        let hostile = "evil\u{1B}]0;owned\u{07}\u{1B}[2J\u{9B}31m"
+        var state = ConsoleFixtures.state(ConsoleFixtures.snapshot(endpoints: [ConsoleFixtures.overview(ConsoleFixtures.endpoint("ep_1", hostile))]))
+        let grid = ConsoleRenderer.render(&state, width: 120, height: 32)
+        #expect(grid.contains("evil?]0;owned??[2J?31m"))
+        for y in 0..<32 {
+            #expect(!grid.line(y).unicodeScalars.contains { $0.value < 0x20 || ($0.value >= 0x7F && $0.value < 0xA0) }, "row \(y)")
+        }
+    }
+
     @Test func helpIsGeneratedFromTheKeymapTable() {
         let help = Keymap.helpLines().joined(separator: "\n")
         for binding in Keymap.bindings {
