@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "HooklineCore", targets: ["HooklineCore"]),
         .library(name: "HooklineConsole", targets: ["HooklineConsole"]),
+        .library(name: "HooklineServer", targets: ["HooklineServer"]),
         .executable(name: "hookline", targets: ["hookline"]),
     ],
     dependencies: [
@@ -97,6 +98,9 @@ let package = Package(
             dependencies: [
                 "HooklineCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]

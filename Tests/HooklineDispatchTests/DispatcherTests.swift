@@ -221,7 +221,7 @@ import Testing
         // The receiver recovers; after the open interval exactly one probe goes out, then it closes.
         healthy.withLock { $0 = true }
         try await waitUntil { try await fixture.store.breakers().first?.state == .closed }
-        #expect(receiver.requests.count > settled, "the probe and the deliveries after it went out")
+        try #require(receiver.requests.count > settled, "the probe and the deliveries after it went out")
         let probe = receiver.requests[settled]
         #expect(probe.at.timeIntervalSince(receiver.requests[settled - 1].at) >= 2.5, "the probe waited for the open interval")
         try await waitUntil { try await fixture.deliveries(endpoint).allSatisfy { $0.status == .succeeded } }

@@ -80,11 +80,17 @@ final class ScriptedReceiver: Sendable {
 final class RawSocketServer: @unchecked Sendable {
     // @unchecked: the file descriptor and thread are only touched by init and stop(), which tests
     // call in order; the accept loop reads only its own copies.
-    enum Behaviour { case reset, closeBeforeStatus, endlessBody }
+    enum Behaviour { case reset, closeBeforeStatus, endlessBody, silent }
 
     let port: Int
     private let fd: Int32
     private let thread: Thread
+    private let silentClients: Sockets
+
+    /// Accepted sockets kept open until `stop()`.
+    final class Sockets: Sendable {
+        let list = Mutex<[Int32]>([])
+    }
 
     init(_ behaviour: Behaviour) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -103,10 +109,17 @@ final class RawSocketServer: @unchecked Sendable {
         }
         self.fd = fd
         self.port = Int(UInt16(bigEndian: bound.sin_port))
+        let silentClients = Sockets()
+        self.silentClients = silentClients
         thread = Thread {
             while true {
                 let client = accept(fd, nil, nil)
                 if client < 0 { return }
+                if behaviour == .silent {
+                    // Accepts and then neither reads nor answers; the socket closes with the server.
+                    silentClients.list.withLock { $0.append(client) }
+                    continue
+                }
                 var buffer = [UInt8](repeating: 0, count: 4096)
                 _ = recv(client, &buffer, buffer.count, 0)
                 if behaviour == .endlessBody {
@@ -137,6 +150,7 @@ final class RawSocketServer: @unchecked Sendable {
     func stop() {
         shutdown(fd, Int32(SHUT_RDWR))
         close(fd)
+        for client in silentClients.list.withLock({ $0 }) { close(client) }
     }
 }
 

@@ -21,6 +21,8 @@ public actor Dispatcher {
     struct Lane {
         var queue: [ClaimedDelivery] = []
         var inFlight = 0
+        /// Failed attempts finished but not recorded yet: the breaker has not seen them.
+        var unrecordedFailures = 0
         var probeDeliveryID: String?
         var bucket: TokenBucket?
         var notBefore: Date?
@@ -103,6 +105,9 @@ public actor Dispatcher {
 
     /// One round: recover leases, refresh, claim, send. Returns when to look again.
     func tick() async throws(HooklineError) -> Date {
+        // Debug builds (the tests) check that no lane has lost an update across an await.
+        assert(lanes.values.reduce(0) { $0 + $1.inFlight } == totalInFlight, "lane in-flight counts drifted from the total")
+        assert(lanes.values.allSatisfy { $0.unrecordedFailures >= 0 }, "a lane counts fewer unrecorded failures than none")
         var now = clock.now()
         if now.timeIntervalSince(lastRecovery) >= configuration.leaseRecoveryInterval {
             lastRecovery = now
@@ -201,15 +206,16 @@ public actor Dispatcher {
     }
 
     func claim(_ requests: [ClaimRequest], now: Date) async {
-        defer {
-            claiming = false
-            wake()
-        }
+        defer { claiming = false }
         do {
             let claimed = try await store.claim(requests, now: now, leaseUntil: now.addingTimeInterval(configuration.lease), owner: owner)
             enqueue(claimed, claimedAt: now)
+            // An empty claim wakes nobody: the loop looks again at its next poll, instead of
+            // claiming in a circle while a due delivery waits behind an open breaker.
+            if !claimed.isEmpty { wake() }
         } catch {
             claimFailure = error
+            wake()
         }
     }
 
@@ -221,64 +227,74 @@ public actor Dispatcher {
     }
 
     /// Sends what the lane may send now; returns when it should be looked at again, if it waits.
+    ///
+    /// The lane is read and changed in place, never copied across an `await`: while this waits for
+    /// the store, `finish` and the claims change the same lane, and a copy written back would undo
+    /// them (a lane that believes requests are still in flight never sends again).
     func pump(_ endpointID: String, now: Date) async throws(HooklineError) -> Date? {
-        guard var lane = lanes[endpointID], !lane.queue.isEmpty else { return nil }
-        defer { lanes[endpointID] = lane }
+        guard let queued = lanes[endpointID]?.queue, !queued.isEmpty else { return nil }
         guard let endpoint = endpoints[endpointID] else {
             // Removed meanwhile: its deliveries are gone with it.
-            lane.queue.removeAll()
+            lanes[endpointID]?.queue.removeAll()
             return nil
         }
         if stopping {
-            try await store.release(lane.queue.map(\.id), nextAttemptAt: now, owner: owner)
-            lane.queue.removeAll()
+            lanes[endpointID]?.queue.removeAll()
+            try await store.release(queued.map(\.id), nextAttemptAt: now, owner: owner)
             return nil
         }
         if !endpoint.enabled {
-            let (manual, automatic) = (lane.queue.filter(\.manual), lane.queue.filter { !$0.manual })
-            try await store.release(automatic.map(\.id), nextAttemptAt: now, owner: owner)
-            lane.queue = manual
+            lanes[endpointID]?.queue.removeAll { !$0.manual }
+            try await store.release(queued.filter { !$0.manual }.map(\.id), nextAttemptAt: now, owner: owner)
         }
-        if let notBefore = lane.notBefore, notBefore > now { return notBefore }
-        lane.notBefore = nil
-        while !lane.queue.isEmpty, lane.inFlight < configuration.concurrencyPerEndpoint,
+        if let notBefore = lanes[endpointID]?.notBefore, notBefore > now { return notBefore }
+        lanes[endpointID]?.notBefore = nil
+        while let lane = lanes[endpointID], !lane.queue.isEmpty, lane.inFlight < configuration.concurrencyPerEndpoint,
               totalInFlight < configuration.totalConcurrency {
             var breaker = breakers[endpointID] ?? CircuitBreaker(endpointID: endpointID)
             switch breaker.decision(now: now, probeInFlight: lane.probeDeliveryID != nil) {
             case .wait(let until):
                 // No request and no attempt while the breaker is open: give the claims back.
                 if lane.inFlight == 0 || breaker.state == .open {
+                    lanes[endpointID]?.queue.removeAll()
                     try await store.release(lane.queue.map(\.id), nextAttemptAt: until, owner: owner)
-                    lane.queue.removeAll()
                 }
                 return until
             case .probe:
                 guard lane.inFlight == 0 else { return nil }
-                let probe = lane.queue.removeFirst()
-                lane.probeDeliveryID = probe.id
+                guard let probe = lanes[endpointID]?.queue.removeFirst() else { return nil }
+                lanes[endpointID]?.probeDeliveryID = probe.id
                 breaker.beginProbe(at: now)
                 breakers[endpointID] = breaker
                 try await store.markProbe(endpointID: endpointID, at: now)
                 logger.info("breaker half-open: sending one probe", metadata: ["endpoint.id": "\(endpointID)", "delivery.id": "\(probe.id)"])
-                start(probe, endpoint: endpoint, lane: &lane)
+                start(probe, endpoint: endpoint)
                 return nil
             case .send:
+                // Failures waiting to be recorded may be about to open the breaker: no new request
+                // until they are recorded (the flush wakes the loop).
+                if lane.unrecordedFailures > 0,
+                   breaker.consecutiveFailures + lane.unrecordedFailures >= configuration.planner.breaker.consecutiveFailures {
+                    return nil
+                }
                 if var bucket = lane.bucket {
                     let wait = bucket.take(now: now)
-                    lane.bucket = bucket
+                    lanes[endpointID]?.bucket = bucket
                     if let wait {
-                        lane.notBefore = now.addingTimeInterval(wait)
-                        return lane.notBefore
+                        let notBefore = now.addingTimeInterval(wait)
+                        lanes[endpointID]?.notBefore = notBefore
+                        return notBefore
                     }
                 }
-                start(lane.queue.removeFirst(), endpoint: endpoint, lane: &lane)
+                guard let next = lanes[endpointID]?.queue.removeFirst() else { return nil }
+                start(next, endpoint: endpoint)
             }
         }
         return nil
     }
 
-    func start(_ delivery: ClaimedDelivery, endpoint: Endpoint, lane: inout Lane) {
-        lane.inFlight += 1
+    func start(_ delivery: ClaimedDelivery, endpoint: Endpoint) {
+        lanes[delivery.endpointID, default: Lane()].inFlight += 1
         totalInFlight += 1
         let startedAt = clock.now()
         let headers = endpoint.signer(at: startedAt).headers(
@@ -312,6 +328,7 @@ public actor Dispatcher {
                 logger.info("attempt failed", metadata: metadata)
             }
         }
+        if !result.attempt.succeeded { lanes[delivery.endpointID]?.unrecordedFailures += 1 }
         pendingResults.append(result)
         if !flushing {
             flushing = true
@@ -336,6 +353,7 @@ public actor Dispatcher {
                     batch, planner: configuration.planner, owner: owner, at: now,
                     thenClaim: claims, leaseUntil: now.addingTimeInterval(configuration.lease))
                 flushFailures = 0
+                for result in batch where !result.attempt.succeeded { lanes[result.delivery.endpointID]?.unrecordedFailures -= 1 }
                 apply(written.recorded)
                 if !claims.isEmpty { enqueue(written.claimed, claimedAt: now) }
             } catch {
@@ -392,8 +410,8 @@ public actor Dispatcher {
         }
         let now = clock.now()
         for (endpointID, lane) in lanes where !lane.queue.isEmpty {
-            try await store.release(lane.queue.map(\.id), nextAttemptAt: now, owner: owner)
             lanes[endpointID]?.queue.removeAll()
+            try await store.release(lane.queue.map(\.id), nextAttemptAt: now, owner: owner)
         }
         // Requests in flight end within the request timeout; wait for them and their records.
         let deadline = clock.now().addingTimeInterval(configuration.requestTimeout + 5)
