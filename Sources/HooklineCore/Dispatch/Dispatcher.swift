@@ -53,6 +53,7 @@ public actor Dispatcher {
     /// A claim transaction is running; its deliveries join the lanes when it commits.
     var claiming = false
     var claimFailure: HooklineError?
+    var wokenWhileClaiming = false
     var timer: Task<Void, Never>?
     /// Whether `run` is looping (for health checks).
     public private(set) var isRunning = false
@@ -91,6 +92,7 @@ public actor Dispatcher {
 
     /// Tells the dispatcher that new work may be due (an event was just accepted in this process).
     public func wake() {
+        if claiming { wokenWhileClaiming = true }
         if let sleeper {
             self.sleeper = nil
             timer?.cancel()
@@ -206,17 +208,20 @@ public actor Dispatcher {
     }
 
     func claim(_ requests: [ClaimRequest], now: Date) async {
-        defer { claiming = false }
+        wokenWhileClaiming = false
+        var found = true
         do {
             let claimed = try await store.claim(requests, now: now, leaseUntil: now.addingTimeInterval(configuration.lease), owner: owner)
             enqueue(claimed, claimedAt: now)
-            // An empty claim wakes nobody: the loop looks again at its next poll, instead of
-            // claiming in a circle while a due delivery waits behind an open breaker.
-            if !claimed.isEmpty { wake() }
+            found = !claimed.isEmpty
         } catch {
             claimFailure = error
-            wake()
         }
+        claiming = false
+        // An empty claim wakes nobody (the loop looks again at its next poll, instead of claiming
+        // in a circle while a due delivery waits behind an open breaker), unless new work was
+        // announced while it ran: that work may not have been committed when the claim looked.
+        if found || wokenWhileClaiming { wake() }
     }
 
     func enqueue(_ claimed: [ClaimedDelivery], claimedAt now: Date) {
