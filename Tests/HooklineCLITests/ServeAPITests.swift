@@ -45,6 +45,15 @@ import Testing
         return (process, await iterator.next() ?? 0)
     }
 
+    /// A verifying receiver on a free port, added to the CLI's database as an endpoint.
+    func receiverWithEndpoint(_ cli: CLI) async throws -> ServeTests.Receivers {
+        let receivers = ServeTests.Receivers()
+        try await receivers.start(count: 1, secret: ServeTests.secret)
+        let receiverPort = receivers.ports.withLock { $0[0] }
+        try await cli.run(["endpoint", "add", "http://127.0.0.1:\(receiverPort)/hook", "--secret", ServeTests.secret])
+        return receivers
+    }
+
     func post(_ port: Int, _ path: String, token: String, body: String) async throws -> (Int, String) {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
         request.method = .POST
@@ -63,10 +72,7 @@ import Testing
     @Test func anEventPostedToServeIsDeliveredAndCountedInTheMetrics() async throws {
         let cli = CLI()
         defer { cli.remove() }
-        let receivers = ServeTests.Receivers()
-        try await receivers.start(count: 1, secret: ServeTests.secret)
-        let receiverPort = receivers.ports.withLock { $0[0] }
-        try await cli.run(["endpoint", "add", "http://127.0.0.1:\(receiverPort)/hook", "--secret", ServeTests.secret])
+        let receivers = try await receiverWithEndpoint(cli)
         let token = "serve-api-token-0123456789"
         let (serve, port) = try await startServe(cli, ["--api-token", token, "--allow-private-networks"])
         defer { serve.terminate() }
@@ -137,10 +143,7 @@ import Testing
     func aFailingDiskIsReportedWhatWasCommittedStaysAndServeResumesWhenSpaceReturns() async throws {
         let cli = CLI()
         defer { cli.remove() }
-        let receivers = ServeTests.Receivers()
-        try await receivers.start(count: 1, secret: ServeTests.secret)
-        let receiverPort = receivers.ports.withLock { $0[0] }
-        try await cli.run(["endpoint", "add", "http://127.0.0.1:\(receiverPort)/hook", "--secret", ServeTests.secret])
+        let receivers = try await receiverWithEndpoint(cli)
         let token = "serve-api-token-0123456789"
         let log = ServeLog()
         let (serve, port) = try await startServe(cli, ["--api-token", token, "--allow-private-networks"], log: log)
