@@ -46,6 +46,20 @@ import Testing
         Row(arguments: ["redeliver", "--endpoint", "ep_01NOSUCHENDPOINT", "--failed", "--yes"], message: "No endpoint with id 'ep_01NOSUCHENDPOINT' exists", exitCode: 66),
         Row(arguments: ["redeliver", "--endpoint", "ep_01X", "--failed", "--since", "last tuesday", "--yes"], message: "--since 'last tuesday' is neither a time", exitCode: 64),
         Row(arguments: ["breaker", "reset", "ep_01NOSUCHENDPOINT"], message: "No endpoint with id 'ep_01NOSUCHENDPOINT' exists", exitCode: 66),
+        Row(arguments: ["emit", "case.created", "--data", "-"], stdin: String(repeating: "[", count: 600),
+            message: "The JSON is malformed: nesting deeper than 512 levels at line 1, column 513.", exitCode: 64),
+        Row(arguments: ["emit", "case.created", "--data", "-"], stdin: #"{"case":""# + String(repeating: "x", count: 1 << 20) + #""}"#,
+            message: "bytes long; the limit is 262144 bytes, so send less data.", exitCode: 64),
+        Row(arguments: ["emit", "case.created", "--data", "@invalid-utf8.json"], message: "The JSON is malformed: invalid UTF-8 at byte 6.", exitCode: 64),
+        Row(arguments: ["emit", "case.created", "--data", "-"], stdin: "{\"a\":\"x\u{0}y\"}",
+            message: "The JSON is malformed: unescaped control character U+0000 in string", exitCode: 64),
+        Row(arguments: ["emit", "case.created", "--data", #"{"case":"x"}"#], message: "data.case must be an object for case.created, not string.", exitCode: 64),
+        Row(arguments: ["emit", "case.created", "--data", #"{"n":1e400}"#], message: "number 1e400 at line 1, column 6 is out of range", exitCode: 64),
+        Row(arguments: ["endpoint", "show", "ep_x' OR '1'='1"], message: "is not a valid endpoint id", exitCode: 64),
+        Row(arguments: ["events", "--db", "../../../../../../../../etc/passwd"], message: "is not a Hookline database (it is not an SQLite file)", exitCode: 65),
+        Row(arguments: ["events", "--db", ""], message: "The database path is empty; pass --db PATH or set HOOKLINE_DB.", exitCode: 64),
+        Row(arguments: ["events", "--db", "corrupt.db"], message: "'corrupt.db' is not a Hookline database", exitCode: 65),
+        Row(arguments: ["endpoint", "list", "--db", "."], message: "is a directory; give a file path", exitCode: 64),
     ]
 
     @Test(arguments: rows)
@@ -57,6 +71,10 @@ import Testing
         try await cli.run(["emit", "case.lost", "--data", #"{"case":{"id":"c"},"loss_details":{"lost_at":"x","reason":"y"}}"#])
         let notes = cli.directory + "/notes.txt"
         try Data("my notes\n".utf8).write(to: URL(fileURLWithPath: notes))
+        try Data([0x7B, 0x22, 0x61, 0x22, 0x3A, 0x22, 0xFF, 0x22, 0x7D]).write(to: URL(fileURLWithPath: cli.directory + "/invalid-utf8.json"))
+        // An SQLite header followed by garbage: a damaged file, which must be refused as it is.
+        let corrupt = Data("SQLite format 3\u{0}".utf8) + Data((0..<8192).map { UInt8(truncatingIfNeeded: $0 &* 7919) })
+        try corrupt.write(to: URL(fileURLWithPath: cli.directory + "/corrupt.db"))
         let before = try cli.snapshot()
 
         let result = try await cli.run(row.arguments, stdin: row.stdin)
@@ -68,6 +86,7 @@ import Testing
         #expect(result.stdout.isEmpty)
         #expect(try cli.snapshot() == before, "database unchanged by `\(row)`")
         #expect(try String(contentsOfFile: notes, encoding: .utf8) == "my notes\n")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: cli.directory + "/corrupt.db")) == corrupt, "a damaged file is left as it was")
         #expect(!FileManager.default.fileExists(atPath: cli.directory + "/fresh.db"))
     }
 }

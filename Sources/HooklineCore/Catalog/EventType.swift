@@ -36,6 +36,16 @@ public struct EventType: Sendable, Hashable {
         }
         for field in requiredFields {
             guard let value = data.value(atPath: field.path), value != .null else {
+                // A parent that is there but not an object is the mistake to name, not the missing child.
+                let parts = field.path.split(separator: ".")
+                for depth in 1..<max(1, parts.count) {
+                    let parent = parts.prefix(depth).joined(separator: ".")
+                    if let found = data.value(atPath: parent), found != .null {
+                        guard case .object = found else {
+                            throw .invalidField(field: "data.\(parent)", sentence: "data.\(parent) must be an object for \(name), not \(found.typeName).")
+                        }
+                    }
+                }
                 throw .invalidField(field: "data.\(field.path)", sentence: "data.\(field.path) is required for \(name).")
             }
             guard field.kind.matches(value) else {

@@ -93,7 +93,8 @@ public final class SQLiteStore: HooklineStore {
             throw .invalidInput("The database path contains a NUL byte; pass a plain file path.")
         }
         let fileManager = FileManager.default
-        let directory = (path as NSString).deletingLastPathComponent
+        // Everything before the last slash; NSString.deletingLastPathComponent traps on "." here.
+        let directory = path.lastIndex(of: "/").map { String(path[..<$0]).isEmpty ? "/" : String(path[..<$0]) } ?? ""
         var isDirectory: ObjCBool = false
         if !directory.isEmpty {
             guard fileManager.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
