@@ -122,6 +122,11 @@ final class RunningAPI: Sendable {
         (#"{"event":"case.lost","data":{},"id":"evt_'; DROP TABLE event"}"#, ""),
         (#"{"event": "#, "body"),
         (#"[1,2]"#, "body"),
+        (#"{"event":"case.lost","data":"# + String(repeating: "[", count: 600), "body"),
+        ("{\"event\":\"case.lost\",\"data\":{\"a\":\"x\u{0}y\"}}", "body"),
+        (#"{"event":"case.lost","data":{"n":1e400}}"#, "body"),
+        (#"{"event":"case.created","data":{"case":"x"}}"#, "data.case"),
+        (#"{"event":42,"data":{}}"#, "event"),
     ])
     func badEventsAre400NamingTheField(_ body: String, _ field: String) async throws {
         let api = try await RunningAPI(.init(token: Self.token))
