@@ -100,6 +100,18 @@ import Testing
         }
     }
 
+    @Test func completionScriptsAreGeneratedFromTheCommandDefinitions() async throws {
+        let cli = CLI()
+        defer { cli.remove() }
+        for shell in ["bash", "zsh", "fish"] {
+            let script = try await cli.run(["--generate-completion-script", shell])
+            #expect(script.status == 0, "\(shell): \(script.stderr)")
+            for word in ["endpoint", "rotate-secret", "redeliver", "console", "bench", "--reveal-secret"] {
+                #expect(script.stdout.contains(word), "\(shell) completions know \(word)")
+            }
+        }
+    }
+
     @Test func emitFromArgumentFileAndStdinThenListEverything() async throws {
         let cli = CLI()
         defer { cli.remove() }
