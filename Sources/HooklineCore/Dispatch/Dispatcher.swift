@@ -354,7 +354,7 @@ public actor Dispatcher {
             let claims = stopping || claiming ? [] : claimRequests(now: now)
             if !claims.isEmpty { claiming = true }
             do {
-            let written = try await store.record(
+                let written = try await store.record(
                     batch, planner: configuration.planner, owner: owner, at: now,
                     thenClaim: claims, leaseUntil: now.addingTimeInterval(configuration.lease))
                 flushFailures = 0

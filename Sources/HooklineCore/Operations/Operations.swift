@@ -18,15 +18,18 @@ public struct Operations: Sendable {
     public var groupCommit: GroupCommit?
     let logger: Logger
 
+    /// - Parameter groupCommits: commit single events together with others arriving at the same
+    ///   time (a ``GroupCommit`` over `store`), as the ingest API does.
     public init(
         store: any HooklineStore, clock: any HooklineClock = SystemClock(), actor: Actor,
-        maximumPayloadBytes: Int = Operations.defaultMaximumPayloadBytes,
+        maximumPayloadBytes: Int = Operations.defaultMaximumPayloadBytes, groupCommits: Bool = false,
         logger: Logger = Logger(label: "hookline.operations")
     ) {
         self.store = store
         self.clock = clock
         self.actor = actor
         self.maximumPayloadBytes = maximumPayloadBytes
+        self.groupCommit = groupCommits ? GroupCommit(store: store) : nil
         self.logger = logger
     }
 

@@ -32,7 +32,7 @@ extension SQLiteStore {
                 }
                 try change(&endpoint)
                 endpoint.updatedAt = audit.at
-                let secrets = self.secrets
+                let sealed = try Self.sealedSecrets(endpoint, secrets: self.secrets)
                 try db.execute(
                     sql: """
                         UPDATE endpoint SET url = ?, description = ?, event_types = ?, rate_limit = ?, updated_at = ?,
@@ -41,9 +41,7 @@ extension SQLiteStore {
                         """,
                     arguments: [endpoint.url, endpoint.description, endpoint.eventTypes.storedValue,
                                 endpoint.rateLimit, Self.millis(endpoint.updatedAt),
-                                try secrets.seal(endpoint.secret, endpointID: id),
-                                try endpoint.previousSecret.map { try secrets.seal($0, endpointID: id) },
-                                Self.millis(endpoint.previousSecretUntil), id])
+                                sealed.secret, sealed.previousSecret, Self.millis(endpoint.previousSecretUntil), id])
                 try Self.insertAudit(audit, in: db)
                 return endpoint
             }
@@ -127,8 +125,14 @@ extension SQLiteStore {
 
     /// The values of ``endpointColumns`` for an endpoint, its secrets sealed.
     static func endpointArguments(_ e: Endpoint, secrets: SecretBox) throws -> StatementArguments {
-        [e.id, e.url, e.description, try secrets.seal(e.secret, endpointID: e.id), e.enabled, e.eventTypes.storedValue, e.rateLimit,
-         e.disabledReason, millis(e.disabledAt), millis(e.createdAt), millis(e.updatedAt),
-         try e.previousSecret.map { try secrets.seal($0, endpointID: e.id) }, millis(e.previousSecretUntil)]
+        let sealed = try sealedSecrets(e, secrets: secrets)
+        return [e.id, e.url, e.description, sealed.secret, e.enabled, e.eventTypes.storedValue, e.rateLimit,
+                e.disabledReason, millis(e.disabledAt), millis(e.createdAt), millis(e.updatedAt),
+                sealed.previousSecret, millis(e.previousSecretUntil)]
+    }
+
+    /// The stored forms of an endpoint's secret and, during a rotation, of the one it replaced.
+    static func sealedSecrets(_ e: Endpoint, secrets: SecretBox) throws -> (secret: String, previousSecret: String?) {
+        (try secrets.seal(e.secret, endpointID: e.id), try e.previousSecret.map { try secrets.seal($0, endpointID: e.id) })
     }
 }

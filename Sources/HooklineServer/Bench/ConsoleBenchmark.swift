@@ -30,8 +30,7 @@ public struct ConsoleBenchmark: Sendable {
         for _ in 0..<refreshes {
             let start = ContinuousClock.now
             _ = try await operations.dashboard(eventsLimit: rows, failedLimit: rows)
-            let elapsed = ContinuousClock.now - start
-            samples.append(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
+            samples.append((ContinuousClock.now - start).milliseconds)
         }
         let counts = try await store.tableCounts()
         return Report(

@@ -56,7 +56,7 @@ public struct DispatchBenchmark: Sendable {
             _ = try await operations.emitBatch(Array(repeating: EmitRequest(type: "case.created", data: data), count: count))
             emitted += count
         }
-        let ingestSeconds = Self.seconds(since: ingestStart)
+        let ingestSeconds = LoadGenerator.seconds(since: ingestStart)
 
         log("delivering…")
         let configuration = DispatcherConfiguration(
@@ -69,7 +69,7 @@ public struct DispatchBenchmark: Sendable {
         let dispatcher = Dispatcher(store: store, transport: transport, configuration: configuration, logger: quiet)
         let dispatchStart = ContinuousClock.now
         try await dispatcher.run(.drain)
-        let dispatchSeconds = Self.seconds(since: dispatchStart)
+        let dispatchSeconds = LoadGenerator.seconds(since: dispatchStart)
         await transport.shutdown()
         let delivered = try await store.countDeliveries(status: .succeeded, endpointID: nil)
         let peak = ProcessMemory.peakResident
@@ -82,8 +82,6 @@ public struct DispatchBenchmark: Sendable {
         return Report(events: events, deliveries: delivered, ingestSeconds: ingestSeconds, dispatchSeconds: dispatchSeconds,
                       ceilingRequestsPerSecond: ceiling, ceilingTool: tool, peakResidentBytes: peak, reference: reference)
     }
-
-    static func seconds(since start: ContinuousClock.Instant) -> Double { LoadGenerator.seconds(since: start) }
 
     /// Requests per second the receiver answers, and the tool that measured it.
     static func ceiling(port: Int, seconds: Double) async throws -> (Double, String) {

@@ -108,11 +108,10 @@ public struct IngestBenchmark: Sendable {
 
         init(path: String, receiverPort: Int, endpoints: Int, maximumBatch: Int, dispatching: Bool) async throws {
             store = try SQLiteStore(path: path)
-            var operations = Operations(store: store, actor: .api)
+            let operations = Operations(store: store, actor: .api, groupCommits: true)
             for index in 0..<endpoints {
                 _ = try await operations.addEndpoint(url: "http://127.0.0.1:\(receiverPort)/hook/\(index)", secret: "bench-secret-0123456789abcdef")
             }
-            operations.groupCommit = GroupCommit(store: store)
             var onAccepted: @Sendable () async -> Void = {}
             if dispatching {
                 let configuration = DispatcherConfiguration()
@@ -184,8 +183,7 @@ public struct IngestBenchmark: Sendable {
         var samples: [Double] = []
         for (key, arrivedAt) in arrivals.snapshot() {
             guard let slash = key.firstIndex(of: "/"), let started = sentAt[String(key[..<slash])] else { continue }
-            let elapsed = arrivedAt - started
-            samples.append(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
+            samples.append((arrivedAt - started).milliseconds)
         }
         guard samples.count == expected else {
             throw BenchmarkError("only \(samples.count) of \(expected) deliveries reached the receiver within 30 s")

@@ -21,6 +21,13 @@ struct BenchCommand: AsyncParsableCommand {
         #endif
     }
 
+    /// A new directory under the system's temporary directory for a benchmark's databases.
+    static func scratchDirectory() throws -> String {
+        let directory = NSTemporaryDirectory() + "hookline-bench-\(Identifier.ulid().suffix(8).lowercased())"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        return directory
+    }
+
     static func megabytes(_ bytes: Int?) -> String {
         bytes.map { String(format: "%.1f MB", Double($0) / 1_048_576) } ?? "-"
     }
@@ -38,8 +45,7 @@ struct BenchCommand: AsyncParsableCommand {
             guard events >= 1, endpoints >= 1, endpoints <= 1000, endpointConcurrency >= 1, ceilingSeconds > 0 else {
                 throw HooklineError.invalidInput("--events, --endpoints, --endpoint-concurrency and --ceiling-seconds must be positive (at most 1000 endpoints).")
             }
-            let directory = NSTemporaryDirectory() + "hookline-bench-\(Identifier.ulid().suffix(8).lowercased())"
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let directory = try BenchCommand.scratchDirectory()
             defer { try? FileManager.default.removeItem(atPath: directory) }
             Output.immediate("hookline bench dispatch --events \(events) --endpoints \(endpoints) --endpoint-concurrency \(endpointConcurrency) --ceiling-seconds \(ceilingSeconds)")
             Output.immediate(BenchCommand.buildNote())
@@ -79,8 +85,7 @@ struct BenchCommand: AsyncParsableCommand {
             guard batchSize >= 1, batchSize <= 1000 else {
                 throw HooklineError.invalidInput("--batch-size must be between 1 and 1000, the ingest API's limit per batch.")
             }
-            let directory = NSTemporaryDirectory() + "hookline-bench-\(Identifier.ulid().suffix(8).lowercased())"
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let directory = try BenchCommand.scratchDirectory()
             defer { try? FileManager.default.removeItem(atPath: directory) }
             Output.immediate("hookline bench ingest --seconds \(seconds) --connections \(connections) --batch-size \(batchSize) --batch-connections \(batchConnections) --endpoints \(endpoints) --rate \(rate) --latency-seconds \(latencySeconds)")
             Output.immediate(BenchCommand.buildNote())

@@ -169,8 +169,7 @@ struct ServeCommand: HooklineCommand {
 
         var server: Task<Void, any Error>?
         if let listener {
-            var operations = Operations(store: storeHandle, actor: .api)
-            operations.groupCommit = GroupCommit(store: storeHandle)
+            let operations = Operations(store: storeHandle, actor: .api, groupCommits: true)
             let api = IngestAPI(
                 operations: operations, configuration: listener.api,
                 onAccepted: { await dispatcher.wake() }, dispatcherRunning: { await dispatcher.isRunning },
