@@ -120,10 +120,12 @@ final class RawSocketServer: @unchecked Sendable {
                     silentClients.list.withLock { $0.append(client) }
                     continue
                 }
-                var buffer = [UInt8](repeating: 0, count: 4096)
-                _ = recv(client, &buffer, buffer.count, 0)
-                if behaviour == .endlessBody {
-                    Thread {
+                // Each connection on its own thread: a connection the client opened but has not
+                // written to yet must not keep the next one waiting in the backlog.
+                Thread {
+                    var buffer = [UInt8](repeating: 0, count: 4096)
+                    _ = recv(client, &buffer, buffer.count, 0)
+                    if behaviour == .endlessBody {
                         let head = Array("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".utf8)
                         let chunk = Array("10\r\n\(String(repeating: "x", count: 16))\r\n".utf8)
                         var sent = send(client, head, head.count, Int32(MSG_NOSIGNAL))
@@ -131,15 +133,12 @@ final class RawSocketServer: @unchecked Sendable {
                             usleep(50_000)
                             sent = send(client, chunk, chunk.count, Int32(MSG_NOSIGNAL))
                         }
-                        close(client)
-                    }.start()
-                    continue
-                }
-                if behaviour == .reset {
-                    var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
-                    setsockopt(client, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
-                }
-                close(client)
+                    } else if behaviour == .reset {
+                        var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+                        setsockopt(client, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+                    }
+                    close(client)
+                }.start()
             }
         }
         thread.start()
