@@ -77,6 +77,7 @@ public enum ConsoleRenderer {
         segments.append(("open breakers \(snapshot.openBreakers)", snapshot.openBreakers > 0 ? .breakerOpen : .header))
         segments.append(("pending \(snapshot.counts.pending)", .header))
         segments.append(("held \(snapshot.counts.held)", snapshot.counts.held > 0 ? .warn : .header))
+        if let storage = snapshot.storage { segments.append(("db \(StorageSize.format(storage.bytes))", .header)) }
         let reserved = segments.reduce(0) { $0 + DisplayWidth.of($1.0) + 2 }
         let locationRoom = max(10, right - x - reserved - 2)
         x += grid.put(" " + DisplayWidth.clip(snapshot.location, to: locationRoom), x: x, y: 0, style: .header)

@@ -39,6 +39,8 @@ public final class ConsoleSession {
     }
 
     let operations: Operations
+    /// Sends test events (`T`); nil refuses them.
+    let transport: (any HTTPTransport)?
     let options: Options
     let library: ThemeLibrary
     public private(set) var state: ConsoleState
@@ -47,8 +49,11 @@ public final class ConsoleSession {
 
     /// Loads the theme. An unknown name is an error; a broken theme file is reported on the flash
     /// line and the default theme is used instead.
-    public init(operations: Operations, options: Options, library: ThemeLibrary = .standard()) throws(ConsoleError) {
+    /// - Parameter transport: what `T` sends test events with (the CLI gives one that honours
+    ///   `--allow-private-networks`); without one, `T` says it cannot.
+    public init(operations: Operations, options: Options, transport: (any HTTPTransport)? = nil, library: ThemeLibrary = .standard()) throws(ConsoleError) {
         self.operations = operations
+        self.transport = transport
         self.options = options
         self.library = library
         state = ConsoleState(readOnly: options.readOnly, themeName: options.noColor ? "monochrome" : options.themeName)
@@ -183,16 +188,17 @@ public final class ConsoleSession {
     /// Carries out an action in the background; its result arrives as a message.
     func start(_ task: ConsoleTask) {
         let operations = self.operations
+        let transport = self.transport
         let mailbox = self.mailbox
         Task {
-            let messages = await ConsoleSession.execute(task, operations: operations)
+            let messages = await ConsoleSession.execute(task, operations: operations, transport: transport)
             for message in messages {
                 mailbox.post(message)
             }
         }
     }
 
-    static func execute(_ task: ConsoleTask, operations: Operations) async -> [Message] {
+    static func execute(_ task: ConsoleTask, operations: Operations, transport: (any HTTPTransport)? = nil) async -> [Message] {
         do {
             switch task {
             case .redeliver(let id):
@@ -232,6 +238,10 @@ public final class ConsoleSession {
             case .resetBreaker(let endpointID):
                 _ = try await operations.resetBreaker(endpointID: endpointID)
                 return [.flash("Breaker of \(endpointID) reset to closed.", .ok), .refreshNow]
+            case .testSend(let endpointID):
+                guard let transport else { return [.flash("This console cannot send test events.", .warn)] }
+                let send = try await operations.sendTest(endpointID: endpointID, transport: transport)
+                return [.flash(Self.describe(send), send.succeeded ? .ok : .error), .refreshNow]
             case .openEvent(let id):
                 return [.view(DetailViews.event(try await operations.eventDetail(id: id)))]
             case .openDelivery(let id):
@@ -242,5 +252,16 @@ public final class ConsoleSession {
         } catch {
             return [.flash(error.description, .error)]
         }
+    }
+}
+
+extension ConsoleSession {
+    /// The flash line after a test send: the answer, or the failure and what to check.
+    static func describe(_ send: TestSend) -> String {
+        if send.succeeded {
+            return "Test \(send.eventType) to \(send.endpointID): HTTP \(send.statusCode ?? 0) in \(send.durationMs) ms."
+        }
+        let problem = send.errorMessage ?? send.errorClass ?? "failed"
+        return "Test to \(send.endpointID) failed after \(send.durationMs) ms: \(problem). \(send.advice ?? "")"
     }
 }

@@ -29,6 +29,7 @@ public enum ConsoleTask: Sendable, Hashable {
     case disable(endpointID: String)
     case setEventTypes(endpointID: String, types: EventTypeSelection)
     case resetBreaker(endpointID: String)
+    case testSend(endpointID: String)
     case openEvent(id: String)
     case openDelivery(id: String)
     case openEndpoint(id: String)
@@ -251,6 +252,10 @@ public struct ConsoleState: Sendable {
         case .resetBreaker:
             guard let endpointID = selectedRow(focus)?.endpointID else { return nothingSelected() }
             return [.run(.resetBreaker(endpointID: endpointID))]
+        case .testSend:
+            guard let endpointID = selectedRow(focus)?.endpointID else { return nothingSelected() }
+            say("Sending a test case.created to \(endpointID)…", .muted)
+            return [.run(.testSend(endpointID: endpointID))]
         }
         return []
     }

@@ -83,6 +83,12 @@ public enum DetailViews {
         for entry in detail.history {
             lines.append(("  \(time(entry.at))  \(entry.actor.rawValue)  \(entry.action)  \(entry.detail)", .text))
         }
+        lines += [("", .text), ("Test sends (T sends one)", .muted)]
+        if detail.testSends.isEmpty { lines.append(("  none", .muted)) }
+        for t in detail.testSends {
+            let result = t.succeeded ? "HTTP \(t.statusCode ?? 0)" : [t.errorClass, t.errorMessage].compactMap { $0 }.joined(separator: ": ")
+            lines.append(("  \(time(t.startedAt))  test \(t.eventType) \(t.eventID)  \(t.durationMs) ms  \(result)", t.succeeded ? .ok : .error))
+        }
         lines += [("", .text), ("Recent attempts", .muted)]
         if detail.recentAttempts.isEmpty { lines.append(("  none", .muted)) }
         for a in detail.recentAttempts {

@@ -18,7 +18,7 @@ public enum Command: Sendable, Hashable {
     case down, up, top, bottom, pageDown, pageUp
     case detail, back
     case filter
-    case redeliver, redeliverAllFailed, toggleSubscription, editEventTypes, resetBreaker
+    case redeliver, redeliverAllFailed, toggleSubscription, editEventTypes, resetBreaker, testSend
     case pause, nextTheme, help, quit
 }
 
@@ -60,6 +60,7 @@ public enum Keymap {
         KeyBinding(keys: [.character("R")], command: .redeliverAllFailed, panes: [.subscriptions, .failed, .breakers], mutates: true, inFooter: true, help: "redeliver every failed delivery of the endpoint"),
         KeyBinding(keys: [.character(" ")], command: .toggleSubscription, panes: [.subscriptions], mutates: true, inFooter: true, help: "enable or disable the subscription"),
         KeyBinding(keys: [.character("e")], command: .editEventTypes, panes: [.subscriptions], mutates: true, inFooter: true, help: "edit the endpoint's event types"),
+        KeyBinding(keys: [.character("T")], command: .testSend, panes: [.subscriptions], mutates: true, inFooter: true, help: "send a signed test event to the endpoint now"),
         KeyBinding(keys: [.character("b")], command: .resetBreaker, panes: [.subscriptions, .breakers], mutates: true, inFooter: true, help: "reset the endpoint's breaker"),
         KeyBinding(keys: [.character("p")], command: .pause, panes: [], mutates: false, inFooter: true, help: "pause or resume refresh"),
         KeyBinding(keys: [.character("t")], command: .nextTheme, panes: [], mutates: false, inFooter: false, help: "next theme"),
@@ -103,6 +104,7 @@ public enum Keymap {
         case .toggleSubscription: return "on/off"
         case .editEventTypes: return "events"
         case .resetBreaker: return "reset breaker"
+        case .testSend: return "test"
         case .pause: return "pause"
         case .help: return "help"
         case .quit: return "quit"

@@ -14,14 +14,7 @@ public enum AttemptClassifier {
         var retryAfter: TimeInterval?
         var throttled = outcome.errorClass == "timeout"
         if let code = outcome.statusCode, !(200..<300).contains(code) {
-            if (300..<400).contains(code) {
-                attempt.errorClass = "redirect"
-                let target = outcome.headers["location"].map { "to \($0)" } ?? "without a Location"
-                attempt.errorMessage = "HTTP \(code) redirect \(target) was not followed; update the endpoint URL"
-            } else {
-                attempt.errorClass = "http_status"
-                attempt.errorMessage = "HTTP \(code)"
-            }
+            (attempt.errorClass, attempt.errorMessage) = failure(status: code, outcome: outcome)
             if code == 429 || code == 503, let header = outcome.headers["retry-after"] {
                 retryAfter = RetryPolicy.retryAfterSeconds(header, now: finishedAt)
                 if let retryAfter { attempt.errorMessage! += " (Retry-After \(DurationText.format(retryAfter)))" }
@@ -29,5 +22,14 @@ public enum AttemptClassifier {
             throttled = throttled || code == 429
         }
         return AttemptResult(delivery: delivery, attempt: attempt, retryAfter: retryAfter, throttled: throttled, random: random)
+    }
+
+    /// The error class and sentence of a response that is not 2xx.
+    public static func failure(status code: Int, outcome: TransportOutcome) -> (errorClass: String, message: String) {
+        if (300..<400).contains(code) {
+            let target = outcome.headers["location"].map { "to \($0)" } ?? "without a Location"
+            return ("redirect", "HTTP \(code) redirect \(target) was not followed; update the endpoint URL")
+        }
+        return ("http_status", "HTTP \(code)")
     }
 }

@@ -33,6 +33,8 @@ public actor Dispatcher {
     let clock: any HooklineClock
     let configuration: DispatcherConfiguration
     let logger: Logger
+    /// Told about breaker changes, disables and permanent failures (the alerts).
+    let notices: @Sendable (DispatchNotice) -> Void
     /// Identifies this dispatcher's leases.
     public let owner: String
 
@@ -47,6 +49,8 @@ public actor Dispatcher {
     var sleepToken = 0
     var wokenEarly = false
     var lastRefresh = Date.distantPast
+    /// Whether endpoints and breakers were read once (changes are noticed from the second read on).
+    var refreshed = false
     var lastRecovery = Date.distantPast
     var flushFailures = 0
     var metrics = DispatchMetrics()
@@ -60,9 +64,11 @@ public actor Dispatcher {
 
     public init(
         store: any HooklineStore, transport: any HTTPTransport, clock: any HooklineClock = SystemClock(),
-        configuration: DispatcherConfiguration = DispatcherConfiguration(), logger: Logger = Logger(label: "hookline.dispatcher")
+        configuration: DispatcherConfiguration = DispatcherConfiguration(), logger: Logger = Logger(label: "hookline.dispatcher"),
+        notices: @escaping @Sendable (DispatchNotice) -> Void = { _ in }
     ) {
         self.store = store
+        self.notices = notices
         self.transport = transport
         self.clock = clock
         self.configuration = configuration
@@ -153,7 +159,14 @@ public actor Dispatcher {
 
     func refresh(now: Date) async throws(HooklineError) {
         let current = try await store.endpoints()
+        let previous = endpoints
         endpoints = Dictionary(uniqueKeysWithValues: current.map { ($0.id, $0) })
+        if refreshed {
+            // Disabled by someone else: an operator, or another dispatcher on the same store.
+            for endpoint in current where !endpoint.enabled && previous[endpoint.id]?.enabled == true {
+                notices(.endpointDisabled(endpoint: EndpointRef(endpoint), reason: endpoint.disabledReason ?? "disabled"))
+            }
+        }
         for endpoint in current {
             var lane = lanes[endpoint.id] ?? Lane()
             if let rate = endpoint.rateLimit {
@@ -167,8 +180,24 @@ public actor Dispatcher {
         for breaker in stored {
             // A probe in flight keeps its local half-open state until its result is recorded.
             if lanes[breaker.endpointID]?.probeDeliveryID == nil {
+                if refreshed, let known = breakers[breaker.endpointID], let endpoint = endpoints[breaker.endpointID] {
+                    noticeChange(from: known, to: breaker, endpoint: endpoint)
+                }
                 breakers[breaker.endpointID] = breaker
             }
+        }
+        refreshed = true
+    }
+
+    /// Reports a breaker change made by another process: a reset (which forgets the breaker's
+    /// window, where a successful probe counts itself in it), or another dispatcher's records.
+    func noticeChange(from known: CircuitBreaker, to stored: CircuitBreaker, endpoint: Endpoint) {
+        if stored.state == .closed && known.state != .closed {
+            notices(.breakerClosed(endpoint: EndpointRef(endpoint), byOperator: stored.windowAttempts == 0))
+        } else if stored.state == .open && known.state == .closed {
+            notices(.breakerOpened(
+                endpoint: EndpointRef(endpoint), reopened: false, consecutiveFailures: stored.consecutiveFailures,
+                nextProbeAt: stored.nextProbeAt, lastError: nil))
         }
     }
 
@@ -359,7 +388,7 @@ public actor Dispatcher {
                     thenClaim: claims, leaseUntil: now.addingTimeInterval(configuration.lease))
                 flushFailures = 0
                 for result in batch where !result.attempt.succeeded { lanes[result.delivery.endpointID]?.unrecordedFailures -= 1 }
-                apply(written.recorded)
+                apply(written.recorded, results: batch)
                 if !claims.isEmpty { enqueue(written.claimed, claimedAt: now) }
             } catch {
                 flushFailures += 1
@@ -374,8 +403,11 @@ public actor Dispatcher {
         wake()
     }
 
-    func apply(_ recorded: [RecordedAttempt]) {
+    func apply(_ recorded: [RecordedAttempt], results: [AttemptResult]) {
+        let attempts = Dictionary(results.map { ($0.delivery.id, $0) }) { $1 }
         for item in recorded {
+            let result = attempts[item.deliveryID]
+            let endpoint = endpoints[item.endpointID].map(EndpointRef.init) ?? EndpointRef(id: item.endpointID, url: "")
             let outcome = item.plan.status == .pending ? "retry" : item.plan.status.rawValue
             metrics.delivery(endpointID: item.endpointID, outcome: outcome, breaker: item.breaker.state)
             let previous = breakers[item.endpointID]
@@ -390,13 +422,25 @@ public actor Dispatcher {
                 if let probe = item.breaker.nextProbeAt { details["breaker.next_probe_at"] = "\(Timestamp.iso8601(probe))" }
                 details["breaker.previous"] = "\(previous?.state.rawValue ?? "closed")"
                 logger.warning("breaker \(transition.rawValue)", metadata: details)
+                switch transition {
+                case .opened, .reopened:
+                    notices(.breakerOpened(
+                        endpoint: endpoint, reopened: transition == .reopened, consecutiveFailures: item.breaker.consecutiveFailures,
+                        nextProbeAt: item.breaker.nextProbeAt, lastError: result?.attempt.errorMessage))
+                case .closed:
+                    notices(.breakerClosed(endpoint: endpoint, byOperator: false))
+                }
             }
             if let reason = item.plan.disableEndpoint {
                 endpoints[item.endpointID]?.enabled = false
                 logger.warning("endpoint disabled", metadata: metadata.merging(["endpoint.reason": "\(reason)"]) { $1 })
+                notices(.endpointDisabled(endpoint: endpoint, reason: reason))
             }
             if item.plan.status == .failed {
                 logger.warning("delivery failed permanently", metadata: metadata)
+                notices(.deliveryFailed(
+                    endpoint: endpoint, deliveryID: item.deliveryID, eventID: result?.delivery.eventID ?? "",
+                    attempts: result?.attempt.number ?? 0, lastError: result?.attempt.errorMessage))
             }
         }
     }

@@ -34,7 +34,7 @@ public struct NetworkGuard: Sendable {
                 if let kind = Self.nonGlobalKind(address) {
                     return .failure(Refusal(
                         errorClass: "refused_private",
-                        message: "\(host) resolves to \(address), a \(kind) address; delivery to private networks is refused unless hookline serve runs with --allow-private-networks"))
+                        message: "\(host) resolves to \(address), a \(kind) address; delivery to private networks is refused unless --allow-private-networks is given"))
                 }
             }
         }

@@ -9,8 +9,10 @@ public struct DashboardSnapshot: Sendable, Hashable {
     public var failed: [DeliveryRow]
     public var throughput: [MinuteBucket]
     public var counts: DeliveryCounts
+    /// The database's size, or nil when unknown.
+    public var storage: StorageSize?
 
-    public init(takenAt: Date, location: String, endpoints: [EndpointOverview], events: [EventSummary], failed: [DeliveryRow], throughput: [MinuteBucket], counts: DeliveryCounts) {
+    public init(takenAt: Date, location: String, endpoints: [EndpointOverview], events: [EventSummary], failed: [DeliveryRow], throughput: [MinuteBucket], counts: DeliveryCounts, storage: StorageSize? = nil) {
         self.takenAt = takenAt
         self.location = location
         self.endpoints = endpoints
@@ -18,6 +20,7 @@ public struct DashboardSnapshot: Sendable, Hashable {
         self.failed = failed
         self.throughput = throughput
         self.counts = counts
+        self.storage = storage
     }
 
     /// Endpoints whose breaker is not closed.
@@ -42,6 +45,7 @@ public struct DeliveryDetail: Sendable, Hashable {
 public struct EndpointDetail: Sendable, Hashable {
     public var overview: EndpointOverview
     public var recentAttempts: [Attempt]
+    public var testSends: [TestSend]
     public var history: [AuditEntry]
 }
 
@@ -53,7 +57,7 @@ extension Operations {
         let endpoints = EndpointOverview.combine(endpoints: frame.endpoints, breakers: frame.breakers, stats: frame.stats)
         return DashboardSnapshot(
             takenAt: now, location: store.location, endpoints: endpoints, events: frame.events, failed: frame.failed,
-            throughput: frame.throughput, counts: frame.counts)
+            throughput: frame.throughput, counts: frame.counts, storage: frame.storage)
     }
 
     public func eventDetail(id: String) async throws(HooklineError) -> EventDetail {
@@ -79,6 +83,6 @@ extension Operations {
         let history = try await store.auditEntries(limit: 200).filter { $0.targetIDs.contains(id) }
         return EndpointDetail(
             overview: overview, recentAttempts: try await store.recentAttempts(endpointID: id, limit: 20),
-            history: Array(history.prefix(20)))
+            testSends: try await store.testSends(endpointID: id, limit: 5), history: Array(history.prefix(20)))
     }
 }

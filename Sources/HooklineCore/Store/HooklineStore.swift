@@ -108,7 +108,25 @@ public protocol HooklineStore: Sendable {
     /// A number that changes whenever any process commits to the store (cheap change detection).
     func changeToken() async throws(HooklineError) -> Int64
 
+    // MARK: Test sends and retention
+
+    /// Keeps a test send with its endpoint, and its audit entry, in one transaction.
+    func recordTestSend(_ send: TestSend, audit: AuditEntry) async throws(HooklineError)
+    /// An endpoint's newest test sends.
+    func testSends(endpointID: String, limit: Int) async throws(HooklineError) -> [TestSend]
+    /// One step of a pruning pass: looks at up to `limit` events older than the rule's cutoff, oldest
+    /// first after `cursor`, and removes those the rule allows with their deliveries and attempts
+    /// (the first step, with no cursor, also removes old test sends). A dry run counts and changes
+    /// nothing. Each step is one short transaction, so that the dispatcher's writes go on between steps.
+    func prune(_ rule: PruneRule, after cursor: PruneCursor?, limit: Int, dryRun: Bool) async throws(HooklineError) -> PruneStep
+    /// Gives space that pruning freed back to the file system; returns the bytes, or nil when this
+    /// database can only reuse the space for new rows.
+    func reclaimSpace() async throws(HooklineError) -> Int64?
+
     // MARK: Audit
+
+    /// Records an action that changes nothing else in the store (a pruning pass).
+    func recordAudit(_ entry: AuditEntry) async throws(HooklineError)
 
     /// The newest audit entries first.
     func auditEntries(limit: Int) async throws(HooklineError) -> [AuditEntry]
@@ -287,9 +305,11 @@ public struct ConsoleFrame: Sendable, Hashable {
     public var failed: [DeliveryRow]
     public var throughput: [MinuteBucket]
     public var counts: DeliveryCounts
+    /// The database's size.
+    public var storage: StorageSize
 
     public init(endpoints: [Endpoint], breakers: [CircuitBreaker], stats: [String: EndpointStats], events: [EventSummary],
-                failed: [DeliveryRow], throughput: [MinuteBucket], counts: DeliveryCounts) {
+                failed: [DeliveryRow], throughput: [MinuteBucket], counts: DeliveryCounts, storage: StorageSize) {
         self.endpoints = endpoints
         self.breakers = breakers
         self.stats = stats
@@ -297,5 +317,6 @@ public struct ConsoleFrame: Sendable, Hashable {
         self.failed = failed
         self.throughput = throughput
         self.counts = counts
+        self.storage = storage
     }
 }

@@ -49,7 +49,8 @@ extension SQLiteStore {
                 stats: try Self.fetchEndpointStats(db, sinceMs: sinceMs),
                 events: try Self.fetchEvents(db, EventQuery(limit: eventsLimit)),
                 failed: try Self.fetchFailed(db, limit: failedLimit),
-                throughput: try Self.fetchThroughput(db, sinceMs: sinceMs), counts: try Self.fetchCounts(db))
+                throughput: try Self.fetchThroughput(db, sinceMs: sinceMs), counts: try Self.fetchCounts(db),
+                storage: try Self.fetchStorage(db))
         }
     }
 

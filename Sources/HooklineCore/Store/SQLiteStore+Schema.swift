@@ -190,6 +190,24 @@ extension SQLiteStore {
                 CREATE INDEX attempt_by_started ON attempt(started_at, endpoint_id, status_code);
                 """)
         }
+        migrator.registerMigration("v5: test sends") { db in
+            // Test sends are not deliveries: they have no event row and never enter the queue.
+            try db.execute(sql: """
+                CREATE TABLE test_attempt (
+                    id               INTEGER PRIMARY KEY,
+                    endpoint_id      TEXT NOT NULL REFERENCES endpoint(id) ON DELETE CASCADE,
+                    event_id         TEXT NOT NULL,
+                    event_type       TEXT NOT NULL,
+                    started_at       INTEGER NOT NULL,
+                    duration_ms      INTEGER NOT NULL,
+                    status_code      INTEGER,
+                    error_class      TEXT,
+                    error_message    TEXT,
+                    response_excerpt TEXT
+                );
+                CREATE INDEX test_attempt_by_endpoint ON test_attempt(endpoint_id, started_at);
+                """)
+        }
         return migrator
     }
 }

@@ -42,6 +42,9 @@ public final class SQLiteStore: HooklineStore {
         if !created {
             try Self.checkOwnership(of: path)
         }
+        if created {
+            try Self.initializeFile(at: path)
+        }
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.foreignKeysEnabled = true
@@ -119,6 +122,21 @@ public final class SQLiteStore: HooklineStore {
         Darwin.close(fd)
         #endif
         return true
+    }
+
+    /// Writes a new file's first page, before WAL mode fixes its layout: marked as Hookline's, and
+    /// with incremental auto-vacuum, so that the pages pruning frees can go back to the file system
+    /// (this can only be chosen before the first page is written).
+    private static func initializeFile(at path: String) throws(HooklineError) {
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try queue.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL; PRAGMA application_id = \(Self.applicationID)")
+            }
+            try queue.close()
+        } catch {
+            throw map(error, path: path)
+        }
     }
 
     /// Refuses a file that is not SQLite, or an SQLite database of another application, read-only.

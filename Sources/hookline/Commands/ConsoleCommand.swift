@@ -13,6 +13,8 @@ struct ConsoleOptions: ParsableArguments {
     var readOnly = false
     @Option(help: ArgumentHelp("How often the console re-reads the store.", valueName: "duration"))
     var refresh = "1s"
+    @Flag(name: .customLong("allow-private-networks"), help: "Let test sends (T) reach loopback, private and link-local addresses.")
+    var allowPrivateNetworks = false
 
     func sessionOptions() throws(HooklineError) -> ConsoleSession.Options {
         guard let seconds = DurationText.parse(refresh), seconds >= 0.1, seconds <= 3600 else {
@@ -22,11 +24,23 @@ struct ConsoleOptions: ParsableArguments {
         return ConsoleSession.Options(refreshInterval: seconds, readOnly: readOnly, themeName: theme, noColor: noColor)
     }
 
-    /// Runs a console session on the terminal until `q`.
-    static func run(operations: Operations, options: ConsoleSession.Options) async throws {
+    /// Runs a console session on the terminal until `q`; test sends may reach private networks
+    /// when `allowPrivateNetworks`.
+    static func run(operations: Operations, options: ConsoleSession.Options, allowPrivateNetworks: Bool) async throws {
+        let transport = AsyncHTTPTransport(networkGuard: NetworkGuard(allowPrivateNetworks: allowPrivateNetworks), connectionsPerHost: 1)
+        do {
+            try await run(operations: operations, options: options, transport: transport)
+        } catch {
+            await transport.shutdown()
+            throw error
+        }
+        await transport.shutdown()
+    }
+
+    private static func run(operations: Operations, options: ConsoleSession.Options, transport: AsyncHTTPTransport) async throws {
         let session: ConsoleSession
         do {
-            session = try ConsoleSession(operations: operations, options: options)
+            session = try ConsoleSession(operations: operations, options: options, transport: transport)
         } catch {
             throw HooklineError.invalidInput(error.description)
         }
@@ -58,7 +72,7 @@ struct ConsoleCommand: HooklineCommand {
     func execute() async throws {
         let options = try console.sessionOptions()
         let operations = Operations(store: try store.open(creating: false), actor: .console)
-        try await ConsoleOptions.run(operations: operations, options: options)
+        try await ConsoleOptions.run(operations: operations, options: options, allowPrivateNetworks: console.allowPrivateNetworks)
     }
 }
 
@@ -105,7 +119,10 @@ struct DemoCommand: HooklineCommand {
                 Output.immediate("\(Timestamp.iso8601(Date()))  events \(demo.emitted.load(ordering: .relaxed))  pending \(counts.pending)  failed \(counts.failed)  held \(counts.held)  rss \(rss)")
             }
         } else {
-            let consoleTask = Task { try await ConsoleOptions.run(operations: Operations(store: store, actor: .console), options: options) }
+            // The demo's receivers are on 127.0.0.1: its test sends must reach them.
+            let consoleTask = Task {
+                try await ConsoleOptions.run(operations: Operations(store: store, actor: .console), options: options, allowPrivateNetworks: true)
+            }
             if let seconds {
                 let timer = Task {
                     try await Task.sleep(for: .seconds(seconds))

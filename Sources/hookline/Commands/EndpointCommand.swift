@@ -5,8 +5,8 @@ import HooklineCore
 struct EndpointCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "endpoint",
-        abstract: "Add, list, show, enable, disable, remove and subscribe endpoints; rotate their secrets.",
-        subcommands: [Add.self, List.self, Show.self, Enable.self, Disable.self, Remove.self, Subscribe.self, Unsubscribe.self, RotateSecret.self]
+        abstract: "Add, list, show, enable, disable, remove, subscribe and test endpoints; rotate their secrets.",
+        subcommands: [Add.self, List.self, Show.self, Enable.self, Disable.self, Remove.self, Subscribe.self, Unsubscribe.self, RotateSecret.self, Test.self]
     )
 
     struct Add: HooklineCommand {

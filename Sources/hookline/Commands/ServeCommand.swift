@@ -64,6 +64,12 @@ struct ServeCommand: HooklineCommand {
     var ingestRateLimit: Double?
     @Option(name: .customLong("log-format"), help: ArgumentHelp("text, or json for one object per line.", valueName: "format"))
     var logFormat: String?
+    @Option(name: .customLong("alert-url"), help: ArgumentHelp(
+        "Post alerts here (a Slack incoming webhook works): breakers opening and closing, endpoints disabled, permanent failures (grouped, at most one a minute per endpoint).",
+        valueName: "url"))
+    var alertURL: String?
+    @Option(help: ArgumentHelp("Remove events older than this whose deliveries all succeeded, or 'off' (default 30d).", valueName: "duration"))
+    var retention: String?
     @OptionGroup var store: StoreOptions
 
     /// The logging setup reads `--log-format` before anything logs.
@@ -140,6 +146,25 @@ struct ServeCommand: HooklineCommand {
         return (host, port, IngestAPI.Configuration(token: token, maximumBodyBytes: maximumBody, rateLimit: rate))
     }
 
+    /// The alert notifier and its own transport (it may reach private networks: the operator chose
+    /// the URL), or nil without --alert-url.
+    func makeNotifier(_ settings: ServeSettings) throws(HooklineError) -> (AlertNotifier, AsyncHTTPTransport)? {
+        guard let url = alertURL ?? settings.text("alert_url") else { return nil }
+        let target = try AlertTarget(url: url)
+        let transport = AsyncHTTPTransport(networkGuard: NetworkGuard(allowPrivateNetworks: true), connectionsPerHost: 2)
+        return (AlertNotifier(configuration: .init(target: target), transport: transport), transport)
+    }
+
+    /// The retention period, or nil for `off`.
+    func retentionPeriod(_ settings: ServeSettings) throws(HooklineError) -> TimeInterval? {
+        let text = retention ?? settings.text("retention") ?? "30d"
+        if text == "off" { return nil }
+        guard let seconds = DurationText.parse(text), seconds >= 1 else {
+            throw .invalidInput("--retention '\(text)' must be a duration of at least 1s, such as 30d, or 'off' to keep everything.")
+        }
+        return seconds
+    }
+
     func execute() async throws {
         // A file-size limit (ulimit -f) then makes a write fail with an error serve reports and
         // retries, instead of killing the process with SIGXFSZ.
@@ -152,6 +177,8 @@ struct ServeCommand: HooklineCommand {
         let connect = try duration(connectTimeout, settings, "connect_timeout", default: "5s")
         guard connect > 0 else { throw HooklineError.invalidInput("--connect-timeout must be above 0.") }
         let listener = try makeListener(settings)
+        let retentionPeriod = try retentionPeriod(settings)
+        let alerts = try makeNotifier(settings)
         var storeOptions = store
         if storeOptions.db == nil { storeOptions.db = settings.text("db") }
         let storeHandle = try storeOptions.open(creating: true)
@@ -163,9 +190,20 @@ struct ServeCommand: HooklineCommand {
         if listener != nil {
             MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         }
-        let dispatcher = Dispatcher(store: storeHandle, transport: transport, configuration: configuration)
+        let notifier = alerts?.0
+        let dispatcher = Dispatcher(
+            store: storeHandle, transport: transport, configuration: configuration, notices: { notifier?.notify($0) })
         let signals = SignalTrap { await dispatcher.stop() }
         defer { signals.cancel() }
+        let alerting = Task { if let notifier { await notifier.run() } }
+        let finishAlerts: @Sendable () async -> Void = { await Self.finishAlerts(alerts, task: alerting) }
+        let pruning = Task {
+            guard let retentionPeriod else { return }
+            await RetentionWorker(operations: Operations(store: storeHandle, actor: .system), retention: retentionPeriod).run()
+        }
+        defer {
+            pruning.cancel()
+        }
 
         var server: Task<Void, any Error>?
         if let listener {
@@ -185,25 +223,44 @@ struct ServeCommand: HooklineCommand {
             server = Task { try await app.runService(gracefulShutdownSignals: []) }
             let gauges = Task { await Self.sampleGauges(storeHandle) }
             defer { gauges.cancel() }
-            try await runDispatcher(dispatcher, transport: transport, server: server)
+            try await runDispatcher(dispatcher, transport: transport, server: server, finishAlerts: finishAlerts)
         } else {
-            try await runDispatcher(dispatcher, transport: transport, server: nil)
+            try await runDispatcher(dispatcher, transport: transport, server: nil, finishAlerts: finishAlerts)
         }
     }
 
-    func runDispatcher(_ dispatcher: Dispatcher, transport: AsyncHTTPTransport, server: Task<Void, any Error>?) async throws {
+    func runDispatcher(
+        _ dispatcher: Dispatcher, transport: AsyncHTTPTransport, server: Task<Void, any Error>?,
+        finishAlerts: @Sendable () async -> Void
+    ) async throws {
         do {
             try await dispatcher.run(drain ? .drain : .continuous)
         } catch {
             server?.cancel()
             await transport.shutdown()
+            await finishAlerts()
             throw error
         }
+        await finishAlerts()
         server?.cancel()
         if let server, case .failure(let error) = await server.result, !(error is CancellationError) {
             await transport.shutdown()
             throw HooklineError.invalidInput("The ingest API could not listen (\(error)); pick another --listen address or port.")
         }
+        await transport.shutdown()
+    }
+
+    /// Posts the alerts still queued (grouped failures at once), for at most 30 s, then closes the
+    /// alert transport.
+    static func finishAlerts(_ alerts: (AlertNotifier, AsyncHTTPTransport)?, task: Task<Void, Never>) async {
+        guard let (notifier, transport) = alerts else { return }
+        notifier.finish()
+        let deadline = Task {
+            try? await Task.sleep(for: .seconds(30))
+            task.cancel()
+        }
+        await task.value
+        deadline.cancel()
         await transport.shutdown()
     }
 

@@ -97,4 +97,35 @@ enum JSONRendering {
             ("response_excerpt", optional(a.responseExcerpt)),
         ]))
     }
+
+    static func testSend(_ t: TestSend) -> JSONValue {
+        .object(JSONObject([
+            ("endpoint_id", .string(t.endpointID)),
+            ("event_id", .string(t.eventID)),
+            ("event_type", .string(t.eventType)),
+            ("trigger", .string(t.trigger.rawValue)),
+            ("succeeded", .bool(t.succeeded)),
+            ("started_at", time(t.startedAt)),
+            ("duration_ms", .number(Double(t.durationMs))),
+            ("status_code", optional(t.statusCode)),
+            ("error_class", optional(t.errorClass)),
+            ("error_message", optional(t.errorMessage)),
+            ("response_excerpt", optional(t.responseExcerpt)),
+            ("advice", optional(t.advice)),
+        ]))
+    }
+
+    static func prune(_ report: PruneReport) -> JSONValue {
+        .object(JSONObject([
+            ("dry_run", .bool(report.dryRun)),
+            ("cutoff", time(report.rule.cutoff)),
+            ("include_failed", .bool(report.rule.includeFailed)),
+            ("events", .number(Double(report.counts.events))),
+            ("deliveries", .number(Double(report.counts.deliveries))),
+            ("attempts", .number(Double(report.counts.attempts))),
+            ("test_sends", .number(Double(report.counts.testSends))),
+            ("kept_events", .number(Double(report.counts.keptEvents))),
+            ("freed_bytes", report.freedBytes.map { .number(Double($0)) } ?? .null),
+        ]))
+    }
 }

@@ -16,7 +16,7 @@ struct ServeSettings {
         "lease": .duration, "breaker_failures": .integer, "breaker_ratio": .number, "breaker_min_attempts": .integer,
         "breaker_window": .duration, "breaker_open": .duration, "breaker_max_open": .duration,
         "auto_disable_after": .duration, "listen": .text, "api_token": .text, "insecure_no_auth": .boolean,
-        "max_body": .integer, "ingest_rate_limit": .number, "log_format": .text,
+        "max_body": .integer, "ingest_rate_limit": .number, "log_format": .text, "alert_url": .text, "retention": .text,
     ]
 
     var values: [String: String] = [:]

@@ -1,0 +1,57 @@
+import Foundation
+
+/// What a pruning pass removed (or, in a dry run, would remove).
+public struct PruneReport: Sendable, Hashable {
+    public var rule: PruneRule
+    public var dryRun: Bool
+    public var counts: PruneCounts
+    /// Space given back to the file system: 0 in a dry run, nil for a database that can only reuse it.
+    public var freedBytes: Int64?
+    /// Transactions the pass took.
+    public var steps: Int
+}
+
+extension Operations {
+    /// Events looked at per pruning transaction.
+    public static let pruneStepSize = 500
+
+    /// Removes events accepted more than `age` ago whose deliveries all succeeded (or, with
+    /// `includeFailed`, finished failing), with their deliveries and attempts, and old test sends.
+    ///
+    /// Pending, sending and held deliveries are never removed. The pass is a series of short
+    /// transactions with `pause` between them, so that a running dispatcher is not held up.
+    public func prune(
+        olderThan age: TimeInterval, includeFailed: Bool = false, dryRun: Bool = false,
+        stepSize: Int = Operations.pruneStepSize, pause: Duration = .zero
+    ) async throws(HooklineError) -> PruneReport {
+        guard age >= 0, age.isFinite else {
+            throw .invalidInput("The age to prune must be 0s or more, such as 30d.")
+        }
+        guard stepSize >= 1 else { throw .invalidInput("The pruning step must be at least 1 event.") }
+        let rule = PruneRule(cutoff: clock.now().addingTimeInterval(-age), includeFailed: includeFailed)
+        var counts = PruneCounts()
+        var cursor: PruneCursor?
+        var steps = 0
+        repeat {
+            let step = try await store.prune(rule, after: cursor, limit: stepSize, dryRun: dryRun)
+            counts = counts + step.counts
+            cursor = step.next
+            steps += 1
+            if cursor != nil && pause > .zero {
+                try? await Task.sleep(for: pause)
+            }
+        } while cursor != nil && !Task.isCancelled
+        var freed: Int64? = 0
+        if !dryRun && counts.removedAnything {
+            freed = try await store.reclaimSpace()
+            let detail = "older than \(DurationText.format(age))\(includeFailed ? ", failed included" : ""): "
+                + "\(counts.events) events, \(counts.deliveries) deliveries, \(counts.attempts) attempts, \(counts.testSends) test sends"
+            try await store.recordAudit(audit("prune", [], detail))
+            logger.info("pruned old events", metadata: [
+                "prune.events": "\(counts.events)", "prune.deliveries": "\(counts.deliveries)", "prune.attempts": "\(counts.attempts)",
+                "prune.test_sends": "\(counts.testSends)", "prune.kept_events": "\(counts.keptEvents)", "prune.freed_bytes": "\(freed ?? 0)",
+            ])
+        }
+        return PruneReport(rule: rule, dryRun: dryRun, counts: counts, freedBytes: freed, steps: steps)
+    }
+}
