@@ -13,7 +13,8 @@ extension Operations {
         let endpoint = try await endpoint(id: endpointID)
         let type = try EventCatalog.requireKnown(eventType)
         let event = try prepare(type: type.name, data: try JSONValue.parse(Array(type.exampleData.utf8)), id: nil, timestamp: nil)
-        let startedAt = clock.now()
+        // Stored to the millisecond: the result returned is the one kept.
+        let startedAt = Timestamp.date(milliseconds: Timestamp.milliseconds(clock.now()))
         let headers = endpoint.signer(at: startedAt).headers(
             body: event.payload, eventID: event.id, eventType: type.name, attempt: 1, timestamp: Int64(startedAt.timeIntervalSince1970))
         let outcome = await transport.send(OutboundRequest(url: endpoint.url, headers: headers, body: event.payload, timeout: timeout))
