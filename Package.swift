@@ -74,6 +74,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Receivers that tests script (a real HTTP server, and raw sockets that misbehave), shared
+        // by the dispatcher's and the command line's tests.
+        .target(
+            name: "HooklineTestSupport",
+            dependencies: [
+                "HooklineCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/HooklineTestSupport"
+        ),
         .testTarget(
             name: "HooklineCoreTests",
             dependencies: ["HooklineCore", .product(name: "GRDB", package: "GRDB.swift")]
@@ -96,7 +108,7 @@ let package = Package(
         .testTarget(
             name: "HooklineDispatchTests",
             dependencies: [
-                "HooklineCore",
+                "HooklineCore", "HooklineTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -108,7 +120,7 @@ let package = Package(
         .testTarget(
             name: "HooklineCLITests",
             dependencies: [
-                "hookline", "HooklineCore", "HooklineServer",
+                "hookline", "HooklineCore", "HooklineServer", "HooklineTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,5 +1,6 @@
 import Foundation
 import HooklineCore
+import HooklineTestSupport
 import Synchronization
 import Testing
 

@@ -1,5 +1,6 @@
 import Foundation
 import HooklineCore
+import HooklineTestSupport
 import Testing
 
 /// `endpoint test` through the core: a signed example to a live and a dead receiver, kept as a test

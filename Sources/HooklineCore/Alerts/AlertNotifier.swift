@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 
 /// Posts operational alerts to one URL: breakers opening and closing, endpoints disabled, and
 /// deliveries that failed for good, grouped per endpoint and sent at most once per
@@ -49,6 +50,8 @@ public actor AlertNotifier {
     let logger: Logger
     private let inputs: AsyncStream<Input>
     private let continuation: AsyncStream<Input>.Continuation
+    /// Set by ``finish()``: what is left gets one try each, without waiting to retry.
+    private let finishing = Atomic<Bool>(false)
     var groups: [String: FailureGroup] = [:]
     var lastFailureAlert: [String: Date] = [:]
     var flushAt: Date?
@@ -72,8 +75,10 @@ public actor AlertNotifier {
         continuation.yield(.notice(notice))
     }
 
-    /// Ends ``run()`` once the queued notices are posted (grouped failures included, at once).
+    /// Ends ``run()`` once the queued notices are posted (grouped failures included, at once), each
+    /// tried once more at most, so that a stopping `serve` is not held up by a dead alert receiver.
     public nonisolated func finish() {
+        finishing.store(true, ordering: .relaxed)
         continuation.finish()
     }
 
@@ -140,7 +145,10 @@ public actor AlertNotifier {
             body: alert.body, timeout: configuration.timeout)
         let waits = [0] + configuration.retryDelays
         for (index, wait) in waits.enumerated() {
-            if wait > 0 { try? await Task.sleep(for: .milliseconds(Int(wait * 1000))) }
+            if wait > 0 {
+                if finishing.load(ordering: .relaxed) { break }
+                try? await Task.sleep(for: .milliseconds(Int(wait * 1000)))
+            }
             let outcome = await transport.send(request)
             if let code = outcome.statusCode, (200..<300).contains(code) {
                 posted += 1

@@ -12,11 +12,15 @@ public final class AsyncHTTPTransport: HTTPTransport {
 
     /// - Parameters:
     ///   - connectionsPerHost: pooled HTTP/1 connections per receiver (the per-endpoint concurrency).
-    public init(networkGuard: NetworkGuard, connectTimeout: TimeInterval = 5, connectionsPerHost: Int = 8) {
+    ///   - retryConnecting: keep trying to connect, with backoff, until the connect timeout (what
+    ///     delivery wants under load); false fails at the first refusal (what a one-off test wants:
+    ///     a quick answer).
+    public init(networkGuard: NetworkGuard, connectTimeout: TimeInterval = 5, connectionsPerHost: Int = 8, retryConnecting: Bool = true) {
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow
         configuration.timeout = .init(connect: .milliseconds(Int64(connectTimeout * 1000)))
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: connectionsPerHost)
+        configuration.connectionPool.retryConnectionEstablishment = retryConnecting
         configuration.decompression = .disabled
         self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         self.networkGuard = networkGuard

@@ -27,7 +27,8 @@ struct ConsoleOptions: ParsableArguments {
     /// Runs a console session on the terminal until `q`; test sends may reach private networks
     /// when `allowPrivateNetworks`.
     static func run(operations: Operations, options: ConsoleSession.Options, allowPrivateNetworks: Bool) async throws {
-        let transport = AsyncHTTPTransport(networkGuard: NetworkGuard(allowPrivateNetworks: allowPrivateNetworks), connectionsPerHost: 1)
+        let transport = AsyncHTTPTransport(
+            networkGuard: NetworkGuard(allowPrivateNetworks: allowPrivateNetworks), connectionsPerHost: 1, retryConnecting: false)
         do {
             try await run(operations: operations, options: options, transport: transport)
         } catch {

@@ -151,7 +151,8 @@ struct ServeCommand: HooklineCommand {
     func makeNotifier(_ settings: ServeSettings) throws(HooklineError) -> (AlertNotifier, AsyncHTTPTransport)? {
         guard let url = alertURL ?? settings.text("alert_url") else { return nil }
         let target = try AlertTarget(url: url)
-        let transport = AsyncHTTPTransport(networkGuard: NetworkGuard(allowPrivateNetworks: true), connectionsPerHost: 2)
+        // The notifier retries on its own schedule; the client need not keep trying to connect.
+        let transport = AsyncHTTPTransport(networkGuard: NetworkGuard(allowPrivateNetworks: true), connectionsPerHost: 2, retryConnecting: false)
         return (AlertNotifier(configuration: .init(target: target), transport: transport), transport)
     }
 

@@ -6,34 +6,40 @@ import NIOCore
 import Synchronization
 
 /// An HTTP receiver on 127.0.0.1 at a free port whose answers a test scripts.
-final class ScriptedReceiver: Sendable {
-    struct Request: Sendable {
-        var path: String
-        var headers: [String: String]
-        var body: [UInt8]
-        var at: Date
+public final class ScriptedReceiver: Sendable {
+    public struct Request: Sendable {
+        public var path: String
+        public var headers: [String: String]
+        public var body: [UInt8]
+        public var at: Date
     }
 
-    struct Reply: Sendable {
-        var status: Int
-        var headers: [(String, String)] = []
-        var body = #"{"received":true}"#
+    public struct Reply: Sendable {
+        public var status: Int
+        public var headers: [(String, String)] = []
+        public var body = #"{"received":true}"#
 
-        static let ok = Reply(status: 200)
+        public init(status: Int, headers: [(String, String)] = [], body: String = #"{"received":true}"#) {
+            self.status = status
+            self.headers = headers
+            self.body = body
+        }
+
+        public static let ok = Reply(status: 200)
     }
 
     /// Gets the request and how many requests came before it; may suspend to hang the request.
-    typealias Script = @Sendable (Request, Int) async -> Reply
+    public typealias Script = @Sendable (Request, Int) async -> Reply
 
-    final class Log: Sendable {
-        let requests = Mutex<[Request]>([])
+    public final class Log: Sendable {
+        public let requests = Mutex<[Request]>([])
     }
 
-    let port: Int
-    let log = Log()
+    public let port: Int
+    public let log = Log()
     private let task: Task<Void, any Error>
 
-    init(_ script: @escaping Script = { _, _ in .ok }) async throws {
+    public init(_ script: @escaping Script = { _, _ in .ok }) async throws {
         let router = Router()
         let log = self.log
         router.post("**") { request, _ -> Response in
@@ -65,11 +71,11 @@ final class ScriptedReceiver: Sendable {
         port = await iterator.next() ?? 0
     }
 
-    func url(_ path: String = "/hook") -> String { "http://127.0.0.1:\(port)\(path)" }
+    public func url(_ path: String = "/hook") -> String { "http://127.0.0.1:\(port)\(path)" }
 
-    var requests: [Request] { log.requests.withLock { $0 } }
+    public var requests: [Request] { log.requests.withLock { $0 } }
 
-    func stop() async {
+    public func stop() async {
         task.cancel()
         _ = await task.result
     }
@@ -77,12 +83,12 @@ final class ScriptedReceiver: Sendable {
 
 /// A TCP server that accepts and then misbehaves: resets, closes before the status line, or sends
 /// a 200 whose chunked body trickles and never ends.
-final class RawSocketServer: @unchecked Sendable {
+public final class RawSocketServer: @unchecked Sendable {
     // @unchecked: the file descriptor and thread are only touched by init and stop(), which tests
     // call in order; the accept loop reads only its own copies.
-    enum Behaviour { case reset, closeBeforeStatus, endlessBody, silent }
+    public enum Behaviour: Sendable { case reset, closeBeforeStatus, endlessBody, silent }
 
-    let port: Int
+    public let port: Int
     private let fd: Int32
     private let thread: Thread
     private let silentClients: Sockets
@@ -92,7 +98,7 @@ final class RawSocketServer: @unchecked Sendable {
         let list = Mutex<[Int32]>([])
     }
 
-    init(_ behaviour: Behaviour) {
+    public init(_ behaviour: Behaviour) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -144,9 +150,9 @@ final class RawSocketServer: @unchecked Sendable {
         thread.start()
     }
 
-    func url() -> String { "http://127.0.0.1:\(port)/hook" }
+    public func url() -> String { "http://127.0.0.1:\(port)/hook" }
 
-    func stop() {
+    public func stop() {
         shutdown(fd, Int32(SHUT_RDWR))
         close(fd)
         for client in silentClients.list.withLock({ $0 }) { close(client) }
@@ -154,7 +160,7 @@ final class RawSocketServer: @unchecked Sendable {
 }
 
 /// A port on 127.0.0.1 with nothing listening: connections are refused.
-func closedPort() -> Int {
+public func closedPort() -> Int {
     let server = RawSocketServer(.reset)
     server.stop()
     return server.port
