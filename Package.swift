@@ -92,7 +92,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HooklineConsoleTests",
-            dependencies: ["HooklineConsole", "HooklineCore"]
+            dependencies: ["HooklineConsole", "HooklineCore", "HooklineTestSupport"]
         ),
         .testTarget(
             name: "HooklineServerTests",

@@ -1,4 +1,5 @@
 import Foundation
+import HooklineTestSupport
 import Testing
 @testable import HooklineConsole
 @testable import HooklineCore
@@ -40,5 +41,32 @@ import Testing
 
         messages = await ConsoleSession.execute(.openEndpoint(id: "ep_missing"), operations: console)
         #expect(messages.contains { if case .flash(let text, .error) = $0 { return text.contains("No endpoint with id 'ep_missing'") } else { return false } })
+    }
+
+    @Test func tSendsATestThroughTheCoreAndFlashesTheAnswer() async throws {
+        let directory = NSTemporaryDirectory() + "hookline-console-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try SQLiteStore(path: directory + "/h.db")
+        defer { try? store.close() }
+        let console = Operations(store: store, actor: .console)
+        let receiver = try await ScriptedReceiver()
+        let live = try await console.addEndpoint(url: receiver.url())
+        let dead = try await console.addEndpoint(url: "http://127.0.0.1:\(closedPort())/hook")
+        let transport = AsyncHTTPTransport(networkGuard: NetworkGuard(allowPrivateNetworks: true), retryConnecting: false)
+
+        var messages = await ConsoleSession.execute(.testSend(endpointID: live.id), operations: console, transport: transport)
+        #expect(messages.contains { if case .flash(let text, .ok) = $0 { return text.contains("Test case.created to \(live.id): HTTP 200 in") } else { return false } }, "\(messages)")
+        messages = await ConsoleSession.execute(.testSend(endpointID: dead.id), operations: console, transport: transport)
+        #expect(messages.contains { if case .flash(let text, .error) = $0 { return text.contains("failed") && text.contains("Check the connection") } else { return false } }, "\(messages)")
+        messages = await ConsoleSession.execute(.testSend(endpointID: live.id), operations: console)
+        #expect(messages.contains { if case .flash(let text, .warn) = $0 { return text.contains("cannot send test events") } else { return false } })
+        await transport.shutdown()
+        await receiver.stop()
+
+        #expect(receiver.requests.count == 1)
+        let audit = try await store.auditEntries(limit: 5).filter { $0.action == "endpoint.test" }
+        #expect(audit.count == 2)
+        #expect(audit.allSatisfy { $0.actor == .console })
     }
 }

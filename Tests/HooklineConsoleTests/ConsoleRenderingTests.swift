@@ -15,6 +15,7 @@ import Testing
         #expect(grid.line(0).contains("ok 91.7%"))
         #expect(grid.line(0).contains("failed 2"))
         #expect(grid.line(0).contains("open breakers 1"))
+        #expect(grid.line(0).contains("db 12 MB"), "the database's size")
         #expect(grid.line(0).contains("refreshed 16:00:00Z"))
         #expect(grid.line(1).contains("deliveries/min"))
         #expect(grid.line(39).contains("Space on/off"), "footer lists the keys of the focused pane")
@@ -132,7 +133,7 @@ import Testing
 
     @Test func readOnlyRefusesEveryActionInOnePlace() {
         var state = ConsoleFixtures.state(readOnly: true)
-        for key in [Key.character(" "), .character("R"), .character("b"), .character("e")] {
+        for key in [Key.character(" "), .character("R"), .character("b"), .character("e"), .character("T")] {
             #expect(state.handle(key).isEmpty)
             #expect(state.mode == .normal)
             #expect(state.flash?.text.hasPrefix("Read-only console") == true)
@@ -154,6 +155,29 @@ import Testing
         #expect(state.flash?.text == "Cancelled.")
         _ = state.handle(.character(" "))
         #expect(state.handle(.character("y")) == [.run(.disable(endpointID: "ep_crm"))])
+    }
+
+    @Test func tSendsATestToTheSelectedSubscriptionAndSaysSo() {
+        var state = ConsoleFixtures.state()
+        _ = state.handle(.character("j"))
+        #expect(state.handle(.character("T")) == [.run(.testSend(endpointID: "ep_erp"))])
+        #expect(state.flash?.text == "Sending a test case.created to ep_erp…")
+        let grid = ConsoleRenderer.render(&state, width: 140, height: 40)
+        #expect(grid.line(39).contains("T test"), "the footer offers it on the Subscriptions pane")
+        _ = state.handle(.character("2"))
+        #expect(state.handle(.character("T")).isEmpty, "only on the Subscriptions pane")
+    }
+
+    @Test func theEndpointViewListsItsTestSends() {
+        let endpoint = ConsoleFixtures.endpoint("ep_crm", "CRM sync")
+        let send = TestSend(
+            endpointID: "ep_crm", eventID: "evt_test1", eventType: "case.created", startedAt: ConsoleFixtures.now, durationMs: 12,
+            statusCode: 401, errorClass: "http_status", errorMessage: "HTTP 401")
+        let view = DetailViews.endpoint(EndpointDetail(
+            overview: ConsoleFixtures.overview(endpoint), recentAttempts: [], testSends: [send], history: []))
+        let line = view.lines.first { $0.0.contains("evt_test1") }
+        #expect(line?.0.contains("test case.created evt_test1  12 ms  http_status: HTTP 401") == true)
+        #expect(line?.1 == .error)
     }
 
     @Test func enablingADisabledEndpointFirstCountsItsHeldDeliveries() {

@@ -262,6 +262,6 @@ extension ConsoleSession {
             return "Test \(send.eventType) to \(send.endpointID): HTTP \(send.statusCode ?? 0) in \(send.durationMs) ms."
         }
         let problem = send.errorMessage ?? send.errorClass ?? "failed"
-        return "Test to \(send.endpointID) failed after \(send.durationMs) ms: \(problem). \(send.advice ?? "")"
+        return "Test to \(send.endpointID) failed: \(problem). \(send.advice ?? "")"
     }
 }

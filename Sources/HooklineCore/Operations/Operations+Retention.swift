@@ -7,8 +7,10 @@ public struct PruneReport: Sendable, Hashable {
     public var counts: PruneCounts
     /// Space given back to the file system: 0 in a dry run, nil for a database that can only reuse it.
     public var freedBytes: Int64?
-    /// Transactions the pass took.
+    /// Transactions the pass took, and the longest of them: how long it held the database's
+    /// single writer (the dispatcher's records wait that long at most).
     public var steps: Int
+    public var longestStep: Duration
 }
 
 extension Operations {
@@ -32,8 +34,12 @@ extension Operations {
         var counts = PruneCounts()
         var cursor: PruneCursor?
         var steps = 0
+        var longest = Duration.zero
+        let clock = ContinuousClock()
         repeat {
+            let started = clock.now
             let step = try await store.prune(rule, after: cursor, limit: stepSize, dryRun: dryRun)
+            longest = max(longest, clock.now - started)
             counts = counts + step.counts
             cursor = step.next
             steps += 1
@@ -52,6 +58,6 @@ extension Operations {
                 "prune.test_sends": "\(counts.testSends)", "prune.kept_events": "\(counts.keptEvents)", "prune.freed_bytes": "\(freed ?? 0)",
             ])
         }
-        return PruneReport(rule: rule, dryRun: dryRun, counts: counts, freedBytes: freed, steps: steps)
+        return PruneReport(rule: rule, dryRun: dryRun, counts: counts, freedBytes: freed, steps: steps, longestStep: longest)
     }
 }

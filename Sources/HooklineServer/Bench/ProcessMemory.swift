@@ -17,11 +17,6 @@ public enum ProcessMemory {
     }
 }
 
-extension Duration {
-    /// The duration in milliseconds, for the benchmarks' samples.
-    var milliseconds: Double { Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15 }
-}
-
 /// Percentiles of a sample.
 public enum Percentile {
     /// The `p`-th percentile (0–100) by nearest rank.

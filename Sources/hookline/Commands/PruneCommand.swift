@@ -35,10 +35,11 @@ struct PruneCommand: HooklineCommand {
         let what = "\(c.events) \(c.events == 1 ? "event" : "events"), \(c.deliveries) \(c.deliveries == 1 ? "delivery" : "deliveries"), "
             + "\(c.attempts) \(c.attempts == 1 ? "attempt" : "attempts") and \(c.testSends) test \(c.testSends == 1 ? "send" : "sends")"
         let cutoff = "accepted before \(Output.time(report.rule.cutoff))"
+        let steps = "\(report.steps) \(report.steps == 1 ? "step" : "steps"), the longest \(Int(report.longestStep.milliseconds)) ms"
         if report.dryRun {
-            Output.line("Would remove \(what) \(cutoff) (dry run: nothing changed).")
+            Output.line("Would remove \(what) \(cutoff) (dry run: nothing changed; \(steps)).")
         } else {
-            Output.line("Removed \(what) \(cutoff).")
+            Output.line("Removed \(what) \(cutoff) in \(steps).")
         }
         if c.keptEvents > 0 {
             let kept = includeFailed ? "pending, sending or held" : "pending, sending, held or failed"

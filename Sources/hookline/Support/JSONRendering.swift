@@ -126,6 +126,8 @@ enum JSONRendering {
             ("test_sends", .number(Double(report.counts.testSends))),
             ("kept_events", .number(Double(report.counts.keptEvents))),
             ("freed_bytes", report.freedBytes.map { .number(Double($0)) } ?? .null),
+            ("steps", .number(Double(report.steps))),
+            ("longest_step_ms", .number(report.longestStep.milliseconds.rounded())),
         ]))
     }
 }
