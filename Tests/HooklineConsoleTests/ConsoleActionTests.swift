@@ -6,12 +6,16 @@ import Testing
 
 /// Console actions go through the core Operations, as actor `console`, against a real store.
 @Suite struct ConsoleActionTests {
-    @Test func actionsChangeTheStoreAndAreAuditedAsTheConsole() async throws {
+    /// A new store in a scratch directory.
+    static func store() throws -> (directory: String, store: SQLiteStore) {
         let directory = NSTemporaryDirectory() + "hookline-console-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let store = try SQLiteStore(path: directory + "/h.db")
-        defer { try? store.close() }
+        return (directory, try SQLiteStore(path: directory + "/h.db"))
+    }
+
+    @Test func actionsChangeTheStoreAndAreAuditedAsTheConsole() async throws {
+        let (directory, store) = try Self.store()
+        defer { try? store.close(); try? FileManager.default.removeItem(atPath: directory) }
         let cli = Operations(store: store, actor: .cli)
         let console = Operations(store: store, actor: .console)
         let endpoint = try await cli.addEndpoint(url: "https://example.com/hook")
@@ -44,11 +48,8 @@ import Testing
     }
 
     @Test func tSendsATestThroughTheCoreAndFlashesTheAnswer() async throws {
-        let directory = NSTemporaryDirectory() + "hookline-console-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let store = try SQLiteStore(path: directory + "/h.db")
-        defer { try? store.close() }
+        let (directory, store) = try Self.store()
+        defer { try? store.close(); try? FileManager.default.removeItem(atPath: directory) }
         let console = Operations(store: store, actor: .console)
         let receiver = try await ScriptedReceiver()
         let live = try await console.addEndpoint(url: receiver.url())

@@ -32,23 +32,8 @@ import Testing
         /// Runs a dispatcher that reports to the notifier until `condition` holds.
         @discardableResult
         func run(_ configuration: DispatcherConfiguration, limit: TimeInterval = 20, until condition: @Sendable () async throws -> Bool) async throws -> Bool {
-            let transport = AsyncHTTPTransport(networkGuard: NetworkGuard(allowPrivateNetworks: true), connectTimeout: 1)
-            var logger = Logger(label: "test.dispatcher")
-            logger.logLevel = .critical
             let notifier = self.notifier
-            let dispatcher = Dispatcher(
-                store: fixture.store, transport: transport, configuration: configuration, logger: logger, notices: { notifier.notify($0) })
-            let task = Task { try await dispatcher.run(.continuous) }
-            let deadline = Date().addingTimeInterval(limit)
-            var met = false
-            while Date() < deadline {
-                if try await condition() { met = true; break }
-                try await Task.sleep(for: .milliseconds(20))
-            }
-            await dispatcher.stop()
-            try await task.value
-            await transport.shutdown()
-            return met
+            return try await fixture.run(configuration, limit: limit, notices: { notifier.notify($0) }, until: condition)
         }
 
         /// Posts what is queued and stops the notifier.

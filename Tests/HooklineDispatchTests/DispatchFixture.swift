@@ -33,11 +33,14 @@ struct DispatchFixture {
     }
 
     /// A dispatcher with the real transport; `allowPrivate` lets it reach the test receivers.
-    func dispatcher(_ configuration: DispatcherConfiguration = DispatchFixture.configuration(), allowPrivate: Bool = true) -> (Dispatcher, AsyncHTTPTransport) {
+    func dispatcher(
+        _ configuration: DispatcherConfiguration = DispatchFixture.configuration(), allowPrivate: Bool = true,
+        notices: @escaping @Sendable (DispatchNotice) -> Void = { _ in }
+    ) -> (Dispatcher, AsyncHTTPTransport) {
         let transport = AsyncHTTPTransport(networkGuard: NetworkGuard(allowPrivateNetworks: allowPrivate), connectTimeout: 1)
         var logger = Logger(label: "test.dispatcher")
         logger.logLevel = ProcessInfo.processInfo.environment["HOOKLINE_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
-        return (Dispatcher(store: store, transport: transport, configuration: configuration, logger: logger), transport)
+        return (Dispatcher(store: store, transport: transport, configuration: configuration, logger: logger, notices: notices), transport)
     }
 
     /// Runs a dispatcher until nothing is pending or sending.
@@ -51,8 +54,8 @@ struct DispatchFixture {
     /// `limit` seconds), then stops it. Returns whether the condition was met.
     @discardableResult
     func run(_ configuration: DispatcherConfiguration = DispatchFixture.configuration(), allowPrivate: Bool = true, limit: TimeInterval = 30,
-             until condition: @Sendable () async throws -> Bool) async throws -> Bool {
-        let (dispatcher, transport) = self.dispatcher(configuration, allowPrivate: allowPrivate)
+             notices: @escaping @Sendable (DispatchNotice) -> Void = { _ in }, until condition: @Sendable () async throws -> Bool) async throws -> Bool {
+        let (dispatcher, transport) = self.dispatcher(configuration, allowPrivate: allowPrivate, notices: notices)
         let task = Task { try await dispatcher.run(.continuous) }
         let deadline = Date().addingTimeInterval(limit)
         var met = false
