@@ -38,5 +38,11 @@ import Testing
 
         let listed = try await cli.run(["events", "--db", path, "--limit", "3", "--json"])
         #expect((listed.json as? [[String: Any]])?.count == 3, "the generated database is a real Hookline database")
+
+        let prune = try await cli.run(["bench", "prune", "--db", path, "--older-than", "15d", "--rate", "50", "--seconds", "0.5"])
+        #expect(prune.status == 0, "\(prune.stderr)")
+        #expect(prune.stdout.contains("while pruning: p50"), "\(prune.stdout)")
+        #expect(prune.stdout.contains("(100 deliveries)"), "every delivery of both latency runs arrived")
+        #expect(prune.stdout.contains("pruned ") && !prune.stdout.contains("pruned 0 events"), "\(prune.stdout)")
     }
 }

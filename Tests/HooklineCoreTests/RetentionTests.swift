@@ -140,7 +140,7 @@ import Testing
         try await legacy.pool.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA auto_vacuum = NONE; VACUUM")
         }
-        #expect(try await legacy.reclaimSpace() == nil)
+        #expect(try await legacy.reclaimSpace(maximumBytes: 1 << 20) == nil)
         try legacy.close()
     }
 }

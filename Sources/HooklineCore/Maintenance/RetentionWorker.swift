@@ -13,7 +13,10 @@ public struct RetentionWorker: Sendable {
     let operations: Operations
     let logger: Logger
 
-    public init(operations: Operations, retention: TimeInterval, pause: Duration = .milliseconds(20), logger: Logger = Logger(label: "hookline.retention")) {
+    /// The least rest between two pruning transactions.
+    public static let defaultPause: Duration = .milliseconds(20)
+
+    public init(operations: Operations, retention: TimeInterval, pause: Duration = RetentionWorker.defaultPause, logger: Logger = Logger(label: "hookline.retention")) {
         self.operations = operations
         self.retention = retention
         self.interval = min(600, max(1, retention / 10))

@@ -1,3 +1,15 @@
+/// What one step of giving space back did.
+public struct ReclaimStep: Sendable, Hashable {
+    public var freedBytes: Int64
+    /// Free space still inside the file.
+    public var remainingBytes: Int64
+
+    public init(freedBytes: Int64, remainingBytes: Int64) {
+        self.freedBytes = freedBytes
+        self.remainingBytes = remainingBytes
+    }
+}
+
 /// How much room the data takes.
 public struct StorageSize: Sendable, Hashable {
     /// The database's size: every page, used or free.

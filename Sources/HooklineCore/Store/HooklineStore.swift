@@ -119,9 +119,9 @@ public protocol HooklineStore: Sendable {
     /// (the first step, with no cursor, also removes old test sends). A dry run counts and changes
     /// nothing. Each step is one short transaction, so that the dispatcher's writes go on between steps.
     func prune(_ rule: PruneRule, after cursor: PruneCursor?, limit: Int, dryRun: Bool) async throws(HooklineError) -> PruneStep
-    /// Gives space that pruning freed back to the file system; returns the bytes, or nil when this
-    /// database can only reuse the space for new rows.
-    func reclaimSpace() async throws(HooklineError) -> Int64?
+    /// Gives up to `maximumBytes` of the space that pruning freed back to the file system, in one
+    /// transaction; nil when this database can only reuse the space for new rows.
+    func reclaimSpace(maximumBytes: Int64) async throws(HooklineError) -> ReclaimStep?
 
     // MARK: Audit
 

@@ -102,20 +102,25 @@ extension SQLiteStore {
         return dryRun ? try await read(body) : try await write(body)
     }
 
-    public func reclaimSpace() async throws(HooklineError) -> Int64? {
+    public func reclaimSpace(maximumBytes: Int64) async throws(HooklineError) -> ReclaimStep? {
         do {
-            return try await pool.writeWithoutTransaction { db -> Int64? in
+            return try await pool.writeWithoutTransaction { db -> ReclaimStep? in
                 let pageSize = try Int64.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
                 // Only a database created with auto_vacuum = INCREMENTAL (every one since schema v5)
                 // can give pages back; older files keep them for reuse.
                 guard try Int.fetchOne(db, sql: "PRAGMA auto_vacuum") == 2 else { return nil }
                 let before = try Int64.fetchOne(db, sql: "PRAGMA page_count") ?? 0
-                try db.execute(sql: "PRAGMA incremental_vacuum")
+                // Each page given back moves a page from the end of the file: a bounded number per
+                // transaction keeps the writer's lock (and the write-ahead log) short.
+                try db.execute(sql: "PRAGMA incremental_vacuum(\(max(1, maximumBytes / pageSize)))")
                 let after = try Int64.fetchOne(db, sql: "PRAGMA page_count") ?? 0
-                // Copies the shrunken pages into the file (and truncates it) unless readers are in the
-                // way; a busy dispatcher is never made to wait for it.
-                try db.execute(sql: "PRAGMA wal_checkpoint(PASSIVE)")
-                return max(0, before - after) * pageSize
+                let free = try Int64.fetchOne(db, sql: "PRAGMA freelist_count") ?? 0
+                if free == 0 {
+                    // Copies the shrunken pages into the file (and truncates it) unless readers are
+                    // in the way; a busy dispatcher is never made to wait for it.
+                    try db.execute(sql: "PRAGMA wal_checkpoint(PASSIVE)")
+                }
+                return ReclaimStep(freedBytes: max(0, before - after) * pageSize, remainingBytes: free * pageSize)
             }
         } catch {
             throw Self.map(error, path: location)

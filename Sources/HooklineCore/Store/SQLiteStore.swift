@@ -52,6 +52,9 @@ public final class SQLiteStore: HooklineStore {
         configuration.prepareDatabase { db in
             // WAL with FULL sync: a commit survives a power cut, not only a process crash.
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // After a large change (a pruning pass) the write-ahead log is cut back to this size
+            // instead of keeping its peak size on disk.
+            try db.execute(sql: "PRAGMA journal_size_limit = \(64 * 1024 * 1024)")
         }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)

@@ -11,7 +11,7 @@ struct BenchCommand: AsyncParsableCommand {
             Measure release builds: swift build -c release, then .build/release/hookline bench …
             BENCHMARKS.md lists the commands behind every published figure.
             """,
-        subcommands: [Dispatch.self, Ingest.self, Generate.self, Console.self])
+        subcommands: [Dispatch.self, Ingest.self, Generate.self, Console.self, Prune.self])
 
     static func buildNote() -> String {
         #if DEBUG
@@ -125,6 +125,40 @@ struct BenchCommand: AsyncParsableCommand {
                 if made % 100_000 == 0 { Output.immediate("  \(made) events") }
             }
             Output.immediate(String(format: "generated %d events, %d deliveries, %d attempts in %.1f s", history.events, history.deliveries, history.attempts, history.seconds))
+        }
+    }
+
+    struct Prune: HooklineCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Ingest → first attempt latency on a large database, alone and while a pruning pass runs.",
+            discussion: "The database is pruned: give a copy of one made by `bench generate`.")
+
+        @Option(help: ArgumentHelp("A database made by `bench generate` (it is changed).", valueName: "path")) var db: String
+        @Option(name: .customLong("older-than"), help: ArgumentHelp("What the pass prunes.", valueName: "duration")) var olderThan = "15d"
+        @Option(help: "Events per second during each latency run.") var rate = 500.0
+        @Option(help: "How long each latency run lasts, in seconds.") var seconds = 20.0
+        @Option(help: "Endpoints (new, on a local receiver), each subscribed to every event.") var endpoints = 4
+
+        func execute() async throws {
+            guard let age = DurationText.parse(olderThan) else {
+                throw HooklineError.invalidInput("--older-than '\(olderThan)' is not a duration, such as 15d.")
+            }
+            guard rate > 0, rate <= 100_000, seconds > 0, endpoints >= 1, endpoints <= 100 else {
+                throw HooklineError.invalidInput("--rate, --seconds and --endpoints must be positive (at most 100000 events/s and 100 endpoints).")
+            }
+            guard FileManager.default.fileExists(atPath: db) else { throw HooklineError.databaseMissing(path: db) }
+            Output.immediate("hookline bench prune --db \(db) --older-than \(olderThan) --rate \(rate) --seconds \(seconds) --endpoints \(endpoints)")
+            Output.immediate(BenchCommand.buildNote())
+            let report = try await PruneBenchmark(path: db, olderThan: age, rate: rate, seconds: seconds, endpoints: endpoints)
+                .run { Output.immediate("  \($0)") }
+            for (name, latency) in [("alone", report.alone), ("while pruning", report.whilePruning)] {
+                Output.immediate(String(format: "ingest → first attempt, %@: p50 %.2f ms, p99 %.2f ms, max %.2f ms (%d deliveries)",
+                                        name, latency.p50Milliseconds, latency.p99Milliseconds, latency.maxMilliseconds, latency.deliveries))
+            }
+            let c = report.prune.counts
+            Output.immediate(String(format: "pruned %d events, %d deliveries, %d attempts in %.1f s: %d transactions, the longest %.0f ms; %@ given back",
+                                    c.events, c.deliveries, c.attempts, report.pruneSeconds, report.prune.steps, report.prune.longestStep.milliseconds,
+                                    StorageSize.format(report.prune.freedBytes ?? 0)))
         }
     }
 
