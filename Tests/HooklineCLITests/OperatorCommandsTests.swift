@@ -121,14 +121,14 @@ import Testing
         #expect(served.stderr.contains("http://127.0.0.1:\(alerts.port)/…"))
         #expect(!served.stderr.contains(token), "the token never appears in the logs")
 
-        // A dead alert receiver: the failure is logged, the token still is not.
+        // A dead alert receiver, set in the config file: the failure is logged, the token still is not.
         let deadPort = closedPort()
-        let failing = try await addEndpoint(cli, "http://127.0.0.1:\(closedPort())/hook")
-        _ = failing
+        _ = try await addEndpoint(cli, "http://127.0.0.1:\(closedPort())/hook")
         try await emit(cli, "case.lost", #"{"case":{"id":"c2"},"loss_details":{"lost_at":"2025-10-25T20:00:00Z","reason":"customer_unresponsive"}}"#)
+        let config = cli.directory + "/serve.yaml"
+        try "alert_url: http://127.0.0.1:\(deadPort)/services/\(token)?key=\(token)\nretention: 'off'\n".write(toFile: config, atomically: true, encoding: .utf8)
         let unreachable = try await cli.run([
-            "serve", "--drain", "--allow-private-networks", "--retry-schedule", "0s", "--connect-timeout", "1s", "--retention", "off",
-            "--alert-url", "http://127.0.0.1:\(deadPort)/services/\(token)?key=\(token)",
+            "serve", "--drain", "--allow-private-networks", "--retry-schedule", "0s", "--connect-timeout", "1s", "--config", config,
         ])
         #expect(unreachable.status == 0, "\(unreachable.stderr)")
         #expect(unreachable.stderr.contains("posting an alert failed"))

@@ -26,6 +26,9 @@ public struct RetentionWorker: Sendable {
 
     /// Prunes until the task is cancelled. A failed pass is logged and tried again at the next interval.
     public func run() async {
+        logger.info("pruning finished events", metadata: [
+            "retention.period": "\(DurationText.format(retention))", "retention.interval": "\(DurationText.format(interval))",
+        ])
         while !Task.isCancelled {
             do {
                 _ = try await operations.prune(olderThan: retention, pause: pause)
