@@ -300,7 +300,14 @@ public actor Dispatcher {
                 lanes[endpointID]?.probeDeliveryID = probe.id
                 breaker.beginProbe(at: now)
                 breakers[endpointID] = breaker
-                try await store.markProbe(endpointID: endpointID, at: now)
+                guard try await store.markProbe(endpointID: endpointID, at: now, takeOverAfter: configuration.lease) else {
+                    // Another dispatcher on the same store probes this endpoint: wait for its result.
+                    lanes[endpointID]?.probeDeliveryID = nil
+                    let until = now.addingTimeInterval(1)
+                    lanes[endpointID]?.notBefore = until
+                    try await store.release([probe.id], nextAttemptAt: until, owner: owner)
+                    return until
+                }
                 logger.info("breaker half-open: sending one probe", metadata: ["endpoint.id": "\(endpointID)", "delivery.id": "\(probe.id)"])
                 start(probe, endpoint: endpoint)
                 return nil

@@ -15,6 +15,23 @@ public struct TokenBucket: Sendable, Hashable {
         self.updatedAt = now
     }
 
+    /// A bucket as stored: `tokens` left at `updatedAt` (a bucket shared through the database).
+    public init(rate: Double, burst: Double? = nil, tokens: Double, updatedAt: Date) {
+        self.rate = rate
+        self.burst = max(1, burst ?? rate)
+        self.tokens = min(self.burst, max(0, tokens))
+        self.updatedAt = updatedAt
+    }
+
+    /// Takes as many whole tokens as there are, up to `count`; returns how many it took.
+    public mutating func take(upTo count: Int, now: Date) -> Int {
+        refill(now: now)
+        let taken = min(count, Int(tokens.rounded(.down)))
+        guard taken > 0 else { return 0 }
+        tokens -= Double(taken)
+        return taken
+    }
+
     /// Takes a token and returns nil, or returns how long to wait until one is there.
     public mutating func take(now: Date) -> TimeInterval? {
         refill(now: now)

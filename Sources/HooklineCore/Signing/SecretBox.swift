@@ -53,14 +53,19 @@ public struct SecretBox: Sendable {
         return secret
     }
 
+    /// The key given as 64 hex characters.
+    public static func fromHex(_ text: String, source: String) throws(HooklineError) -> SecretBox {
+        guard let bytes = Hex.decode(text.trimmingCharacters(in: .whitespacesAndNewlines)), bytes.count == 32 else {
+            throw .invalidInput("\(environmentVariable) must be 64 hex characters (32 bytes), for example the output of `openssl rand -hex 32`.")
+        }
+        return SecretBox(keyBytes: bytes, source: source)
+    }
+
     /// The key for the database at `databasePath`: `HOOKLINE_SECRET_KEY` when `environmentKey` is
     /// set, else the key file beside the database, created when `mayCreate` and missing.
     public static func forDatabase(at databasePath: String, environmentKey: String?, mayCreate: Bool) throws(HooklineError) -> SecretBox {
         if let environmentKey, !environmentKey.isEmpty {
-            guard let bytes = Hex.decode(environmentKey.trimmingCharacters(in: .whitespacesAndNewlines)), bytes.count == 32 else {
-                throw .invalidInput("\(environmentVariable) must be 64 hex characters (32 bytes), for example the output of `openssl rand -hex 32`.")
-            }
-            return SecretBox(keyBytes: bytes, source: environmentVariable)
+            return try fromHex(environmentKey, source: environmentVariable)
         }
         let keyPath = databasePath + ".key"
         if let text = try? String(contentsOfFile: keyPath, encoding: .utf8) {

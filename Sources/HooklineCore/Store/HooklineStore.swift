@@ -77,8 +77,10 @@ public protocol HooklineStore: Sendable {
     func release(_ deliveryIDs: [String], nextAttemptAt: Date, owner: String) async throws(HooklineError)
     /// Makes `sending` deliveries whose lease has expired `pending` again; returns how many.
     func recoverExpiredLeases(now: Date) async throws(HooklineError) -> Int
-    /// Marks an open breaker half-open while its probe is in flight.
-    func markProbe(endpointID: String, at: Date) async throws(HooklineError)
+    /// Marks an open breaker whose probe time has come half-open while its probe is in flight, and
+    /// says whether this caller won the probe: false when another dispatcher is probing already
+    /// (a probe older than `takeOverAfter` is taken over: its dispatcher died).
+    func markProbe(endpointID: String, at: Date, takeOverAfter: TimeInterval) async throws(HooklineError) -> Bool
     /// How many deliveries are `pending` or `sending`.
     func activeDeliveryCount() async throws(HooklineError) -> Int
 

@@ -167,12 +167,18 @@ extension SQLiteStore {
         }
     }
 
-    public func markProbe(endpointID: String, at now: Date) async throws(HooklineError) {
+    public func markProbe(endpointID: String, at now: Date, takeOverAfter: TimeInterval) async throws(HooklineError) -> Bool {
         let nowMs = Self.millis(now)
-        try await write { db in
+        let staleMs = Self.millis(now.addingTimeInterval(-takeOverAfter))
+        return try await write { db in
             try db.execute(
-                sql: "UPDATE breaker SET state = 'half_open', updated_at = ? WHERE endpoint_id = ? AND state = 'open'",
-                arguments: [nowMs, endpointID])
+                sql: """
+                    UPDATE breaker SET state = 'half_open', updated_at = ?
+                    WHERE endpoint_id = ?
+                      AND ((state = 'open' AND coalesce(next_probe_at, 0) <= ?) OR (state = 'half_open' AND updated_at <= ?))
+                    """,
+                arguments: [nowMs, endpointID, nowMs, staleMs])
+            return db.changesCount == 1
         }
     }
 

@@ -72,7 +72,7 @@ struct ConsoleCommand: HooklineCommand {
 
     func execute() async throws {
         let options = try console.sessionOptions()
-        let operations = Operations(store: try store.open(creating: false), actor: .console)
+        let operations = Operations(store: try await store.open(creating: false), actor: .console)
         try await ConsoleOptions.run(operations: operations, options: options, allowPrivateNetworks: console.allowPrivateNetworks)
     }
 }
@@ -93,7 +93,7 @@ struct DemoCommand: HooklineCommand {
     @Option(help: ArgumentHelp("How long to run (default: until q, or 60s when headless).", valueName: "duration"))
     var duration: String?
     @Option(help: ArgumentHelp("Events emitted per second.", valueName: "n")) var rate = 4.0
-    @Option(help: ArgumentHelp("The database file (default: a new file in the temporary directory).", valueName: "path"))
+    @Option(help: ArgumentHelp("The SQLite database file or a postgres:// URL (default: a new file in the temporary directory).", valueName: "path"))
     var db: String?
     @OptionGroup var console: ConsoleOptions
 
@@ -107,12 +107,12 @@ struct DemoCommand: HooklineCommand {
         guard rate > 0, rate <= 10_000 else { throw HooklineError.invalidInput("--rate must be above 0 and at most 10000 events per second.") }
         let options = try console.sessionOptions()
         let path = db ?? (NSTemporaryDirectory() + "hookline-demo-\(Identifier.ulid().suffix(8).lowercased()).db")
-        let store = try SQLiteStore(path: path)
+        let store = try await StoreLocation.open(path)
         let demo = DemoEnvironment(store: store)
         try await demo.start(eventsPerSecond: rate)
         if headless {
             let started = Date()
-            Output.immediate("Demo running on \(path) for \(DurationText.format(seconds ?? 60)).")
+            Output.immediate("Demo running on \(store.location) for \(DurationText.format(seconds ?? 60)).")
             while Date().timeIntervalSince(started) < (seconds ?? 60) {
                 try await Task.sleep(for: .seconds(min(5, max(0.1, (seconds ?? 60) - Date().timeIntervalSince(started)))))
                 let counts = try await store.deliveryCounts()
@@ -142,7 +142,7 @@ struct DemoCommand: HooklineCommand {
             let breakers = try await store.breakers().filter { $0.state != .closed }.count
             Output.immediate("Summary: \(demo.emitted.load(ordering: .relaxed)) events emitted; deliveries \(succeeded) succeeded, \(counts.pending) pending, \(counts.failed) failed, \(counts.held) held; \(breakers) breakers not closed.")
         }
-        try store.close()
-        Output.immediate("Demo database: \(path)")
+        await StoreLocation.close(store)
+        Output.immediate("Demo database: \(store.location)")
     }
 }

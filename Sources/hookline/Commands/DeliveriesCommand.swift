@@ -54,7 +54,7 @@ struct AttemptsCommand: HooklineCommand {
     @OptionGroup var output: JSONFlag
 
     func execute() async throws {
-        let operations = try store.operations(creating: false)
+        let operations = try await store.operations(creating: false)
         _ = try await operations.delivery(id: deliveryID)
         let attempts = try await operations.store.attempts(deliveryID: deliveryID)
         if output.json {

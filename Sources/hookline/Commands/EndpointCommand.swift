@@ -72,7 +72,7 @@ struct EndpointCommand: AsyncParsableCommand {
         @OptionGroup var output: JSONFlag
 
         func execute() async throws {
-            let operations = try store.operations(creating: false)
+            let operations = try await store.operations(creating: false)
             let endpoint = try await operations.endpoint(id: id)
             guard let overview = try await operations.endpointOverview().first(where: { $0.endpoint.id == endpoint.id }) else {
                 throw HooklineError.notFound(kind: "endpoint", id: id)

@@ -26,7 +26,7 @@ extension EndpointCommand {
             guard let seconds = DurationText.parse(timeout), seconds > 0, seconds <= 300 else {
                 throw HooklineError.invalidInput("--timeout '\(timeout)' must be a duration above 0 and at most 5m, such as 15s.")
             }
-            let operations = try store.operations(creating: false)
+            let operations = try await store.operations(creating: false)
             let transport = AsyncHTTPTransport(
             networkGuard: NetworkGuard(allowPrivateNetworks: allowPrivateNetworks), connectionsPerHost: 1, retryConnecting: false)
             let send: TestSend

@@ -48,7 +48,7 @@ struct EventCommand: AsyncParsableCommand {
         @OptionGroup var output: JSONFlag
 
         func execute() async throws {
-            let operations = try store.operations(creating: false)
+            let operations = try await store.operations(creating: false)
             let summary = try await operations.event(id: id)
             let deliveries = try await operations.store.deliveries(DeliveryQuery(eventID: id, limit: 10_000))
             let payload = (try? JSONValue.parse(summary.event.payload)) ?? .string(String(decoding: summary.event.payload, as: UTF8.self))

@@ -32,7 +32,7 @@ struct RedeliverCommand: HooklineCommand {
     }
 
     func execute() async throws {
-        let operations = try store.operations(creating: false)
+        let operations = try await store.operations(creating: false)
         let result: RedeliveryResult
         if let endpoint {
             let sinceDate = try since.map { text throws(HooklineError) in try Self.parseSince(text) }

@@ -182,7 +182,7 @@ struct ServeCommand: HooklineCommand {
         let alerts = try makeNotifier(settings)
         var storeOptions = store
         if storeOptions.db == nil { storeOptions.db = settings.text("db") }
-        let storeHandle = try storeOptions.open(creating: true)
+        let storeHandle = try await storeOptions.open(creating: true)
         let allowPrivate = allowPrivateNetworks || (settings.boolean("allow_private_networks") ?? false)
         let transport = AsyncHTTPTransport(
             networkGuard: NetworkGuard(allowPrivateNetworks: allowPrivate), connectTimeout: connect,

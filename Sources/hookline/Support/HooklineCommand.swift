@@ -51,7 +51,7 @@ extension HooklineError {
 
 /// `--db`, shared by every command that touches the store.
 struct StoreOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The database file (default: $HOOKLINE_DB, else ./hookline.db).", valueName: "path"))
+    @Option(name: .long, help: ArgumentHelp("The SQLite database file, or a postgres:// URL (default: $HOOKLINE_DB, else ./hookline.db).", valueName: "path"))
     var db: String?
 
     var path: String {
@@ -60,13 +60,13 @@ struct StoreOptions: ParsableArguments {
         return "hookline.db"
     }
 
-    /// Opens the store, creating the file when a command writes.
-    func open(creating: Bool) throws(HooklineError) -> SQLiteStore {
-        try SQLiteStore(path: path, mode: creating ? .createIfMissing : .mustExist)
+    /// Opens the store (a `postgres://` URL or an SQLite file), creating the file when a command writes.
+    func open(creating: Bool) async throws(HooklineError) -> any HooklineStore {
+        try await StoreLocation.open(path, creating: creating)
     }
 
-    func operations(creating: Bool) throws(HooklineError) -> Operations {
-        Operations(store: try open(creating: creating), actor: .cli)
+    func operations(creating: Bool) async throws(HooklineError) -> Operations {
+        Operations(store: try await open(creating: creating), actor: .cli)
     }
 }
 

@@ -1,0 +1,208 @@
+import Foundation
+import NIOCore
+import PostgresNIO
+
+extension PostgresStore {
+    public func claim(_ requests: [ClaimRequest], now: Date, leaseUntil: Date, owner: String) async throws(HooklineError) -> [ClaimedDelivery] {
+        let logger = self.logger
+        return try await write { connection in
+            try await Self.claim(requests, now: now, leaseUntil: leaseUntil, owner: owner, on: connection, logger)
+        }
+    }
+
+    /// Takes due deliveries that no other transaction holds (`SKIP LOCKED`), within each
+    /// rate-limited endpoint's shared token bucket.
+    static func claim(
+        _ requests: [ClaimRequest], now: Date, leaseUntil: Date, owner: String, on connection: PostgresConnection, _ logger: Logger
+    ) async throws -> [ClaimedDelivery] {
+        let nowMs = millis(now), leaseMs = millis(leaseUntil)
+        var claimed: [ClaimedDelivery] = []
+        let wanted = requests.filter { $0.limit > 0 }
+        guard !wanted.isEmpty else { return [] }
+        let rates = try await connection.rows(
+            "SELECT id, rate_limit FROM endpoint WHERE id = ANY(\(wanted.map(\.endpointID))) AND rate_limit IS NOT NULL", logger
+        ).reduce(into: [String: Double]()) { $0[try $1.get(0, as: String.self)] = try $1.get(1, as: Double.self) }
+        for request in wanted.sorted(by: { $0.endpointID < $1.endpointID }) {
+            var limit = request.limit
+            var bucket: TokenBucket?
+            if let rate = rates[request.endpointID] {
+                try await connection.run("""
+                    INSERT INTO rate_bucket (endpoint_id, tokens, updated_at) VALUES (\(request.endpointID), \(max(1, rate)), \(nowMs))
+                    ON CONFLICT (endpoint_id) DO NOTHING
+                    """, logger)
+                let row = try await connection.rows(
+                    "SELECT tokens, updated_at FROM rate_bucket WHERE endpoint_id = \(request.endpointID) FOR UPDATE", logger
+                ).first
+                var shared = TokenBucket(
+                    rate: rate, tokens: try row?.get(0, as: Double.self) ?? 0, updatedAt: date(try row?.get(1, as: Int64.self) ?? nowMs))
+                limit = shared.take(upTo: limit, now: now)
+                bucket = shared
+                if limit == 0 { continue }
+            }
+            let rows = try await connection.rows("""
+                UPDATE delivery d SET status = 'sending', lease_until = \(leaseMs), lease_owner = \(owner), updated_at = \(nowMs)
+                FROM (SELECT id FROM delivery
+                      WHERE endpoint_id = \(request.endpointID) AND status = 'pending' AND next_attempt_at <= \(nowMs)
+                        AND (\(request.manualOnly) = false OR manual)
+                      ORDER BY next_attempt_at LIMIT \(limit) FOR UPDATE SKIP LOCKED) due,
+                     event e
+                WHERE d.id = due.id AND e.id = d.event_id
+                RETURNING d.id, d.event_id, d.endpoint_id, d.attempts, d.manual, d.next_attempt_at, e.type, e.payload
+                """, logger)
+            for row in rows {
+                let payload = try row.get(7, as: ByteBuffer.self)
+                claimed.append(ClaimedDelivery(
+                    id: try row.get(0), eventID: try row.get(1), eventType: try row.get(6), endpointID: try row.get(2),
+                    payload: Array(payload.readableBytesView), attempts: try row.get(3), manual: try row.get(4),
+                    dueAt: date(try row.get(5, as: Int64?.self))))
+            }
+            if var bucket {
+                // Tokens not used by this claim go back to the bucket.
+                let unused = limit - rows.count
+                bucket = TokenBucket(rate: bucket.rate, tokens: bucket.tokens + Double(unused), updatedAt: bucket.updatedAt)
+                try await connection.run("""
+                    UPDATE rate_bucket SET tokens = \(bucket.tokens), updated_at = \(millis(bucket.updatedAt))
+                    WHERE endpoint_id = \(request.endpointID)
+                    """, logger)
+            }
+        }
+        return claimed
+    }
+
+    public func nextDueAt() async throws(HooklineError) -> Date? {
+        let logger = self.logger
+        return try await read { connection in
+            try await connection.rows("""
+                SELECT min((SELECT min(next_attempt_at) FROM delivery d WHERE d.endpoint_id = endpoint.id AND d.status = 'pending')) FROM endpoint
+                """, logger).first?.get(0, as: Int64?.self).map(Self.date)
+        }
+    }
+
+    public func record(
+        _ results: [AttemptResult], planner: DeliveryPlanner, owner: String, at now: Date, thenClaim claims: [ClaimRequest], leaseUntil: Date
+    ) async throws(HooklineError) -> RecordedBatch {
+        let logger = self.logger
+        let nowMs = Self.millis(now)
+        return try await write { connection in
+            // The batch's breakers are locked first, in endpoint order: one breaker per endpoint for
+            // every node, and no two batches waiting on each other.
+            let endpointIDs = Array(Set(results.map(\.delivery.endpointID))).sorted()
+            var breakers: [String: CircuitBreaker] = [:]
+            var enabled: [String: Bool] = [:]
+            if !endpointIDs.isEmpty {
+                for row in try await connection.rows(
+                    "SELECT \(unescaped: Self.breakerColumns) FROM breaker WHERE endpoint_id = ANY(\(endpointIDs)) ORDER BY endpoint_id FOR UPDATE", logger) {
+                    let breaker = try Self.breaker(row)
+                    breakers[breaker.endpointID] = breaker
+                }
+                for row in try await connection.rows("SELECT id, enabled FROM endpoint WHERE id = ANY(\(endpointIDs))", logger) {
+                    enabled[try row.get(0, as: String.self)] = try row.get(1, as: Bool.self)
+                }
+            }
+            var touched = Set<String>()
+            var recorded: [RecordedAttempt] = []
+            for result in results {
+                let deliveryID = result.delivery.id
+                let endpointID = result.delivery.endpointID
+                guard let current = try await connection.rows(
+                    "SELECT status, lease_owner FROM delivery WHERE id = \(deliveryID) FOR UPDATE", logger).first
+                else { continue }  // removed with its endpoint meanwhile
+                let attempt = result.attempt
+                try await connection.run("""
+                    INSERT INTO attempt (delivery_id, endpoint_id, number, trigger, started_at, duration_ms, status_code,
+                                         error_class, error_message, response_excerpt)
+                    VALUES (\(deliveryID), \(endpointID), \(attempt.number), \(attempt.trigger.rawValue), \(Self.millis(attempt.startedAt)),
+                            \(attempt.durationMs), \(attempt.statusCode), \(attempt.errorClass), \(attempt.errorMessage), \(attempt.responseExcerpt))
+                    """, logger)
+                guard try current.get(0, as: String.self) == DeliveryStatus.sending.rawValue,
+                      try current.get(1, as: String?.self) == owner
+                else { continue }
+                let endpointEnabled = enabled[endpointID] ?? false
+                var breaker = breakers[endpointID] ?? CircuitBreaker(endpointID: endpointID)
+                let plan = planner.plan(result, breaker: &breaker, endpointEnabled: endpointEnabled, now: now)
+                breakers[endpointID] = breaker
+                touched.insert(endpointID)
+                let lastError = attempt.succeeded ? nil : (attempt.errorMessage ?? attempt.errorClass)
+                try await connection.run("""
+                    UPDATE delivery SET status = \(plan.status.rawValue), attempts = attempts + 1, next_attempt_at = \(Self.millis(plan.nextAttemptAt)),
+                                        lease_until = NULL, lease_owner = NULL, last_status_code = \(attempt.statusCode),
+                                        last_error = \(lastError), manual = false, updated_at = \(nowMs)
+                    WHERE id = \(deliveryID)
+                    """, logger)
+                if let reason = plan.disableEndpoint, endpointEnabled {
+                    try await Self.disableEndpoint(endpointID, reason: reason, at: nowMs, on: connection, logger)
+                    enabled[endpointID] = false
+                }
+                if let until = plan.deferEndpointUntil {
+                    let untilMs = Self.millis(until)
+                    try await connection.run("""
+                        UPDATE delivery SET next_attempt_at = \(untilMs)
+                        WHERE endpoint_id = \(endpointID) AND status = 'pending' AND next_attempt_at < \(untilMs)
+                        """, logger)
+                }
+                recorded.append(RecordedAttempt(deliveryID: deliveryID, endpointID: endpointID, plan: plan, breaker: breaker))
+            }
+            for endpointID in touched.sorted() {
+                if let breaker = breakers[endpointID] { try await Self.saveBreaker(breaker, on: connection, logger) }
+            }
+            let claimed = try await Self.claim(claims, now: now, leaseUntil: leaseUntil, owner: owner, on: connection, logger)
+            return RecordedBatch(recorded: recorded, claimed: claimed)
+        }
+    }
+
+    static func disableEndpoint(_ id: String, reason: String, at nowMs: Int64, on connection: PostgresConnection, _ logger: Logger) async throws {
+        try await connection.run(
+            "UPDATE endpoint SET enabled = false, disabled_reason = \(reason), disabled_at = \(nowMs), updated_at = \(nowMs) WHERE id = \(id)", logger)
+        try await connection.run(
+            "UPDATE delivery SET status = 'held', next_attempt_at = NULL, updated_at = \(nowMs) WHERE endpoint_id = \(id) AND status = 'pending'", logger)
+        try await insertAudit(AuditEntry(at: date(nowMs), actor: .system, action: "endpoint.disable", targetIDs: [id], detail: reason), on: connection, logger)
+    }
+
+    public func release(_ deliveryIDs: [String], nextAttemptAt: Date, owner: String) async throws(HooklineError) {
+        guard !deliveryIDs.isEmpty else { return }
+        let logger = self.logger
+        let nextMs = Self.millis(nextAttemptAt)
+        try await write { connection in
+            // A disabled endpoint's deliveries are held, unless an operator asked for them.
+            try await connection.run("""
+                UPDATE delivery d
+                SET status = CASE WHEN e.enabled OR d.manual THEN 'pending' ELSE 'held' END,
+                    next_attempt_at = \(nextMs), lease_until = NULL, lease_owner = NULL
+                FROM endpoint e
+                WHERE e.id = d.endpoint_id AND d.id = ANY(\(deliveryIDs)) AND d.status = 'sending' AND d.lease_owner = \(owner)
+                """, logger)
+        }
+    }
+
+    public func recoverExpiredLeases(now: Date) async throws(HooklineError) -> Int {
+        let logger = self.logger
+        let nowMs = Self.millis(now)
+        return try await write { connection in
+            try await Self.count(connection, logger, """
+                UPDATE delivery SET status = 'pending', next_attempt_at = \(nowMs), lease_until = NULL, lease_owner = NULL, updated_at = \(nowMs)
+                WHERE status = 'sending' AND lease_until < \(nowMs) RETURNING 1
+                """)
+        }
+    }
+
+    public func markProbe(endpointID: String, at now: Date, takeOverAfter: TimeInterval) async throws(HooklineError) -> Bool {
+        let logger = self.logger
+        let nowMs = Self.millis(now)
+        let staleMs = Self.millis(now.addingTimeInterval(-takeOverAfter))
+        return try await write { connection in
+            try await Self.count(connection, logger, """
+                UPDATE breaker SET state = 'half_open', updated_at = \(nowMs)
+                WHERE endpoint_id = \(endpointID)
+                  AND ((state = 'open' AND coalesce(next_probe_at, 0) <= \(nowMs)) OR (state = 'half_open' AND updated_at <= \(staleMs)))
+                RETURNING 1
+                """) == 1
+        }
+    }
+
+    public func activeDeliveryCount() async throws(HooklineError) -> Int {
+        let logger = self.logger
+        return try await read { connection in
+            try await connection.rows("SELECT count(*) FROM delivery WHERE status IN ('pending', 'sending')", logger).first?.get(0, as: Int.self) ?? 0
+        }
+    }
+}
