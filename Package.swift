@@ -85,12 +85,17 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "Tests/HooklineTestSupport"
         ),
         .testTarget(
             name: "HooklineCoreTests",
             dependencies: ["HooklineCore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .testTarget(
+            name: "HooklineStoreTests",
+            dependencies: ["HooklineCore", "HooklineTestSupport"]
         ),
         .testTarget(
             name: "HooklineConsoleTests",

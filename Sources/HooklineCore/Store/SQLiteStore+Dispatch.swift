@@ -21,7 +21,10 @@ extension SQLiteStore {
             """)
         var claimed: [ClaimedDelivery] = []
         for request in requests where request.limit > 0 {
-            let rows = try Row.fetchCursor(select, arguments: [request.endpointID, nowMs, request.manualOnly, request.limit])
+            let (limit, limited) = try takeTokens(request.endpointID, upTo: request.limit, now: now, in: db)
+            guard limit > 0 else { continue }
+            let before = claimed.count
+            let rows = try Row.fetchCursor(select, arguments: [request.endpointID, nowMs, request.manualOnly, limit])
             while let row = try rows.next() {
                 // By column index, in the order of the SELECT: a lookup by name lowercases it each time.
                 let payload: Data = row[7]
@@ -29,6 +32,9 @@ extension SQLiteStore {
                     id: row[0], eventID: row[1], eventType: row[6], endpointID: row[2],
                     payload: [UInt8](payload), attempts: row[3], manual: row[4], dueAt: Self.date(row[5] as Int64?))
                 claimed.append(delivery)
+            }
+            if limited {
+                try returnTokens(request.endpointID, limit - (claimed.count - before), in: db)
             }
         }
         var counts = DeliveryCountChanges()
@@ -38,6 +44,30 @@ extension SQLiteStore {
         }
         try counts.save(in: db)
         return claimed
+    }
+
+    /// The endpoint's rate limit, if it has one.
+    static func rateLimit(_ endpointID: String, in db: Database) throws -> Double? {
+        try Double.fetchOne(db.cachedStatement(sql: "SELECT rate_limit FROM endpoint WHERE id = ?"), arguments: [endpointID])
+    }
+
+    /// How many deliveries a claim may take for a rate-limited endpoint: tokens from the bucket that
+    /// every dispatcher on this database shares (so the limit holds for all of them together).
+    /// Endpoints without a limit get `count`; `limited` says whether a bucket was drawn from.
+    static func takeTokens(_ endpointID: String, upTo count: Int, now: Date, in db: Database) throws -> (count: Int, limited: Bool) {
+        guard let rate = try rateLimit(endpointID, in: db) else { return (count, false) }
+        let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT tokens, updated_at FROM rate_bucket WHERE endpoint_id = ?"), arguments: [endpointID])
+        var bucket = row.map { TokenBucket(rate: rate, tokens: $0[0], updatedAt: date($0[1] as Int64)) } ?? TokenBucket(rate: rate, now: now)
+        let taken = bucket.take(upTo: count, now: now)
+        try db.cachedStatement(sql: "INSERT OR REPLACE INTO rate_bucket (endpoint_id, tokens, updated_at) VALUES (?, ?, ?)")
+            .execute(arguments: [endpointID, bucket.tokens, millis(bucket.updatedAt)])
+        return (taken, true)
+    }
+
+    /// Gives back tokens a claim took but found no due delivery for.
+    static func returnTokens(_ endpointID: String, _ unused: Int, in db: Database) throws {
+        guard unused > 0 else { return }
+        try db.cachedStatement(sql: "UPDATE rate_bucket SET tokens = tokens + ? WHERE endpoint_id = ?").execute(arguments: [Double(unused), endpointID])
     }
 
     public func nextDueAt() async throws(HooklineError) -> Date? {

@@ -208,6 +208,16 @@ extension SQLiteStore {
                 CREATE INDEX test_attempt_by_endpoint ON test_attempt(endpoint_id, started_at);
                 """)
         }
+        migrator.registerMigration("v6: rate limits shared by every dispatcher") { db in
+            // A rate-limited endpoint's token bucket, which every dispatcher's claims draw from.
+            try db.execute(sql: """
+                CREATE TABLE rate_bucket (
+                    endpoint_id TEXT PRIMARY KEY NOT NULL REFERENCES endpoint(id) ON DELETE CASCADE,
+                    tokens      REAL NOT NULL,
+                    updated_at  INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }
