@@ -11,7 +11,7 @@ struct BenchCommand: AsyncParsableCommand {
             Measure release builds: swift build -c release, then .build/release/hookline bench …
             BENCHMARKS.md lists the commands behind every published figure.
             """,
-        subcommands: [Dispatch.self, Ingest.self, Generate.self, Console.self, Prune.self])
+        subcommands: [Dispatch.self, Ingest.self, Generate.self, Console.self, Prune.self, Cluster.self])
 
     static func buildNote() -> String {
         #if DEBUG
@@ -159,6 +159,39 @@ struct BenchCommand: AsyncParsableCommand {
             Output.immediate(String(format: "pruned %d events, %d deliveries, %d attempts in %.1f s: %d transactions, the longest %.0f ms; %@ given back",
                                     c.events, c.deliveries, c.attempts, report.pruneSeconds, report.prune.steps, report.prune.longestStep.milliseconds,
                                     StorageSize.format(report.prune.freedBytes ?? 0)))
+        }
+    }
+
+    struct Cluster: HooklineCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Dispatch throughput of 1, 2 and 3 serve processes sharing one PostgreSQL database.",
+            discussion: "The database is emptied between runs: give one made for the benchmark (createdb hookline_bench).")
+
+        @Option(help: ArgumentHelp("A PostgreSQL database for the benchmark (it is emptied).", valueName: "postgres://…")) var db: String
+        @Option(help: "Node counts to measure, comma-separated.") var nodes = "1,2,3"
+        @Option(help: "Events to emit per run.") var events = 20_000
+        @Option(help: "Endpoints, each subscribed to every event.") var endpoints = 4
+
+        func execute() async throws {
+            guard StoreLocation.isPostgres(db) else {
+                throw HooklineError.invalidInput("--db must be a postgres:// URL of a database made for the benchmark.")
+            }
+            let counts = nodes.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !counts.isEmpty, counts.allSatisfy({ (1...16).contains($0) }), events >= 1, endpoints >= 1, endpoints <= 100 else {
+                throw HooklineError.invalidInput("--nodes takes counts from 1 to 16 such as 1,2,3; --events and --endpoints must be positive.")
+            }
+            guard let key = ProcessInfo.processInfo.environment[SecretBox.environmentVariable], !key.isEmpty else {
+                throw HooklineError.invalidInput("Set \(SecretBox.environmentVariable) (openssl rand -hex 32): the nodes share it.")
+            }
+            Output.immediate("hookline bench cluster --db \(db.replacingOccurrences(of: #":[^:@/]*@"#, with: "@", options: .regularExpression)) --nodes \(nodes) --events \(events) --endpoints \(endpoints)")
+            Output.immediate(BenchCommand.buildNote())
+            let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? Bundle.main.executablePath ?? CommandLine.arguments[0]
+            let runs = try await ClusterBenchmark(url: db, executable: executable, nodeCounts: counts, events: events, endpoints: endpoints, secretKey: key)
+                .run { Output.immediate("  \($0)") }
+            for run in runs {
+                Output.immediate(String(format: "%d node%@: %.0f deliveries/s (%d in %.1f s)", run.nodes, run.nodes == 1 ? "" : "s",
+                                        run.deliveriesPerSecond, run.deliveries, run.seconds))
+            }
         }
     }
 

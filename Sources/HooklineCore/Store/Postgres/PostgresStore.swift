@@ -31,19 +31,24 @@ public final class PostgresStore: HooklineStore {
     ) async throws(HooklineError) {
         let target = try PostgresTarget(url: url)
         location = target.redacted
-        self.logger = logger
+        // postgres-nio logs each query's troubles itself; only errors are worth an operator's time.
+        var quiet = logger
+        quiet.logLevel = max(logger.logLevel, .error)
+        self.logger = quiet
         guard let secretKey, !secretKey.isEmpty else {
             throw .invalidInput(
                 "A PostgreSQL database needs \(SecretBox.environmentVariable) to seal endpoint secrets: set it to 64 hex characters (`openssl rand -hex 32`), the same on every node.")
         }
         secrets = try SecretBox.fromHex(secretKey, source: SecretBox.environmentVariable)
-        var quiet = logger
-        quiet.logLevel = max(logger.logLevel, .notice)
         let client = PostgresClient(configuration: target.configuration, backgroundLogger: quiet)
         self.client = client
         runner = Task { await client.run() }
         do {
-            try await migrate()
+            // The client keeps trying to connect; a server that is not there must be an error.
+            try await Self.within(.seconds(15), orElse: .storage(
+                "Hookline cannot reach PostgreSQL at \(target.redacted) within 15 s; check that the server runs and the URL is right.")) { () async throws(HooklineError) in
+                try await self.migrate()
+            }
             try await checkSecretKey()
         } catch {
             runner.cancel()
@@ -97,6 +102,28 @@ public final class PostgresStore: HooklineStore {
             }
         } catch {
             throw map(error)
+        }
+    }
+
+    /// Runs `body`, or throws `failure` when it takes longer than `limit`.
+    static func within(_ limit: Duration, orElse failure: HooklineError, _ body: @escaping @Sendable () async throws(HooklineError) -> Void) async throws(HooklineError) {
+        let outcome: Result<Void, HooklineError>? = await withTaskGroup(of: Result<Void, HooklineError>?.self) { group in
+            group.addTask {
+                do throws(HooklineError) { try await body() } catch { return .failure(error) }
+                return .success(())
+            }
+            group.addTask {
+                try? await Task.sleep(for: limit)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        switch outcome {
+        case .success?: return
+        case .failure(let error)?: throw error
+        case nil: throw failure
         }
     }
 
