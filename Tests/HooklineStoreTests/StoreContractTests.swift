@@ -204,6 +204,22 @@ import Testing
     }
 
     @Test(arguments: StoreBackend.available)
+    func aDisableRecordedInABatchHoldsTheBatchsRetriesToo(_ backend: StoreBackend) async throws {
+        try await withStore(backend) { _, store, operations in
+            let endpoint = try await operations.addEndpoint(url: "https://a.example.com")
+            _ = try await emit(operations, 3)
+            let now = Date().addingTimeInterval(1)
+            let claimed = try await store.claim([ClaimRequest(endpointID: endpoint.id, limit: 2)], now: now, leaseUntil: now.addingTimeInterval(60), owner: "one")
+            // A retry planned first, then a 410 that disables the endpoint, in one batch.
+            let recorded = try await store.record([result(claimed[0], status: 500, at: now), result(claimed[1], status: 410, at: now)],
+                                                  planner: DeliveryPlanner(retry: RetryPolicy(schedule: [0, 60])), owner: "one", at: now)
+            #expect(recorded.map(\.plan.status) == [.pending, .held])
+            #expect(try await store.deliveryCounts() == DeliveryCounts(pending: 0, failed: 0, held: 3), "nothing stays pending on a disabled endpoint")
+            #expect(try await store.delivery(id: claimed[0].id)?.status == .held)
+        }
+    }
+
+    @Test(arguments: StoreBackend.available)
     func theConsoleFrameAndItsChangeToken(_ backend: StoreBackend) async throws {
         try await withStore(backend) { database, store, operations in
             _ = try await operations.addEndpoint(url: "https://a.example.com")

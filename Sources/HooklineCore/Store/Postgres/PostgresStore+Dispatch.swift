@@ -99,48 +99,83 @@ extension PostgresStore {
                     enabled[try row.get(0, as: String.self)] = try row.get(1, as: Bool.self)
                 }
             }
-            var touched = Set<String>()
-            var recorded: [RecordedAttempt] = []
-            for result in results {
-                let deliveryID = result.delivery.id
-                let endpointID = result.delivery.endpointID
-                guard let current = try await connection.rows(
-                    "SELECT status, lease_owner FROM delivery WHERE id = \(deliveryID) FOR UPDATE", logger).first
-                else { continue }  // removed with its endpoint meanwhile
-                let attempt = result.attempt
+            // The batch's deliveries, locked, in id order; then all attempts in one statement and all
+            // delivery changes in another: a few round trips per batch, not a few per result.
+            let ids = results.map(\.delivery.id)
+            var current: [String: (status: String, owner: String?)] = [:]
+            for row in try await connection.rows(
+                "SELECT id, status, lease_owner FROM delivery WHERE id = ANY(\(ids)) ORDER BY id FOR UPDATE", logger) {
+                current[try row.get(0, as: String.self)] = (try row.get(1, as: String.self), try row.get(2, as: String?.self))
+            }
+            let kept = results.filter { current[$0.delivery.id] != nil }  // the others went with their endpoint
+            if !kept.isEmpty {
+                let attempts = kept.map(\.attempt)
+                let errorClass = Nullable(attempts.map(\.errorClass))
+                let errorMessage = Nullable(attempts.map(\.errorMessage))
+                let excerpt = Nullable(attempts.map(\.responseExcerpt))
                 try await connection.run("""
                     INSERT INTO attempt (delivery_id, endpoint_id, number, trigger, started_at, duration_ms, status_code,
                                          error_class, error_message, response_excerpt)
-                    VALUES (\(deliveryID), \(endpointID), \(attempt.number), \(attempt.trigger.rawValue), \(Self.millis(attempt.startedAt)),
-                            \(attempt.durationMs), \(attempt.statusCode), \(attempt.errorClass), \(attempt.errorMessage), \(attempt.responseExcerpt))
+                    SELECT delivery_id, endpoint_id, number, trigger, started_at, duration_ms, nullif(status_code, '')::integer,
+                           CASE WHEN class_null THEN NULL ELSE class END, CASE WHEN message_null THEN NULL ELSE message END,
+                           CASE WHEN excerpt_null THEN NULL ELSE excerpt END
+                    FROM unnest(\(kept.map(\.delivery.id))::text[], \(kept.map(\.delivery.endpointID))::text[], \(attempts.map(\.number))::integer[],
+                                \(attempts.map(\.trigger.rawValue))::text[], \(attempts.map { Self.millis($0.startedAt) })::bigint[],
+                                \(attempts.map(\.durationMs))::integer[], \(attempts.map { $0.statusCode.map(String.init) ?? "" })::text[],
+                                \(errorClass.values)::text[], \(errorClass.isNull)::boolean[], \(errorMessage.values)::text[],
+                                \(errorMessage.isNull)::boolean[], \(excerpt.values)::text[], \(excerpt.isNull)::boolean[])
+                         AS a(delivery_id, endpoint_id, number, trigger, started_at, duration_ms, status_code, class, class_null,
+                              message, message_null, excerpt, excerpt_null)
                     """, logger)
-                guard try current.get(0, as: String.self) == DeliveryStatus.sending.rawValue,
-                      try current.get(1, as: String?.self) == owner
-                else { continue }
+            }
+            var touched = Set<String>()
+            var recorded: [RecordedAttempt] = []
+            var deferrals: [String: Date] = [:]
+            var disables: [(endpointID: String, reason: String)] = []
+            var changes: (ids: [String], statuses: [String], next: [String], codes: [String], errors: [String?]) = ([], [], [], [], [])
+            for result in kept {
+                let deliveryID = result.delivery.id
+                let endpointID = result.delivery.endpointID
+                guard let state = current[deliveryID], state.status == DeliveryStatus.sending.rawValue, state.owner == owner else { continue }
+                let attempt = result.attempt
                 let endpointEnabled = enabled[endpointID] ?? false
                 var breaker = breakers[endpointID] ?? CircuitBreaker(endpointID: endpointID)
                 let plan = planner.plan(result, breaker: &breaker, endpointEnabled: endpointEnabled, now: now)
                 breakers[endpointID] = breaker
                 touched.insert(endpointID)
-                let lastError = attempt.succeeded ? nil : (attempt.errorMessage ?? attempt.errorClass)
-                try await connection.run("""
-                    UPDATE delivery SET status = \(plan.status.rawValue), attempts = attempts + 1, next_attempt_at = \(Self.millis(plan.nextAttemptAt)),
-                                        lease_until = NULL, lease_owner = NULL, last_status_code = \(attempt.statusCode),
-                                        last_error = \(lastError), manual = false, updated_at = \(nowMs)
-                    WHERE id = \(deliveryID)
-                    """, logger)
+                changes.ids.append(deliveryID)
+                changes.statuses.append(plan.status.rawValue)
+                changes.next.append(Self.millis(plan.nextAttemptAt).map(String.init) ?? "")
+                changes.codes.append(attempt.statusCode.map(String.init) ?? "")
+                changes.errors.append(attempt.succeeded ? nil : (attempt.errorMessage ?? attempt.errorClass))
                 if let reason = plan.disableEndpoint, endpointEnabled {
-                    try await Self.disableEndpoint(endpointID, reason: reason, at: nowMs, on: connection, logger)
+                    disables.append((endpointID, reason))
                     enabled[endpointID] = false
                 }
-                if let until = plan.deferEndpointUntil {
-                    let untilMs = Self.millis(until)
-                    try await connection.run("""
-                        UPDATE delivery SET next_attempt_at = \(untilMs)
-                        WHERE endpoint_id = \(endpointID) AND status = 'pending' AND next_attempt_at < \(untilMs)
-                        """, logger)
-                }
+                if let until = plan.deferEndpointUntil { deferrals[endpointID] = until }
                 recorded.append(RecordedAttempt(deliveryID: deliveryID, endpointID: endpointID, plan: plan, breaker: breaker))
+            }
+            if !changes.ids.isEmpty {
+                let errors = Nullable(changes.errors)
+                try await connection.run("""
+                    UPDATE delivery d SET status = u.status, attempts = d.attempts + 1, next_attempt_at = nullif(u.next, '')::bigint,
+                                          lease_until = NULL, lease_owner = NULL, last_status_code = nullif(u.code, '')::integer,
+                                          last_error = CASE WHEN u.error_null THEN NULL ELSE u.error END, manual = false, updated_at = \(nowMs)
+                    FROM unnest(\(changes.ids)::text[], \(changes.statuses)::text[], \(changes.next)::text[], \(changes.codes)::text[],
+                                \(errors.values)::text[], \(errors.isNull)::boolean[]) AS u(id, status, next, code, error, error_null)
+                    WHERE d.id = u.id
+                    """, logger)
+            }
+            // After the batch's own changes, so that its retries are held (or pushed back to the probe) too.
+            for disable in disables {
+                try await Self.disableEndpoint(disable.endpointID, reason: disable.reason, at: nowMs, on: connection, logger)
+            }
+            for (endpointID, until) in deferrals.sorted(by: { $0.key < $1.key }) {
+                let untilMs = Self.millis(until)
+                try await connection.run("""
+                    UPDATE delivery SET next_attempt_at = \(untilMs)
+                    WHERE endpoint_id = \(endpointID) AND status = 'pending' AND next_attempt_at < \(untilMs)
+                    """, logger)
             }
             for endpointID in touched.sorted() {
                 if let breaker = breakers[endpointID] { try await Self.saveBreaker(breaker, on: connection, logger) }
@@ -204,5 +239,16 @@ extension PostgresStore {
         return try await read { connection in
             try await connection.rows("SELECT count(*) FROM delivery WHERE status IN ('pending', 'sending')", logger).first?.get(0, as: Int.self) ?? 0
         }
+    }
+}
+
+/// A column of optional texts as two arrays PostgreSQL can take: the values and which are NULL.
+struct Nullable {
+    var values: [String]
+    var isNull: [Bool]
+
+    init(_ column: [String?]) {
+        values = column.map { $0 ?? "" }
+        isNull = column.map { $0 == nil }
     }
 }
