@@ -85,12 +85,8 @@ extension SQLiteStore {
                     continue
                 }
                 let status: String = current[0]
-                if status == DeliveryStatus.sending.rawValue {
-                    skipped.append(.init(id: id, reason: "an attempt is in flight"))
-                    continue
-                }
-                if let onlyIfStatus, status != onlyIfStatus.rawValue {
-                    skipped.append(.init(id: id, reason: "it is \(status) now, not \(onlyIfStatus.rawValue)"))
+                if let reason = RedeliveryResult.skipReason(status: status, onlyIfStatus: onlyIfStatus) {
+                    skipped.append(.init(id: id, reason: reason))
                     continue
                 }
                 try db.cachedStatement(sql: """

@@ -50,7 +50,7 @@ struct PruneCommand: HooklineCommand {
             if let freed = report.freedBytes {
                 Output.line("Gave \(StorageSize.format(freed)) back to the file system.")
             } else {
-                Output.line("The space freed is reused by new rows (this database was created before Hookline gave space back).")
+                Output.line("The space freed is reused for new rows rather than given back to the file system (PostgreSQL, or an SQLite file made before Hookline gave space back).")
             }
         }
     }
