@@ -23,8 +23,7 @@ public struct ConsoleBenchmark: Sendable {
     }
 
     public func run() async throws -> Report {
-        let store = try SQLiteStore(path: path, mode: .mustExist)
-        defer { try? store.close() }
+        let store = try await StoreLocation.open(path, creating: false)
         let operations = Operations(store: store, actor: .console)
         var samples: [Double] = []
         for _ in 0..<refreshes {
@@ -32,7 +31,13 @@ public struct ConsoleBenchmark: Sendable {
             _ = try await operations.dashboard(eventsLimit: rows, failedLimit: rows)
             samples.append((ContinuousClock.now - start).milliseconds)
         }
-        let counts = try await store.tableCounts()
+        var counts = (events: 0, deliveries: 0)
+        if let store = store as? PostgresStore {
+            counts = try await store.tableCounts()
+        } else if let store = store as? SQLiteStore {
+            counts = try await store.tableCounts()
+        }
+        await StoreLocation.close(store)
         return Report(
             events: counts.events, deliveries: counts.deliveries, p50Milliseconds: Percentile.of(samples, 50),
             p99Milliseconds: Percentile.of(samples, 99), residentBytes: ProcessMemory.resident)

@@ -115,14 +115,32 @@ struct BenchCommand: AsyncParsableCommand {
             guard events >= 1, endpoints >= 1, endpoints <= 100 else {
                 throw HooklineError.invalidInput("--events must be positive and --endpoints between 1 and 100.")
             }
-            guard !FileManager.default.fileExists(atPath: db) else {
-                throw HooklineError.conflict("'\(db)' exists; generate into a new file so that no data is mixed with synthetic rows.")
-            }
-            let store = try SQLiteStore(path: db)
-            defer { try? store.close() }
-            Output.immediate("hookline bench generate --events \(events) --endpoints \(endpoints) --db \(db)")
-            let history = try await store.generateHistory(events: events, endpoints: endpoints) { made in
+            let report: @Sendable (Int) -> Void = { made in
                 if made % 100_000 == 0 { Output.immediate("  \(made) events") }
+            }
+            let history: SQLiteStore.SyntheticHistory
+            if StoreLocation.isPostgres(db) {
+                let store = try await PostgresStore(url: db)
+                guard try await store.endpoints().isEmpty else {
+                    await store.close()
+                    throw HooklineError.conflict("The PostgreSQL database has endpoints already; generate into a new database (createdb) so that no data is mixed with synthetic rows.")
+                }
+                Output.immediate("hookline bench generate --events \(events) --endpoints \(endpoints) --db \(store.location)")
+                do {
+                    history = try await store.generateHistory(events: events, endpoints: endpoints, progress: report)
+                } catch {
+                    await store.close()
+                    throw error
+                }
+                await store.close()
+            } else {
+                guard !FileManager.default.fileExists(atPath: db) else {
+                    throw HooklineError.conflict("'\(db)' exists; generate into a new file so that no data is mixed with synthetic rows.")
+                }
+                let store = try SQLiteStore(path: db)
+                defer { try? store.close() }
+                Output.immediate("hookline bench generate --events \(events) --endpoints \(endpoints) --db \(db)")
+                history = try await store.generateHistory(events: events, endpoints: endpoints, progress: report)
             }
             Output.immediate(String(format: "generated %d events, %d deliveries, %d attempts in %.1f s", history.events, history.deliveries, history.attempts, history.seconds))
         }
