@@ -170,6 +170,11 @@ struct ServeCommand: HooklineCommand {
         // A file-size limit (ulimit -f) then makes a write fail with an error serve reports and
         // retries, instead of killing the process with SIGXFSZ.
         signal(SIGXFSZ, SIG_IGN)
+        // SIGINT and SIGTERM are caught from the start: one that arrives while the store opens
+        // stops the dispatcher as soon as it exists, and serve still exits 0.
+        let stopper = Stopper()
+        let signals = SignalTrap { await stopper.stop() }
+        defer { signals.cancel() }
         let settings = try config.map { path throws(HooklineError) in try ServeSettings.load(path) } ?? ServeSettings()
         if let format = logFormat ?? settings.text("log_format"), !["text", "json"].contains(format) {
             throw HooklineError.invalidInput("--log-format must be text or json, not '\(format)'.")
@@ -194,8 +199,7 @@ struct ServeCommand: HooklineCommand {
         let notifier = alerts?.0
         let dispatcher = Dispatcher(
             store: storeHandle, transport: transport, configuration: configuration, notices: { notifier?.notify($0) })
-        let signals = SignalTrap { await dispatcher.stop() }
-        defer { signals.cancel() }
+        await stopper.attach(dispatcher)
         let alerting = Task { if let notifier { await notifier.run() } }
         let finishAlerts: @Sendable () async -> Void = { await Self.finishAlerts(alerts, task: alerting) }
         let pruning = Task {
@@ -280,6 +284,22 @@ struct ServeCommand: HooklineCommand {
             }
             try? await Task.sleep(for: .seconds(5))
         }
+    }
+}
+
+/// Remembers a stop asked for before the dispatcher exists, and passes it on once it does.
+actor Stopper {
+    private var dispatcher: Dispatcher?
+    private var requested = false
+
+    func stop() async {
+        requested = true
+        await dispatcher?.stop()
+    }
+
+    func attach(_ dispatcher: Dispatcher) async {
+        self.dispatcher = dispatcher
+        if requested { await dispatcher.stop() }
     }
 }
 
