@@ -239,6 +239,11 @@ import Testing
         let harness = try Harness(fixture: fixture, alerts: alerts, retryDelays: [0.1, 0.1, 0.1])
         harness.notifier.notify(.endpointDisabled(endpoint: EndpointRef(id: "ep_x", url: "https://example.com/hook"), reason: "test"))
         try await harness.waitFor(kind: "endpoint_disabled", count: 3)
+        // The receiver logs a request before it answers: wait for the notifier to see the answer.
+        let deadline = Date().addingTimeInterval(5)
+        while await harness.notifier.posted < 1 && Date() < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
         #expect(alerts.requests.count == 3)
         #expect(await harness.notifier.posted == 1)
         await harness.finish()

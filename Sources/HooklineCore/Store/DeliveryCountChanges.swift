@@ -16,6 +16,12 @@ struct DeliveryCountChanges {
 
     private var deltas: [Key: Int] = [:]
 
+    /// The non-zero changes, in endpoint and status order.
+    var entries: [(endpointID: String, status: DeliveryStatus, delta: Int)] {
+        deltas.filter { $0.value != 0 }.map { ($0.key.endpointID, $0.key.status, $0.value) }
+            .sorted { ($0.endpointID, $0.status.rawValue) < ($1.endpointID, $1.status.rawValue) }
+    }
+
     /// `count` deliveries appeared with this status (or disappeared, when negative).
     mutating func add(_ endpointID: String, _ status: DeliveryStatus, _ count: Int = 1) {
         guard count != 0 else { return }

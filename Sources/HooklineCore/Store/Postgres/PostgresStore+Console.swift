@@ -46,19 +46,23 @@ extension PostgresStore {
         return try await write { connection in
             var requeued: [String] = []
             var skipped: [RedeliveryResult.Skip] = []
+            var counts = DeliveryCountChanges()
             for id in deliveryIDs {
-                guard let status = try await connection.rows("SELECT status FROM delivery WHERE id = \(id) FOR UPDATE", logger).first?.get(0, as: String.self) else {
+                guard let row = try await connection.rows("SELECT status, endpoint_id FROM delivery WHERE id = \(id) FOR UPDATE", logger).first else {
                     skipped.append(.init(id: id, reason: "no such delivery"))
                     continue
                 }
+                let status = try row.get(0, as: String.self)
                 if let reason = RedeliveryResult.skipReason(status: status, onlyIfStatus: onlyIfStatus) {
                     skipped.append(.init(id: id, reason: reason))
                     continue
                 }
                 try await connection.run(
                     "UPDATE delivery SET status = 'pending', next_attempt_at = \(nowMs), manual = true, updated_at = \(nowMs) WHERE id = \(id)", logger)
+                if let previous = DeliveryStatus(rawValue: status) { counts.move(try row.get(1, as: String.self), from: previous, to: .pending) }
                 requeued.append(id)
             }
+            try await counts.save(on: connection, logger)
             if !requeued.isEmpty {
                 var entry = audit
                 entry.targetIDs = requeued
@@ -106,13 +110,10 @@ extension PostgresStore {
         return try await read { connection in try await Self.fetchCounts(connection, logger) }
     }
 
-    /// Each count reads one partial index: only the pending, failed or held rows.
+    /// The kept counts and the deltas appended since the last fold: a few key lookups and a short scan.
     static func fetchCounts(_ connection: PostgresConnection, _ logger: Logger) async throws -> DeliveryCounts {
-        let row = try await connection.rows("""
-            SELECT (SELECT count(*) FROM delivery WHERE status = 'pending'), (SELECT count(*) FROM delivery WHERE status = 'failed'),
-                   (SELECT count(*) FROM delivery WHERE status = 'held')
-            """, logger).first
-        return DeliveryCounts(pending: try row?.get(0, as: Int.self) ?? 0, failed: try row?.get(1, as: Int.self) ?? 0, held: try row?.get(2, as: Int.self) ?? 0)
+        let counts = try await keptCounts(endpointID: nil, connection, logger)
+        return DeliveryCounts(pending: counts["pending"] ?? 0, failed: counts["failed"] ?? 0, held: counts["held"] ?? 0)
     }
 
     public func recentAttempts(endpointID: String, limit: Int) async throws(HooklineError) -> [Attempt] {
@@ -223,14 +224,19 @@ extension PostgresStore {
             counts.keptEvents = blocked.count
             counts.events = doomed.count
             guard !doomed.isEmpty else { return PruneStep(counts: counts, next: next) }
-            let row = try await connection.rows("""
-                SELECT (SELECT count(*) FROM delivery WHERE event_id = ANY(\(doomed))),
-                       (SELECT count(*) FROM attempt WHERE delivery_id IN (SELECT id FROM delivery WHERE event_id = ANY(\(doomed))))
-                """, logger).first
-            counts.deliveries = try row?.get(0, as: Int.self) ?? 0
-            counts.attempts = try row?.get(1, as: Int.self) ?? 0
+            var changes = DeliveryCountChanges()
+            for row in try await connection.rows(
+                "SELECT endpoint_id, status, count(*) FROM delivery WHERE event_id = ANY(\(doomed)) GROUP BY endpoint_id, status", logger) {
+                let n = try row.get(2, as: Int.self)
+                counts.deliveries += n
+                if let status = DeliveryStatus(rawValue: try row.get(1, as: String.self)) { changes.add(try row.get(0, as: String.self), status, -n) }
+            }
+            counts.attempts = try await connection.rows(
+                "SELECT count(*) FROM attempt WHERE delivery_id IN (SELECT id FROM delivery WHERE event_id = ANY(\(doomed)))", logger
+            ).first?.get(0, as: Int.self) ?? 0
             if !dryRun {
                 try await connection.run("DELETE FROM event WHERE id = ANY(\(doomed))", logger)
+                try await changes.save(on: connection, logger)
             }
             return PruneStep(counts: counts, next: next)
         }

@@ -17,6 +17,7 @@ extension PostgresStore {
     ) async throws -> [ClaimedDelivery] {
         let nowMs = millis(now), leaseMs = millis(leaseUntil)
         var claimed: [ClaimedDelivery] = []
+        var counts = DeliveryCountChanges()
         let wanted = requests.filter { $0.limit > 0 }
         guard !wanted.isEmpty else { return [] }
         let rates = try await connection.rows(
@@ -49,6 +50,7 @@ extension PostgresStore {
                 WHERE d.id = due.id AND e.id = d.event_id
                 RETURNING d.id, d.event_id, d.endpoint_id, d.attempts, d.manual, d.next_attempt_at, e.type, e.payload
                 """, logger)
+            counts.move(request.endpointID, from: .pending, to: .sending, rows.count)
             for row in rows {
                 let payload = try row.get(7, as: ByteBuffer.self)
                 claimed.append(ClaimedDelivery(
@@ -66,6 +68,7 @@ extension PostgresStore {
                     """, logger)
             }
         }
+        try await counts.save(on: connection, logger)
         return claimed
     }
 
@@ -131,6 +134,7 @@ extension PostgresStore {
             var touched = Set<String>()
             var recorded: [RecordedAttempt] = []
             var deferrals: [String: Date] = [:]
+            var counts = DeliveryCountChanges()
             var disables: [(endpointID: String, reason: String)] = []
             var changes: (ids: [String], statuses: [String], next: [String], codes: [String], errors: [String?]) = ([], [], [], [], [])
             for result in kept {
@@ -143,6 +147,7 @@ extension PostgresStore {
                 let plan = planner.plan(result, breaker: &breaker, endpointEnabled: endpointEnabled, now: now)
                 breakers[endpointID] = breaker
                 touched.insert(endpointID)
+                counts.move(endpointID, from: .sending, to: plan.status)
                 changes.ids.append(deliveryID)
                 changes.statuses.append(plan.status.rawValue)
                 changes.next.append(Self.millis(plan.nextAttemptAt).map(String.init) ?? "")
@@ -168,7 +173,8 @@ extension PostgresStore {
             }
             // After the batch's own changes, so that its retries are held (or pushed back to the probe) too.
             for disable in disables {
-                try await Self.disableEndpoint(disable.endpointID, reason: disable.reason, at: nowMs, on: connection, logger)
+                let held = try await Self.disableEndpoint(disable.endpointID, reason: disable.reason, at: nowMs, on: connection, logger)
+                counts.move(disable.endpointID, from: .pending, to: .held, held)
             }
             for (endpointID, until) in deferrals.sorted(by: { $0.key < $1.key }) {
                 let untilMs = Self.millis(until)
@@ -180,17 +186,20 @@ extension PostgresStore {
             for endpointID in touched.sorted() {
                 if let breaker = breakers[endpointID] { try await Self.saveBreaker(breaker, on: connection, logger) }
             }
+            try await counts.save(on: connection, logger)
             let claimed = try await Self.claim(claims, now: now, leaseUntil: leaseUntil, owner: owner, on: connection, logger)
             return RecordedBatch(recorded: recorded, claimed: claimed)
         }
     }
 
-    static func disableEndpoint(_ id: String, reason: String, at nowMs: Int64, on connection: PostgresConnection, _ logger: Logger) async throws {
+    /// Disables an endpoint and holds its pending deliveries; returns how many it held.
+    static func disableEndpoint(_ id: String, reason: String, at nowMs: Int64, on connection: PostgresConnection, _ logger: Logger) async throws -> Int {
         try await connection.run(
             "UPDATE endpoint SET enabled = false, disabled_reason = \(reason), disabled_at = \(nowMs), updated_at = \(nowMs) WHERE id = \(id)", logger)
-        try await connection.run(
-            "UPDATE delivery SET status = 'held', next_attempt_at = NULL, updated_at = \(nowMs) WHERE endpoint_id = \(id) AND status = 'pending'", logger)
+        let held = try await count(connection, logger,
+            "UPDATE delivery SET status = 'held', next_attempt_at = NULL, updated_at = \(nowMs) WHERE endpoint_id = \(id) AND status = 'pending' RETURNING 1")
         try await insertAudit(AuditEntry(at: date(nowMs), actor: .system, action: "endpoint.disable", targetIDs: [id], detail: reason), on: connection, logger)
+        return held
     }
 
     public func release(_ deliveryIDs: [String], nextAttemptAt: Date, owner: String) async throws(HooklineError) {
@@ -199,13 +208,18 @@ extension PostgresStore {
         let nextMs = Self.millis(nextAttemptAt)
         try await write { connection in
             // A disabled endpoint's deliveries are held, unless an operator asked for them.
-            try await connection.run("""
+            var counts = DeliveryCountChanges()
+            for row in try await connection.rows("""
                 UPDATE delivery d
                 SET status = CASE WHEN e.enabled OR d.manual THEN 'pending' ELSE 'held' END,
                     next_attempt_at = \(nextMs), lease_until = NULL, lease_owner = NULL
                 FROM endpoint e
                 WHERE e.id = d.endpoint_id AND d.id = ANY(\(deliveryIDs)) AND d.status = 'sending' AND d.lease_owner = \(owner)
-                """, logger)
+                RETURNING d.endpoint_id, d.status
+                """, logger) {
+                counts.move(try row.get(0, as: String.self), from: .sending, to: DeliveryStatus(rawValue: try row.get(1, as: String.self)) ?? .pending)
+            }
+            try await counts.save(on: connection, logger)
         }
     }
 
@@ -213,10 +227,16 @@ extension PostgresStore {
         let logger = self.logger
         let nowMs = Self.millis(now)
         return try await write { connection in
-            try await Self.count(connection, logger, """
+            var counts = DeliveryCountChanges()
+            let rows = try await connection.rows("""
                 UPDATE delivery SET status = 'pending', next_attempt_at = \(nowMs), lease_until = NULL, lease_owner = NULL, updated_at = \(nowMs)
-                WHERE status = 'sending' AND lease_until < \(nowMs) RETURNING 1
-                """)
+                WHERE status = 'sending' AND lease_until < \(nowMs) RETURNING endpoint_id
+                """, logger)
+            for row in rows { counts.move(try row.get(0, as: String.self), from: .sending, to: .pending) }
+            try await counts.save(on: connection, logger)
+            // Every dispatcher comes here every few seconds: a good moment to fold the counts' deltas.
+            try await Self.foldCounts(connection, logger)
+            return rows.count
         }
     }
 
@@ -237,7 +257,8 @@ extension PostgresStore {
     public func activeDeliveryCount() async throws(HooklineError) -> Int {
         let logger = self.logger
         return try await read { connection in
-            try await connection.rows("SELECT count(*) FROM delivery WHERE status IN ('pending', 'sending')", logger).first?.get(0, as: Int.self) ?? 0
+            let counts = try await Self.keptCounts(endpointID: nil, connection, logger)
+            return (counts["pending"] ?? 0) + (counts["sending"] ?? 0)
         }
     }
 }

@@ -77,6 +77,9 @@ extension PostgresStore {
                     WHERE endpoint_id = \(id) AND status = 'pending' RETURNING 1
                     """)
             }
+            var counts = DeliveryCountChanges()
+            counts.move(id, from: enabled ? .held : .pending, to: enabled ? .pending : .held, moved)
+            try await counts.save(on: connection, logger)
             var entry = audit
             if entry.detail.isEmpty {
                 entry.detail = enabled ? "released \(moved) held deliveries" : "held \(moved) pending deliveries"

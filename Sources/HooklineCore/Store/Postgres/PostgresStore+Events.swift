@@ -6,7 +6,9 @@ extension PostgresStore {
     public func ingest(_ event: Event, audit: AuditEntry?) async throws(HooklineError) -> IngestResult {
         let logger = self.logger
         return try await write { connection in
-            let result = try await Self.insert(event, targets: try await Self.deliveryTargets(connection, logger), on: connection, logger)
+            var counts = DeliveryCountChanges()
+            let result = try await Self.insert(event, targets: try await Self.deliveryTargets(connection, logger), counts: &counts, on: connection, logger)
+            try await counts.save(on: connection, logger)
             if let audit, result.wasCreated {
                 try await Self.insertAudit(audit, on: connection, logger)
             }
@@ -20,9 +22,11 @@ extension PostgresStore {
         return try await write { connection in
             let targets = try await Self.deliveryTargets(connection, logger)
             var results: [IngestResult] = []
+            var counts = DeliveryCountChanges()
             for event in events {
-                results.append(try await Self.insert(event, targets: targets, on: connection, logger))
+                results.append(try await Self.insert(event, targets: targets, counts: &counts, on: connection, logger))
             }
+            try await counts.save(on: connection, logger)
             return results
         }
     }
@@ -41,7 +45,9 @@ extension PostgresStore {
 
     /// Stores an event and its deliveries, or returns the stored one with the same id (also when
     /// another node stores the same id at the same moment).
-    static func insert(_ event: Event, targets: [DeliveryTarget], on connection: PostgresConnection, _ logger: Logger) async throws -> IngestResult {
+    static func insert(
+        _ event: Event, targets: [DeliveryTarget], counts: inout DeliveryCountChanges, on connection: PostgresConnection, _ logger: Logger
+    ) async throws -> IngestResult {
         let now = millis(event.createdAt)
         let inserted = try await count(connection, logger, """
             INSERT INTO event (id, type, payload, created_at) VALUES (\(event.id), \(event.type), \(ByteBuffer(bytes: event.payload)), \(now))
@@ -64,6 +70,7 @@ extension PostgresStore {
                 SELECT id, \(event.id), endpoint_id, status, nullif(due, '')::bigint, \(now), \(now)
                 FROM unnest(\(ids)::text[], \(endpoints)::text[], \(statuses)::text[], \(due)::text[]) AS t(id, endpoint_id, status, due)
                 """, logger)
+            for target in chosen { counts.add(target.id, target.enabled ? .pending : .held) }
         }
         return .created(EventSummary(event: event, deliveries: chosen.count))
     }
@@ -118,9 +125,7 @@ extension PostgresStore {
     public func countDeliveries(status: DeliveryStatus, endpointID: String?) async throws(HooklineError) -> Int {
         let logger = self.logger
         return try await read { connection in
-            try await connection.rows("""
-                SELECT count(*) FROM delivery WHERE status = \(status.rawValue) AND (\(endpointID)::text IS NULL OR endpoint_id = \(endpointID))
-                """, logger).first?.get(0, as: Int.self) ?? 0
+            try await Self.keptCounts(endpointID: endpointID, connection, logger)[status.rawValue] ?? 0
         }
     }
 

@@ -114,6 +114,24 @@ extension PostgresStore {
             );
             CREATE INDEX test_attempt_by_endpoint ON test_attempt (endpoint_id, started_at);
             """),
+        (2, "kept delivery counts: appended deltas, folded now and then", """
+            -- Deliveries per endpoint and status. Transactions never update these rows (every node's
+            -- would queue on them): they append their changes to delivery_count_delta, which one
+            -- node at a time folds in (PostgresStore.foldCounts).
+            CREATE TABLE delivery_count (
+                endpoint_id text NOT NULL REFERENCES endpoint (id) ON DELETE CASCADE,
+                status      text NOT NULL,
+                n           bigint NOT NULL,
+                PRIMARY KEY (endpoint_id, status)
+            );
+            CREATE TABLE delivery_count_delta (
+                id          bigserial PRIMARY KEY,
+                endpoint_id text NOT NULL REFERENCES endpoint (id) ON DELETE CASCADE,
+                status      text NOT NULL,
+                n           bigint NOT NULL
+            );
+            INSERT INTO delivery_count (endpoint_id, status, n) SELECT endpoint_id, status, count(*) FROM delivery GROUP BY endpoint_id, status;
+            """),
     ]
 
     /// Applies the migrations not applied yet, one transaction each, under an advisory lock so that

@@ -58,6 +58,12 @@ extension PostgresStore {
             made = last + 1
             progress(made)
         }
+        try await write { connection in
+            try await connection.run("DELETE FROM delivery_count_delta", logger)
+            try await connection.run("DELETE FROM delivery_count", logger)
+            try await connection.run(
+                "INSERT INTO delivery_count (endpoint_id, status, n) SELECT endpoint_id, status, count(*) FROM delivery GROUP BY endpoint_id, status", logger)
+        }
         let attempts = try await read { connection in
             try await connection.rows("SELECT count(*) FROM attempt", logger).first?.get(0, as: Int.self) ?? 0
         }
