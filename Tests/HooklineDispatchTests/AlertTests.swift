@@ -200,7 +200,9 @@ import Testing
         #expect(Self.text(failures.last!).contains("5 deliveries to \(endpoint.id)"))
         #expect(Self.text(failures.last!).contains("hookline redeliver --endpoint \(endpoint.id) --failed"))
         let times = alerts.requests.map(\.at)
-        #expect(times[1].timeIntervalSince(times[0]) >= interval - 0.05, "at most one failure message per interval")
+        // Spaced by the interval when they were sent; their arrivals also differ by each post's own
+        // latency (the first one opens the connection), so allow for that.
+        #expect(times[1].timeIntervalSince(times[0]) >= interval - 0.3, "at most one failure message per interval")
     }
 
     @Test func withTheDefaultMinuteFailuresAfterTheFirstWaitAndAreFlushedAtShutdown() async throws {
