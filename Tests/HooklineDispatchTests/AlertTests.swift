@@ -174,7 +174,7 @@ import Testing
         defer { fixture.tearDown() }
         let failing = try await ScriptedReceiver { _, _ in .init(status: 500) }
         let alerts = try await ScriptedReceiver()
-        let interval: TimeInterval = 1.5
+        let interval: TimeInterval = 3
         let harness = try Harness(fixture: fixture, alerts: alerts, failureInterval: interval)
         let endpoint = try await fixture.addEndpoint(failing.url())
         // One attempt each: every failure is permanent at once; the breaker stays out of the way.
