@@ -47,14 +47,8 @@ public struct ClusterBenchmark: Sendable {
                 for index in 0..<endpoints {
                     _ = try await operations.addEndpoint(url: "http://127.0.0.1:\(port)/hook/\(round)/\(index)", secret: "bench-secret-0123456789abcdef")
                 }
-                let data = try JSONValue.parse(EventCatalog.type(named: "case.created")!.exampleData)
                 log("\(nodes) node\(nodes == 1 ? "" : "s"): ingesting \(events) events × \(endpoints) endpoints…")
-                var emitted = 0
-                while emitted < events {
-                    let count = min(1000, events - emitted)
-                    _ = try await operations.emitBatch(Array(repeating: EmitRequest(type: "case.created", data: data), count: count))
-                    emitted += count
-                }
+                try await operations.emitExamples(events)
                 let total = events * endpoints
                 let start = ContinuousClock.now
                 let processes = try (0..<nodes).map { _ in try startNode() }

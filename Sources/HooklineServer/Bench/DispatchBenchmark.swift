@@ -47,15 +47,9 @@ public struct DispatchBenchmark: Sendable {
         for index in 0..<endpoints {
             _ = try await operations.addEndpoint(url: "http://127.0.0.1:\(port)/hook/\(index)", secret: "bench-secret-0123456789abcdef")
         }
-        let data = try JSONValue.parse(EventCatalog.type(named: "case.created")!.exampleData)
         log("ingesting \(events) events × \(endpoints) endpoints through the core, 1000 per transaction…")
         let ingestStart = ContinuousClock.now
-        var emitted = 0
-        while emitted < events {
-            let count = min(1000, events - emitted)
-            _ = try await operations.emitBatch(Array(repeating: EmitRequest(type: "case.created", data: data), count: count))
-            emitted += count
-        }
+        try await operations.emitExamples(events)
         let ingestSeconds = LoadGenerator.seconds(since: ingestStart)
 
         log("delivering…")

@@ -158,9 +158,7 @@ struct BenchCommand: AsyncParsableCommand {
         @Option(help: "Endpoints (new, on a local receiver), each subscribed to every event.") var endpoints = 4
 
         func execute() async throws {
-            guard let age = DurationText.parse(olderThan) else {
-                throw HooklineError.invalidInput("--older-than '\(olderThan)' is not a duration, such as 15d.")
-            }
+            let age = try DurationOption.seconds(olderThan, flag: "older-than")
             guard rate > 0, rate <= 100_000, seconds > 0, endpoints >= 1, endpoints <= 100 else {
                 throw HooklineError.invalidInput("--rate, --seconds and --endpoints must be positive (at most 100000 events/s and 100 endpoints).")
             }

@@ -139,9 +139,7 @@ struct EndpointCommand: AsyncParsableCommand {
         @OptionGroup var output: JSONFlag
 
         func execute() async throws {
-            guard let seconds = DurationText.parse(grace) else {
-                throw HooklineError.invalidInput("--grace '\(grace)' is not a duration; write it like 0s, 90m, 24h or 7d.")
-            }
+            let seconds = try DurationOption.seconds(grace, flag: "grace")
             let endpoint = try await store.operations(creating: false).rotateSecret(id: id, secret: secret, grace: seconds)
             if output.json {
                 Output.json(JSONRendering.endpoint(endpoint, revealSecret: true))

@@ -23,9 +23,7 @@ struct PruneCommand: HooklineCommand {
     @OptionGroup var output: JSONFlag
 
     func execute() async throws {
-        guard let age = DurationText.parse(olderThan) else {
-            throw HooklineError.invalidInput("--older-than '\(olderThan)' is not a duration; write it with a unit, such as 12h or 30d.")
-        }
+        let age = try DurationOption.seconds(olderThan, flag: "older-than")
         let report = try await store.operations(creating: false).prune(olderThan: age, includeFailed: includeFailed, dryRun: dryRun)
         if output.json {
             Output.json(JSONRendering.prune(report))

@@ -82,11 +82,7 @@ struct ServeCommand: HooklineCommand {
     }
 
     func duration(_ flag: String?, _ settings: ServeSettings, _ key: String, default fallback: String) throws(HooklineError) -> TimeInterval {
-        let text = flag ?? settings.text(key) ?? fallback
-        guard let seconds = DurationText.parse(text) else {
-            throw .invalidInput("--\(key.replacingOccurrences(of: "_", with: "-")) '\(text)' is not a duration; write it with a unit, such as 500ms, 15s, 5m, 2h or 5d.")
-        }
-        return seconds
+        try DurationOption.seconds(flag ?? settings.text(key) ?? fallback, flag: key.replacingOccurrences(of: "_", with: "-"))
     }
 
     func makeConfiguration(_ settings: ServeSettings) throws(HooklineError) -> DispatcherConfiguration {
