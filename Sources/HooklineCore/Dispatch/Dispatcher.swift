@@ -18,14 +18,24 @@ public actor Dispatcher {
         case drain
     }
 
+    /// What the dispatcher holds for one endpoint while it has work for it: a lane exists from the
+    /// claim that finds the endpoint's first delivery until its last attempt is recorded.
     struct Lane {
         var queue: [ClaimedDelivery] = []
         var inFlight = 0
+        /// Attempts finished but not recorded yet (their results still name the endpoint).
+        var unrecorded = 0
         /// Failed attempts finished but not recorded yet: the breaker has not seen them.
         var unrecordedFailures = 0
         var probeDeliveryID: String?
         var bucket: TokenBucket?
         var notBefore: Date?
+
+        /// Whether forgetting the lane loses nothing: no work, and a rate limit's bucket full again.
+        func isIdle(at now: Date) -> Bool {
+            queue.isEmpty && inFlight == 0 && unrecorded == 0 && probeDeliveryID == nil
+                && (notBefore.map { $0 <= now } ?? true) && (bucket?.isFull(at: now) ?? true)
+        }
     }
 
     let store: any HooklineStore
@@ -38,9 +48,13 @@ public actor Dispatcher {
     /// Identifies this dispatcher's leases.
     public let owner: String
 
+    /// The endpoints the dispatcher holds work for (a lane's), as last read.
     var endpoints: [String: Endpoint] = [:]
+    /// The breakers of the endpoints with lanes, and every breaker that is not closed.
     var breakers: [String: CircuitBreaker] = [:]
     var lanes: [String: Lane] = [:]
+    /// Where the next claim's round-robin walk over the endpoints with due work resumes.
+    var claimCursor: String?
     var totalInFlight = 0
     var pendingResults: [AttemptResult] = []
     var flushing = false
@@ -49,8 +63,15 @@ public actor Dispatcher {
     var sleepToken = 0
     var wokenEarly = false
     var lastRefresh = Date.distantPast
-    /// Whether endpoints and breakers were read once (changes are noticed from the second read on).
+    /// Whether the breakers were read once (changes are noticed from the second read on).
     var refreshed = false
+    /// When endpoint changes were last looked for.
+    var lastEndpointWatch: Date?
+    /// Disabled endpoints already told about (until they are enabled again).
+    var disabledNoticed = Set<String>()
+    /// How far back each look for endpoint changes reaches beyond the previous one.
+    static let watchMargin: TimeInterval = 5
+    let startedAt: Date
     var lastRecovery = Date.distantPast
     var flushFailures = 0
     var metrics = DispatchMetrics()
@@ -74,6 +95,7 @@ public actor Dispatcher {
         self.configuration = configuration
         self.logger = logger
         self.owner = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(Identifier.ulid().suffix(6))"
+        self.startedAt = clock.now()
     }
 
     /// Runs until stopped (or, in `.drain` mode, until nothing is left to deliver), then lets the
@@ -154,95 +176,127 @@ public actor Dispatcher {
                 wakeAt = min(wakeAt, notBefore)
             }
         }
+        forgetIdleLanes(now: clock.now())
         return wakeAt
     }
 
+    /// Drops what is kept for endpoints without work, so that the dispatcher's memory and each
+    /// round's cost grow with the work in hand, not with the number of endpoints.
+    func forgetIdleLanes(now: Date) {
+        for (endpointID, lane) in lanes where lane.isIdle(at: now) {
+            lanes[endpointID] = nil
+            endpoints[endpointID] = nil
+            if breakers[endpointID]?.state == .closed { breakers[endpointID] = nil }
+        }
+    }
+
+    /// Re-reads what changes elsewhere (the CLI, the console, other dispatchers): the endpoints the
+    /// dispatcher holds work for, their breakers, and every breaker that is not closed. Each read
+    /// is as large as the work in hand, not as the list of endpoints.
     func refresh(now: Date) async throws(HooklineError) {
-        let current = try await store.endpoints()
-        let previous = endpoints
-        endpoints = Dictionary(uniqueKeysWithValues: current.map { ($0.id, $0) })
-        if refreshed {
-            // Disabled by someone else: an operator, or another dispatcher on the same store.
-            for endpoint in current where !endpoint.enabled && previous[endpoint.id]?.enabled == true {
+        let held = lanes.keys.sorted()
+        let current = try await store.endpoints(ids: held)
+        let found = Set(current.map(\.id))
+        for endpointID in held where !found.contains(endpointID) {
+            // Removed meanwhile: its deliveries are gone with it (pump drops the lane's queue).
+            endpoints[endpointID] = nil
+        }
+        for endpoint in current { remember(endpoint, now: now) }
+        // Changes since the last look, with a margin for the clocks of other processes and for
+        // transactions that committed late: what was seen twice is told once.
+        let changed = try await store.endpoints(updatedSince: (lastEndpointWatch ?? now).addingTimeInterval(-Self.watchMargin))
+        lastEndpointWatch = now
+        for endpoint in changed {
+            if endpoint.enabled {
+                disabledNoticed.remove(endpoint.id)
+            } else if !disabledNoticed.contains(endpoint.id), (endpoint.disabledAt ?? endpoint.updatedAt) >= startedAt {
+                // Disabled by someone else: an operator, or another dispatcher on the same store.
+                disabledNoticed.insert(endpoint.id)
                 notices(.endpointDisabled(endpoint: EndpointRef(endpoint), reason: endpoint.disabledReason ?? "disabled"))
             }
         }
-        for endpoint in current {
-            var lane = lanes[endpoint.id] ?? Lane()
-            if let rate = endpoint.rateLimit {
-                if lane.bucket?.rate != rate { lane.bucket = TokenBucket(rate: rate, now: now) }
-            } else {
-                lane.bucket = nil
-            }
-            lanes[endpoint.id] = lane
-        }
-        let stored = try await store.breakers()
-        for breaker in stored {
-            // A probe in flight keeps its local half-open state until its result is recorded.
-            if lanes[breaker.endpointID]?.probeDeliveryID == nil {
-                if refreshed, let known = breakers[breaker.endpointID], let endpoint = endpoints[breaker.endpointID] {
-                    noticeChange(from: known, to: breaker, endpoint: endpoint)
-                }
-                breakers[breaker.endpointID] = breaker
-            }
-        }
+        let watched = Array(Set(held).union(breakers.keys))
+        let stored = try await store.breakers(endpointIDs: watched, orNotClosed: true)
+        for breaker in stored { observe(breaker) }
         refreshed = true
+    }
+
+    /// Takes a breaker as the store has it (from a refresh or a claim), telling about a change that
+    /// another process made. A probe in flight keeps its local half-open state until its result is
+    /// recorded.
+    func observe(_ stored: CircuitBreaker) {
+        guard lanes[stored.endpointID]?.probeDeliveryID == nil else { return }
+        if refreshed {
+            let known = breakers[stored.endpointID] ?? CircuitBreaker(endpointID: stored.endpointID)
+            let endpoint = endpoints[stored.endpointID].map(EndpointRef.init) ?? EndpointRef(id: stored.endpointID, url: "")
+            noticeChange(from: known, to: stored, endpoint: endpoint)
+        }
+        breakers[stored.endpointID] = stored
+    }
+
+    /// Keeps an endpoint the dispatcher has work for, with its lane's rate-limit bucket.
+    func remember(_ endpoint: Endpoint, now: Date) {
+        endpoints[endpoint.id] = endpoint
+        guard var lane = lanes[endpoint.id] else { return }
+        if let rate = endpoint.rateLimit {
+            if lane.bucket?.rate != rate { lane.bucket = TokenBucket(rate: rate, now: now) }
+        } else {
+            lane.bucket = nil
+        }
+        lanes[endpoint.id] = lane
     }
 
     /// Reports a breaker change made by another process: a reset (which forgets the breaker's
     /// window, where a successful probe counts itself in it), or another dispatcher's records.
-    func noticeChange(from known: CircuitBreaker, to stored: CircuitBreaker, endpoint: Endpoint) {
+    func noticeChange(from known: CircuitBreaker, to stored: CircuitBreaker, endpoint: EndpointRef) {
         if stored.state == .closed && known.state != .closed {
-            notices(.breakerClosed(endpoint: EndpointRef(endpoint), byOperator: stored.windowAttempts == 0))
+            notices(.breakerClosed(endpoint: endpoint, byOperator: stored.windowAttempts == 0))
         } else if stored.state == .open && known.state == .closed {
             notices(.breakerOpened(
-                endpoint: EndpointRef(endpoint), reopened: false, consecutiveFailures: stored.consecutiveFailures,
+                endpoint: endpoint, reopened: false, consecutiveFailures: stored.consecutiveFailures,
                 nextProbeAt: stored.nextProbeAt, lastError: nil))
         }
     }
 
     /// Claims in the background, so that lanes keep sending while the claim's transaction commits.
     func startClaim(now: Date) {
-        let requests = claimRequests(now: now)
-        guard !requests.isEmpty else { return }
+        guard let plan = claimPlan(now: now) else { return }
         claiming = true
         Task {
-            await self.claim(requests, now: now)
+            await self.claim(plan, now: now)
         }
     }
 
-    /// How many deliveries to claim for each endpoint: lanes are refilled when half empty, within
-    /// the total budget, and not at all while the breaker holds them back.
-    func claimRequests(now: Date) -> [ClaimRequest] {
-        var budget = configuration.totalConcurrency - totalInFlight - lanes.values.reduce(0) { $0 + $1.queue.count }
-        guard budget > 0 else { return [] }
-        var requests: [ClaimRequest] = []
-        for endpoint in endpoints.values.sorted(by: { $0.id < $1.id }) where budget > 0 {
-            let lane = lanes[endpoint.id] ?? Lane()
-            let capacity = configuration.concurrencyPerEndpoint + configuration.readyPerEndpoint
+    /// What the next claim may take: the total budget left, a full lane's worth for endpoints the
+    /// dispatcher holds no work for, and for the others what their lanes have room for (refilled
+    /// when half empty, so that claims are fewer and larger, and not while the breaker holds them
+    /// back). The store walks the endpoints with due work from where the last claim stopped.
+    func claimPlan(now: Date) -> ClaimPlan? {
+        let budget = configuration.totalConcurrency - totalInFlight - lanes.values.reduce(0) { $0 + $1.queue.count }
+        guard budget > 0 else { return nil }
+        let capacity = configuration.concurrencyPerEndpoint + configuration.readyPerEndpoint
+        var rooms: [String: Int] = [:]
+        for (endpointID, lane) in lanes {
             var room = capacity - lane.inFlight - lane.queue.count
-            // Refill a lane when it is half empty, so that claims are fewer and larger.
-            if room < max(1, capacity / 2) { continue }
-            switch breakers[endpoint.id]?.decision(now: now, probeInFlight: lane.probeDeliveryID != nil) ?? .send {
+            if room < max(1, capacity / 2) { room = 0 }
+            switch breakers[endpointID]?.decision(now: now, probeInFlight: lane.probeDeliveryID != nil) ?? .send {
             case .send: break
             case .probe: room = min(room, lane.inFlight == 0 && lane.queue.isEmpty ? 1 : 0)
             case .wait: room = 0
             }
-            room = min(room, budget)
-            guard room > 0 else { continue }
-            budget -= room
-            requests.append(ClaimRequest(endpointID: endpoint.id, limit: room, manualOnly: !endpoint.enabled))
+            if lane.probeDeliveryID != nil { room = 0 }
+            rooms[endpointID] = room
         }
-        return requests
+        return ClaimPlan(budget: budget, capacity: capacity, rooms: rooms, after: claimCursor, probeTakeOver: configuration.lease)
     }
 
-    func claim(_ requests: [ClaimRequest], now: Date) async {
+    func claim(_ plan: ClaimPlan, now: Date) async {
         wokenWhileClaiming = false
         var found = true
         do {
-            let claimed = try await store.claim(requests, now: now, leaseUntil: now.addingTimeInterval(configuration.lease), owner: owner)
-            enqueue(claimed, claimedAt: now)
-            found = !claimed.isEmpty
+            let claimed = try await store.claim(plan, now: now, leaseUntil: now.addingTimeInterval(configuration.lease), owner: owner)
+            try await enqueue(claimed, claimedAt: now)
+            found = !claimed.deliveries.isEmpty
         } catch {
             claimFailure = error
         }
@@ -253,11 +307,20 @@ public actor Dispatcher {
         if found || wokenWhileClaiming { wake() }
     }
 
-    func enqueue(_ claimed: [ClaimedDelivery], claimedAt now: Date) {
-        for delivery in claimed {
-            lanes[delivery.endpointID, default: Lane()].queue.append(delivery)
+    /// Puts claimed deliveries in their lanes, reading the endpoints the dispatcher held no work
+    /// for until now (one read per claim, of only those).
+    func enqueue(_ claimed: ClaimedBatch, claimedAt now: Date) async throws(HooklineError) {
+        claimCursor = claimed.cursor
+        guard !claimed.deliveries.isEmpty else { return }
+        let unknown = Set(claimed.deliveries.map(\.endpointID)).filter { endpoints[$0] == nil }
+        let fetched = unknown.isEmpty ? [] : try await store.endpoints(ids: unknown.sorted())
+        for delivery in claimed.deliveries {
+            if lanes[delivery.endpointID] == nil { lanes[delivery.endpointID] = Lane() }
+            lanes[delivery.endpointID]?.queue.append(delivery)
             if let due = delivery.dueAt { metrics.claimLag(seconds: now.timeIntervalSince(due)) }
         }
+        for endpoint in fetched { remember(endpoint, now: now) }
+        for breaker in claimed.breakers.values { observe(breaker) }
     }
 
     /// Sends what the lane may send now; returns when it should be looked at again, if it waits.
@@ -369,6 +432,7 @@ public actor Dispatcher {
                 logger.info("attempt failed", metadata: metadata)
             }
         }
+        lanes[delivery.endpointID]?.unrecorded += 1
         if !result.attempt.succeeded { lanes[delivery.endpointID]?.unrecordedFailures += 1 }
         pendingResults.append(result)
         if !flushing {
@@ -387,16 +451,22 @@ public actor Dispatcher {
             let batch = pendingResults
             pendingResults = []
             let now = clock.now()
-            let claims = stopping || claiming ? [] : claimRequests(now: now)
-            if !claims.isEmpty { claiming = true }
+            let plan = stopping || claiming ? nil : claimPlan(now: now)
+            if plan != nil { claiming = true }
             do {
                 let written = try await store.record(
                     batch, planner: configuration.planner, owner: owner, at: now,
-                    thenClaim: claims, leaseUntil: now.addingTimeInterval(configuration.lease))
+                    thenClaim: plan, leaseUntil: now.addingTimeInterval(configuration.lease))
                 flushFailures = 0
-                for result in batch where !result.attempt.succeeded { lanes[result.delivery.endpointID]?.unrecordedFailures -= 1 }
                 apply(written.recorded, results: batch)
-                if !claims.isEmpty { enqueue(written.claimed, claimedAt: now) }
+                for result in batch {
+                    lanes[result.delivery.endpointID]?.unrecorded -= 1
+                    if !result.attempt.succeeded { lanes[result.delivery.endpointID]?.unrecordedFailures -= 1 }
+                }
+                if plan != nil {
+                    // The results are written; a failed read of new endpoints only delays those deliveries (leases).
+                    do { try await enqueue(written.claimed, claimedAt: now) } catch { claimFailure = error }
+                }
             } catch {
                 flushFailures += 1
                 pendingResults = batch + pendingResults
@@ -404,7 +474,7 @@ public actor Dispatcher {
                 try? await Task.sleep(for: .milliseconds(min(5000, 200 * flushFailures)))
                 if stopping && flushFailures > 25 { break }
             }
-            if !claims.isEmpty { claiming = false }
+            if plan != nil { claiming = false }
         }
         flushing = false
         wake()
@@ -440,6 +510,7 @@ public actor Dispatcher {
             }
             if let reason = item.plan.disableEndpoint {
                 endpoints[item.endpointID]?.enabled = false
+                disabledNoticed.insert(item.endpointID)
                 logger.warning("endpoint disabled", metadata: metadata.merging(["endpoint.reason": "\(reason)"]) { $1 })
                 notices(.endpointDisabled(endpoint: endpoint, reason: reason))
             }

@@ -42,6 +42,11 @@ public struct TokenBucket: Sendable, Hashable {
         return (1 - tokens) / rate
     }
 
+    /// Whether the bucket holds its whole burst again at `now` (it remembers nothing then).
+    public func isFull(at now: Date) -> Bool {
+        tokens + max(0, now.timeIntervalSince(updatedAt)) * rate >= burst
+    }
+
     private mutating func refill(now: Date) {
         let elapsed = max(0, now.timeIntervalSince(updatedAt))
         tokens = min(burst, tokens + elapsed * rate)

@@ -16,6 +16,11 @@ public protocol HooklineStore: Sendable {
     func endpoint(id: String) async throws(HooklineError) -> Endpoint?
     /// Every endpoint, oldest first.
     func endpoints() async throws(HooklineError) -> [Endpoint]
+    /// The endpoints with these ids that exist, in id order (what a dispatcher holds work for).
+    func endpoints(ids: [String]) async throws(HooklineError) -> [Endpoint]
+    /// The endpoints changed (`updated_at`) at or after `since`, oldest change first: how a
+    /// dispatcher notices an operator's changes without reading every endpoint.
+    func endpoints(updatedSince since: Date) async throws(HooklineError) -> [Endpoint]
     /// Changes an endpoint's settings (url, description, event types, rate limit, secrets) in one transaction.
     ///
     /// `change` runs inside the transaction on the current row; throwing from it changes nothing.
@@ -59,19 +64,20 @@ public protocol HooklineStore: Sendable {
 
     // MARK: Dispatch
 
-    /// Claims due `pending` deliveries, at most `limit` per endpoint, and marks them `sending` under a
-    /// lease held by `owner` until `leaseUntil`.
-    func claim(_ requests: [ClaimRequest], now: Date, leaseUntil: Date, owner: String) async throws(HooklineError) -> [ClaimedDelivery]
+    /// Claims due `pending` deliveries as ``ClaimAllotment`` allots them along a walk of the endpoints
+    /// with pending work (see ``ClaimPlan``), and marks them `sending` under a lease held by `owner`
+    /// until `leaseUntil`. Deliveries another transaction holds are skipped, not waited for.
+    func claim(_ plan: ClaimPlan, now: Date, leaseUntil: Date, owner: String) async throws(HooklineError) -> ClaimedBatch
     /// The earliest `next_attempt_at` of any `pending` delivery, or nil when none is pending.
     func nextDueAt() async throws(HooklineError) -> Date?
     /// Records finished attempts and applies `planner` to each delivery, breaker and endpoint,
     /// all in one transaction. Results for deliveries no longer leased by `owner` keep their attempt
     /// row but do not change the delivery.
     ///
-    /// Then, in the same transaction, claims as ``claim(_:now:leaseUntil:owner:)`` does for
-    /// `claims` (possibly none): a busy dispatcher refills its lanes without a commit of its own.
+    /// Then, in the same transaction, claims as ``claim(_:now:leaseUntil:owner:)`` does for `plan`
+    /// (when given): a busy dispatcher refills its lanes without a commit of its own.
     func record(
-        _ results: [AttemptResult], planner: DeliveryPlanner, owner: String, at: Date, thenClaim claims: [ClaimRequest], leaseUntil: Date
+        _ results: [AttemptResult], planner: DeliveryPlanner, owner: String, at: Date, thenClaim plan: ClaimPlan?, leaseUntil: Date
     ) async throws(HooklineError) -> RecordedBatch
     /// Gives claimed deliveries back without an attempt (breaker open, shutdown).
     func release(_ deliveryIDs: [String], nextAttemptAt: Date, owner: String) async throws(HooklineError)
@@ -88,6 +94,9 @@ public protocol HooklineStore: Sendable {
 
     /// Every stored breaker (endpoints that never failed may have none).
     func breakers() async throws(HooklineError) -> [CircuitBreaker]
+    /// The stored breakers of these endpoints, and every breaker that is not closed, in endpoint
+    /// order: what a dispatcher watches, at a cost that grows with its work, not with the endpoints.
+    func breakers(endpointIDs: [String], orNotClosed: Bool) async throws(HooklineError) -> [CircuitBreaker]
     /// Closes an endpoint's breaker and makes the deliveries it was holding back due now.
     func resetBreaker(endpointID: String, at: Date, audit: AuditEntry) async throws(HooklineError) -> CircuitBreaker
     /// Makes deliveries due now for a `manual` attempt, whatever their state, except `sending` ones;
@@ -194,34 +203,25 @@ public struct DeliveryQuery: Sendable, Hashable {
 }
 
 extension HooklineStore {
+    /// Claims from exactly these endpoints, at most each request's limit (and nothing elsewhere).
+    public func claim(_ requests: [ClaimRequest], now: Date, leaseUntil: Date, owner: String) async throws(HooklineError) -> [ClaimedDelivery] {
+        try await claim(ClaimPlan(requests), now: now, leaseUntil: leaseUntil, owner: owner).deliveries
+    }
+
     /// Records finished attempts without claiming anything.
     public func record(_ results: [AttemptResult], planner: DeliveryPlanner, owner: String, at: Date) async throws(HooklineError) -> [RecordedAttempt] {
-        try await record(results, planner: planner, owner: owner, at: at, thenClaim: [], leaseUntil: at).recorded
+        try await record(results, planner: planner, owner: owner, at: at, thenClaim: nil, leaseUntil: at).recorded
     }
 }
 
 /// What one recording transaction did: the attempts it recorded and the deliveries it then claimed.
 public struct RecordedBatch: Sendable {
     public var recorded: [RecordedAttempt]
-    public var claimed: [ClaimedDelivery]
+    public var claimed: ClaimedBatch
 
-    public init(recorded: [RecordedAttempt], claimed: [ClaimedDelivery]) {
+    public init(recorded: [RecordedAttempt], claimed: ClaimedBatch) {
         self.recorded = recorded
         self.claimed = claimed
-    }
-}
-
-/// How many due deliveries to claim for one endpoint.
-public struct ClaimRequest: Sendable, Hashable {
-    public var endpointID: String
-    public var limit: Int
-    /// Only deliveries an operator asked for (the endpoint is disabled).
-    public var manualOnly: Bool
-
-    public init(endpointID: String, limit: Int, manualOnly: Bool = false) {
-        self.endpointID = endpointID
-        self.limit = limit
-        self.manualOnly = manualOnly
     }
 }
 

@@ -41,6 +41,23 @@ extension SQLiteStore {
         try await read { db in try Self.fetchBreakers(db) }
     }
 
+    public func breakers(endpointIDs: [String], orNotClosed: Bool) async throws(HooklineError) -> [CircuitBreaker] {
+        try await read { db in
+            var found: [String: CircuitBreaker] = [:]
+            if orNotClosed {
+                // Through breaker_not_closed: as many rows as breakers that are open or half-open.
+                for row in try Row.fetchAll(db, sql: "SELECT \(Self.breakerColumns) FROM breaker WHERE state != 'closed'") {
+                    let breaker = Self.breaker(row)
+                    found[breaker.endpointID] = breaker
+                }
+            }
+            for id in endpointIDs where found[id] == nil {
+                if let breaker = try Self.fetchBreaker(db, endpointID: id) { found[id] = breaker }
+            }
+            return found.values.sorted { $0.endpointID.utf8.lexicographicallyPrecedes($1.endpointID.utf8) }
+        }
+    }
+
     static func fetchBreakers(_ db: Database) throws -> [CircuitBreaker] {
         try Row.fetchAll(db, sql: "SELECT \(breakerColumns) FROM breaker ORDER BY endpoint_id").map(breaker)
     }

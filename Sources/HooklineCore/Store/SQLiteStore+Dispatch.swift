@@ -2,12 +2,28 @@ import Foundation
 import GRDB
 
 extension SQLiteStore {
-    public func claim(_ requests: [ClaimRequest], now: Date, leaseUntil: Date, owner: String) async throws(HooklineError) -> [ClaimedDelivery] {
-        try await write { db in try Self.claim(requests, now: now, leaseUntil: leaseUntil, owner: owner, in: db) }
+    public func claim(_ plan: ClaimPlan, now: Date, leaseUntil: Date, owner: String) async throws(HooklineError) -> ClaimedBatch {
+        try await write { db in try Self.claim(plan, now: now, leaseUntil: leaseUntil, owner: owner, in: db) }
     }
 
-    static func claim(_ requests: [ClaimRequest], now: Date, leaseUntil: Date, owner: String, in db: Database) throws -> [ClaimedDelivery] {
+    /// The next endpoint after `position` (in id order) with pending deliveries, and its earliest
+    /// due time: one seek in `delivery_due_by_endpoint`, however many endpoints have no work.
+    static func nextHead(after position: String, in db: Database) throws -> (id: String, due: Date)? {
+        let row = try Row.fetchOne(db.cachedStatement(sql: """
+            SELECT endpoint_id, next_attempt_at FROM delivery
+            WHERE status = 'pending' AND endpoint_id > ? ORDER BY endpoint_id, next_attempt_at LIMIT 1
+            """), arguments: [position])
+        return row.map { ($0[0], date($0[1] as Int64? ?? 0)) }
+    }
+
+    /// Walks the endpoints with pending work as ``ClaimAllotment`` directs and claims what it allots.
+    static func claim(_ plan: ClaimPlan, now: Date, leaseUntil: Date, owner: String, in db: Database) throws -> ClaimedBatch {
         let nowMs = Self.millis(now), leaseMs = Self.millis(leaseUntil)
+        let countDue = try db.cachedStatement(sql: """
+            SELECT count(*) FROM (SELECT 1 FROM delivery
+                                  WHERE endpoint_id = ? AND status = 'pending' AND next_attempt_at <= ? LIMIT ?)
+            """)
+        let enabled = try db.cachedStatement(sql: "SELECT enabled FROM endpoint WHERE id = ?")
         let select = try db.cachedStatement(sql: """
             SELECT d.id, d.event_id, d.endpoint_id, d.attempts, d.manual, d.next_attempt_at, e.type, e.payload
             FROM delivery d JOIN event e ON e.id = d.event_id
@@ -19,22 +35,37 @@ extension SQLiteStore {
             UPDATE delivery SET status = 'sending', lease_until = ?, lease_owner = ?, updated_at = ?
             WHERE id = ?
             """)
+        var allotment = ClaimAllotment(plan, now: now)
         var claimed: [ClaimedDelivery] = []
-        for request in requests where request.limit > 0 {
-            let (limit, limited) = try takeTokens(request.endpointID, upTo: request.limit, now: now, in: db)
-            guard limit > 0 else { continue }
-            let before = claimed.count
-            let rows = try Row.fetchCursor(select, arguments: [request.endpointID, nowMs, request.manualOnly, limit])
-            while let row = try rows.next() {
-                // By column index, in the order of the SELECT: a lookup by name lowercases it each time.
-                let payload: Data = row[7]
-                let delivery = ClaimedDelivery(
-                    id: row[0], eventID: row[1], eventType: row[6], endpointID: row[2],
-                    payload: [UInt8](payload), attempts: row[3], manual: row[4], dueAt: Self.date(row[5] as Int64?))
-                claimed.append(delivery)
-            }
-            if limited {
-                try returnTokens(request.endpointID, limit - (claimed.count - before), in: db)
+        var breakers: [String: CircuitBreaker] = [:]
+        for lap in allotment.laps {
+            var position = lap.after ?? ""
+            while allotment.wantsMore, let (endpointID, due) = try nextHead(after: position, in: db) {
+                if let upTo = lap.upTo, upTo.utf8.lexicographicallyPrecedes(endpointID.utf8) { break }
+                position = endpointID
+                var head = EndpointHead(endpointID: endpointID, earliestDue: due, dueCount: 0, enabled: true, breaker: nil)
+                if due <= now {
+                    head.dueCount = try Int.fetchOne(countDue, arguments: [endpointID, nowMs, allotment.largestRoom]) ?? 0
+                    head.enabled = try Bool.fetchOne(enabled, arguments: [endpointID]) ?? false
+                    head.breaker = try fetchBreaker(db, endpointID: endpointID)
+                }
+                guard let request = allotment.offer(head) else { continue }
+                let (limit, limited) = try takeTokens(endpointID, upTo: request.limit, now: now, in: db)
+                let before = claimed.count
+                if limit > 0 {
+                    let rows = try Row.fetchCursor(select, arguments: [endpointID, nowMs, request.manualOnly, limit])
+                    while let row = try rows.next() {
+                        // By column index, in the order of the SELECT: a lookup by name lowercases it each time.
+                        let payload: Data = row[7]
+                        claimed.append(ClaimedDelivery(
+                            id: row[0], eventID: row[1], eventType: row[6], endpointID: row[2],
+                            payload: [UInt8](payload), attempts: row[3], manual: row[4], dueAt: Self.date(row[5] as Int64?)))
+                    }
+                }
+                let taken = claimed.count - before
+                if limited { try returnTokens(endpointID, limit - taken, in: db) }
+                allotment.unused(request.limit - taken)
+                if taken > 0, let breaker = head.breaker { breakers[endpointID] = breaker }
             }
         }
         var counts = DeliveryCountChanges()
@@ -43,7 +74,7 @@ extension SQLiteStore {
             counts.move(delivery.endpointID, from: .pending, to: .sending)
         }
         try counts.save(in: db)
-        return claimed
+        return ClaimedBatch(deliveries: claimed, breakers: breakers, cursor: allotment.cursor)
     }
 
     /// The endpoint's rate limit, if it has one.
@@ -72,15 +103,19 @@ extension SQLiteStore {
 
     public func nextDueAt() async throws(HooklineError) -> Date? {
         try await read { db in
-            // The earliest of each endpoint's earliest, each one seek in delivery_due_by_endpoint.
-            try Int64.fetchOne(db, sql: """
-                SELECT min((SELECT min(next_attempt_at) FROM delivery WHERE endpoint_id = endpoint.id AND status = 'pending')) FROM endpoint
-                """).map(Self.date)
+            // The earliest of each endpoint's earliest: one seek per endpoint with pending work.
+            var earliest: Date?
+            var position = ""
+            while let (endpointID, due) = try Self.nextHead(after: position, in: db) {
+                position = endpointID
+                earliest = min(earliest ?? due, due)
+            }
+            return earliest
         }
     }
 
     public func record(
-        _ results: [AttemptResult], planner: DeliveryPlanner, owner: String, at now: Date, thenClaim claims: [ClaimRequest], leaseUntil: Date
+        _ results: [AttemptResult], planner: DeliveryPlanner, owner: String, at now: Date, thenClaim plan: ClaimPlan?, leaseUntil: Date
     ) async throws(HooklineError) -> RecordedBatch {
         let nowMs = Self.millis(now)
         return try await write { db in
@@ -148,7 +183,7 @@ extension SQLiteStore {
                 try Self.saveBreaker(breaker, in: db)
             }
             try counts.save(in: db)
-            let claimed = try Self.claim(claims, now: now, leaseUntil: leaseUntil, owner: owner, in: db)
+            let claimed = try plan.map { try Self.claim($0, now: now, leaseUntil: leaseUntil, owner: owner, in: db) } ?? ClaimedBatch()
             return RecordedBatch(recorded: recorded, claimed: claimed)
         }
     }
@@ -180,20 +215,21 @@ extension SQLiteStore {
     public func recoverExpiredLeases(now: Date) async throws(HooklineError) -> Int {
         let nowMs = Self.millis(now)
         return try await write { db in
-            // Per endpoint, through delivery_by_endpoint: only deliveries in flight are looked at.
+            // Through delivery_leased: only deliveries in flight are looked at, whatever the endpoints.
+            let expired = try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT id, endpoint_id FROM delivery WHERE status = 'sending' AND lease_until < ?"),
+                arguments: [nowMs])
             let recover = try db.cachedStatement(sql: """
                 UPDATE delivery SET status = 'pending', next_attempt_at = ?, lease_until = NULL, lease_owner = NULL, updated_at = ?
-                WHERE endpoint_id = ? AND status = 'sending' AND lease_until < ?
+                WHERE id = ?
                 """)
             var counts = DeliveryCountChanges()
-            var recovered = 0
-            for endpointID in try String.fetchAll(db, sql: "SELECT id FROM endpoint") {
-                try recover.execute(arguments: [nowMs, nowMs, endpointID, nowMs])
-                counts.move(endpointID, from: .sending, to: .pending, db.changesCount)
-                recovered += db.changesCount
+            for row in expired {
+                try recover.execute(arguments: [nowMs, nowMs, row[0] as String])
+                counts.move(row[1], from: .sending, to: .pending)
             }
             try counts.save(in: db)
-            return recovered
+            return expired.count
         }
     }
 

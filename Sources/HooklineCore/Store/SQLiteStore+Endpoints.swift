@@ -19,6 +19,29 @@ extension SQLiteStore {
         try await read { db in try Self.fetchEndpoints(db, secrets: self.secrets) }
     }
 
+    public func endpoints(ids: [String]) async throws(HooklineError) -> [Endpoint] {
+        guard !ids.isEmpty else { return [] }
+        return try await read { db in
+            var found: [Endpoint] = []
+            for start in stride(from: 0, to: ids.count, by: 500) {
+                let chunk = Array(ids[start..<min(ids.count, start + 500)])
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+                found += try Row.fetchAll(db, sql: "SELECT \(Self.endpointColumns) FROM endpoint WHERE id IN (\(marks))", arguments: StatementArguments(chunk))
+                    .map { try Self.endpoint($0, secrets: self.secrets) }
+            }
+            return found.sorted { $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }
+        }
+    }
+
+    public func endpoints(updatedSince since: Date) async throws(HooklineError) -> [Endpoint] {
+        try await read { db in
+            try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT \(Self.endpointColumns) FROM endpoint WHERE updated_at >= ? ORDER BY updated_at, id"),
+                arguments: [Self.millis(since)]
+            ).map { try Self.endpoint($0, secrets: self.secrets) }
+        }
+    }
+
     static func fetchEndpoints(_ db: Database, secrets: SecretBox) throws -> [Endpoint] {
         try Row.fetchAll(db, sql: "SELECT \(endpointColumns) FROM endpoint ORDER BY created_at, id").map { try endpoint($0, secrets: secrets) }
     }

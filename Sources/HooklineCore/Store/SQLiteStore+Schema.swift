@@ -218,6 +218,16 @@ extension SQLiteStore {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v7: dispatch cost grows with work, not with endpoints") { db in
+            // Lease recovery reads only the deliveries in flight (a few hundred at most), and a
+            // dispatcher watches only the breakers that are not closed and the endpoints that
+            // changed, however many endpoints exist.
+            try db.execute(sql: """
+                CREATE INDEX delivery_leased ON delivery(lease_until) WHERE status = 'sending';
+                CREATE INDEX breaker_not_closed ON breaker(endpoint_id) WHERE state != 'closed';
+                CREATE INDEX endpoint_by_updated ON endpoint(updated_at);
+                """)
+        }
         return migrator
     }
 }

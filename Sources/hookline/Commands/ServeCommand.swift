@@ -185,9 +185,11 @@ struct ServeCommand: HooklineCommand {
         if storeOptions.db == nil { storeOptions.db = settings.text("db") }
         let storeHandle = try await storeOptions.open(creating: true)
         let allowPrivate = allowPrivateNetworks || (settings.boolean("allow_private_networks") ?? false)
+        // Pooled per host, and many customers' endpoints share a host (one receiver service, one
+        // platform): the pool allows the whole budget, the dispatcher keeps each endpoint to its own.
         let transport = AsyncHTTPTransport(
             networkGuard: NetworkGuard(allowPrivateNetworks: allowPrivate), connectTimeout: connect,
-            connectionsPerHost: configuration.concurrencyPerEndpoint)
+            connectionsPerHost: configuration.totalConcurrency)
         let registry = PrometheusCollectorRegistry()
         if listener != nil {
             MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
@@ -265,18 +267,25 @@ struct ServeCommand: HooklineCommand {
         await transport.shutdown()
     }
 
-    /// Pending, held and failed deliveries and every endpoint's breaker as gauges, every 5 s
-    /// (breakers also change from other processes, such as a reset from the CLI).
+    /// Pending, held and failed deliveries and the breakers that are not closed as gauges, every 5 s
+    /// (breakers also change from other processes, such as a reset from the CLI). A breaker that
+    /// closes is reported once as 0; closed breakers are not read, however many endpoints exist.
     static func sampleGauges(_ store: any HooklineStore) async {
+        var reported = Set<String>()
         while !Task.isCancelled {
             if let counts = try? await store.deliveryCounts() {
                 Gauge(label: "hookline_pending_deliveries").record(counts.pending)
                 Gauge(label: "hookline_held_deliveries").record(counts.held)
                 Gauge(label: "hookline_failed_deliveries").record(counts.failed)
             }
-            for breaker in (try? await store.breakers()) ?? [] {
-                Gauge(label: "hookline_breaker_state", dimensions: [("endpoint", breaker.endpointID)])
-                    .record(breaker.state == .closed ? 0 : (breaker.state == .halfOpen ? 1 : 2))
+            if let breakers = try? await store.breakers(endpointIDs: reported.sorted(), orNotClosed: true) {
+                var open = Set<String>()
+                for breaker in breakers {
+                    Gauge(label: "hookline_breaker_state", dimensions: [("endpoint", breaker.endpointID)])
+                        .record(breaker.state == .closed ? 0 : (breaker.state == .halfOpen ? 1 : 2))
+                    if breaker.state != .closed { open.insert(breaker.endpointID) }
+                }
+                reported = open
             }
             try? await Task.sleep(for: .seconds(5))
         }

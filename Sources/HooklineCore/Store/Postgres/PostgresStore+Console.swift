@@ -9,6 +9,17 @@ extension PostgresStore {
         return try await read { connection in try await Self.fetchBreakers(connection, logger) }
     }
 
+    public func breakers(endpointIDs: [String], orNotClosed: Bool) async throws(HooklineError) -> [CircuitBreaker] {
+        let logger = self.logger
+        return try await read { connection in
+            try await connection.rows("""
+                SELECT \(unescaped: Self.breakerColumns) FROM breaker
+                WHERE endpoint_id = ANY(\(endpointIDs)) OR (\(orNotClosed) AND state <> 'closed')
+                ORDER BY endpoint_id
+                """, logger).map(Self.breaker)
+        }
+    }
+
     static func fetchBreakers(_ connection: PostgresConnection, _ logger: Logger) async throws -> [CircuitBreaker] {
         try await connection.rows("SELECT \(unescaped: breakerColumns) FROM breaker ORDER BY endpoint_id", logger).map(breaker)
     }

@@ -3,86 +3,167 @@ import NIOCore
 import PostgresNIO
 
 extension PostgresStore {
-    public func claim(_ requests: [ClaimRequest], now: Date, leaseUntil: Date, owner: String) async throws(HooklineError) -> [ClaimedDelivery] {
+    public func claim(_ plan: ClaimPlan, now: Date, leaseUntil: Date, owner: String) async throws(HooklineError) -> ClaimedBatch {
         let logger = self.logger
         return try await write { connection in
-            try await Self.claim(requests, now: now, leaseUntil: leaseUntil, owner: owner, on: connection, logger)
+            try await Self.claim(plan, now: now, leaseUntil: leaseUntil, owner: owner, on: connection, logger)
         }
     }
 
-    /// Takes due deliveries that no other transaction holds (`SKIP LOCKED`), within each
-    /// rate-limited endpoint's shared token bucket.
+    /// Up to `limit` endpoints with pending deliveries, in id order after `after` (and not past
+    /// `upTo`), each with its earliest due time, its due deliveries counted up to `countUpTo`, and
+    /// whether it is enabled: one statement, each step of the walk one seek in delivery_due_by_endpoint.
+    static func heads(
+        after: String?, upTo: String?, limit: Int, now: Date, countUpTo: Int, on connection: PostgresConnection, _ logger: Logger
+    ) async throws -> [EndpointHead] {
+        guard limit > 0 else { return [] }
+        let nowMs = millis(now)
+        let rows = try await connection.rows("""
+            WITH RECURSIVE walk(endpoint_id, step) AS (
+                SELECT (SELECT min(endpoint_id) FROM delivery WHERE status = 'pending' AND endpoint_id > \(after ?? "")), 1
+              UNION ALL
+                SELECT (SELECT min(d.endpoint_id) FROM delivery d WHERE d.status = 'pending' AND d.endpoint_id > w.endpoint_id), w.step + 1
+                FROM walk w
+                WHERE w.endpoint_id IS NOT NULL AND w.step < \(limit) AND (\(upTo)::text IS NULL OR w.endpoint_id < \(upTo)::text)
+            )
+            SELECT w.endpoint_id, h.due, e.enabled,
+                   CASE WHEN h.due <= \(nowMs) THEN (SELECT count(*) FROM (SELECT 1 FROM delivery c
+                        WHERE c.endpoint_id = w.endpoint_id AND c.status = 'pending' AND c.next_attempt_at <= \(nowMs)
+                        LIMIT \(countUpTo)) x) ELSE 0 END
+            FROM walk w
+            CROSS JOIN LATERAL (SELECT min(next_attempt_at) AS due FROM delivery
+                                WHERE status = 'pending' AND endpoint_id = w.endpoint_id) h
+            JOIN endpoint e ON e.id = w.endpoint_id
+            WHERE w.endpoint_id IS NOT NULL AND (\(upTo)::text IS NULL OR w.endpoint_id <= \(upTo)::text)
+            ORDER BY w.step
+            """, logger)
+        return try rows.map { row in
+            EndpointHead(
+                endpointID: try row.get(0), earliestDue: date(try row.get(1, as: Int64?.self) ?? 0),
+                dueCount: try row.get(3, as: Int.self), enabled: try row.get(2), breaker: nil)
+        }
+    }
+
+    /// Walks the endpoints with pending work as ``ClaimAllotment`` directs, then takes what it allots
+    /// in one statement, skipping deliveries another transaction holds (`SKIP LOCKED`); a
+    /// rate-limited endpoint takes tokens from its shared bucket first.
     static func claim(
-        _ requests: [ClaimRequest], now: Date, leaseUntil: Date, owner: String, on connection: PostgresConnection, _ logger: Logger
-    ) async throws -> [ClaimedDelivery] {
+        _ plan: ClaimPlan, now: Date, leaseUntil: Date, owner: String, on connection: PostgresConnection, _ logger: Logger
+    ) async throws -> ClaimedBatch {
         let nowMs = millis(now), leaseMs = millis(leaseUntil)
+        var allotment = ClaimAllotment(plan, now: now)
+        var heads: [String: EndpointHead] = [:]
+        for lap in allotment.laps {
+            var position = lap.after
+            // In steps about the size of the budget: most claims need few endpoints, not the whole walk.
+            while allotment.wantsMore {
+                let size = min(plan.maxEndpoints - allotment.visited, max(32, allotment.budget))
+                var walked = try await Self.heads(
+                    after: position, upTo: lap.upTo, limit: size, now: now, countUpTo: allotment.largestRoom, on: connection, logger)
+                let due = walked.filter { $0.dueCount > 0 }.map(\.endpointID)
+                if !due.isEmpty {
+                    var breakers: [String: CircuitBreaker] = [:]
+                    for row in try await connection.rows(
+                        "SELECT \(unescaped: Self.breakerColumns) FROM breaker WHERE endpoint_id = ANY(\(due))", logger) {
+                        let breaker = try Self.breaker(row)
+                        breakers[breaker.endpointID] = breaker
+                    }
+                    for index in walked.indices { walked[index].breaker = breakers[walked[index].endpointID] }
+                }
+                for head in walked {
+                    heads[head.endpointID] = head
+                    _ = allotment.offer(head)
+                }
+                guard walked.count == size, let last = walked.last else { break }
+                position = last.endpointID
+            }
+        }
+        var requests = allotment.requests
+        guard !requests.isEmpty else { return ClaimedBatch(cursor: allotment.cursor) }
+        // Rate-limited endpoints draw from the bucket every node shares, locked in endpoint order.
+        let rates = try await connection.rows(
+            "SELECT id, rate_limit FROM endpoint WHERE id = ANY(\(requests.map(\.endpointID))) AND rate_limit IS NOT NULL ORDER BY id", logger
+        ).reduce(into: [String: Double]()) { $0[try $1.get(0, as: String.self)] = try $1.get(1, as: Double.self) }
+        var buckets: [String: TokenBucket] = [:]
+        for (endpointID, rate) in rates.sorted(by: { $0.key < $1.key }) {
+            try await connection.run("""
+                INSERT INTO rate_bucket (endpoint_id, tokens, updated_at) VALUES (\(endpointID), \(max(1, rate)), \(nowMs))
+                ON CONFLICT (endpoint_id) DO NOTHING
+                """, logger)
+            let row = try await connection.rows(
+                "SELECT tokens, updated_at FROM rate_bucket WHERE endpoint_id = \(endpointID) FOR UPDATE", logger
+            ).first
+            var bucket = TokenBucket(
+                rate: rate, tokens: try row?.get(0, as: Double.self) ?? 0, updatedAt: date(try row?.get(1, as: Int64.self) ?? nowMs))
+            if let index = requests.firstIndex(where: { $0.endpointID == endpointID }) {
+                requests[index].limit = bucket.take(upTo: requests[index].limit, now: now)
+            }
+            buckets[endpointID] = bucket
+        }
+        requests.removeAll { $0.limit <= 0 }
         var claimed: [ClaimedDelivery] = []
         var counts = DeliveryCountChanges()
-        let wanted = requests.filter { $0.limit > 0 }
-        guard !wanted.isEmpty else { return [] }
-        let rates = try await connection.rows(
-            "SELECT id, rate_limit FROM endpoint WHERE id = ANY(\(wanted.map(\.endpointID))) AND rate_limit IS NOT NULL", logger
-        ).reduce(into: [String: Double]()) { $0[try $1.get(0, as: String.self)] = try $1.get(1, as: Double.self) }
-        for request in wanted.sorted(by: { $0.endpointID < $1.endpointID }) {
-            var limit = request.limit
-            var bucket: TokenBucket?
-            if let rate = rates[request.endpointID] {
-                try await connection.run("""
-                    INSERT INTO rate_bucket (endpoint_id, tokens, updated_at) VALUES (\(request.endpointID), \(max(1, rate)), \(nowMs))
-                    ON CONFLICT (endpoint_id) DO NOTHING
-                    """, logger)
-                let row = try await connection.rows(
-                    "SELECT tokens, updated_at FROM rate_bucket WHERE endpoint_id = \(request.endpointID) FOR UPDATE", logger
-                ).first
-                var shared = TokenBucket(
-                    rate: rate, tokens: try row?.get(0, as: Double.self) ?? 0, updatedAt: date(try row?.get(1, as: Int64.self) ?? nowMs))
-                limit = shared.take(upTo: limit, now: now)
-                bucket = shared
-                if limit == 0 { continue }
-            }
+        var taken: [String: Int] = [:]
+        if !requests.isEmpty {
             let rows = try await connection.rows("""
                 UPDATE delivery d SET status = 'sending', lease_until = \(leaseMs), lease_owner = \(owner), updated_at = \(nowMs)
-                FROM (SELECT id FROM delivery
-                      WHERE endpoint_id = \(request.endpointID) AND status = 'pending' AND next_attempt_at <= \(nowMs)
-                        AND (\(request.manualOnly) = false OR manual)
-                      ORDER BY next_attempt_at LIMIT \(limit) FOR UPDATE SKIP LOCKED) due,
+                FROM (SELECT x.id
+                      FROM unnest(\(requests.map(\.endpointID))::text[], \(requests.map(\.limit))::integer[],
+                                  \(requests.map(\.manualOnly))::boolean[]) AS r(endpoint_id, lim, manual_only)
+                      CROSS JOIN LATERAL (
+                          SELECT id FROM delivery
+                          WHERE endpoint_id = r.endpoint_id AND status = 'pending' AND next_attempt_at <= \(nowMs)
+                            AND (NOT r.manual_only OR manual)
+                          ORDER BY next_attempt_at LIMIT r.lim FOR UPDATE SKIP LOCKED) x) due,
                      event e
                 WHERE d.id = due.id AND e.id = d.event_id
                 RETURNING d.id, d.event_id, d.endpoint_id, d.attempts, d.manual, d.next_attempt_at, e.type, e.payload
                 """, logger)
-            counts.move(request.endpointID, from: .pending, to: .sending, rows.count)
             for row in rows {
                 let payload = try row.get(7, as: ByteBuffer.self)
-                claimed.append(ClaimedDelivery(
+                let delivery = ClaimedDelivery(
                     id: try row.get(0), eventID: try row.get(1), eventType: try row.get(6), endpointID: try row.get(2),
                     payload: Array(payload.readableBytesView), attempts: try row.get(3), manual: try row.get(4),
-                    dueAt: date(try row.get(5, as: Int64?.self))))
-            }
-            if var bucket {
-                // Tokens not used by this claim go back to the bucket.
-                let unused = limit - rows.count
-                bucket = TokenBucket(rate: bucket.rate, tokens: bucket.tokens + Double(unused), updatedAt: bucket.updatedAt)
-                try await connection.run("""
-                    UPDATE rate_bucket SET tokens = \(bucket.tokens), updated_at = \(millis(bucket.updatedAt))
-                    WHERE endpoint_id = \(request.endpointID)
-                    """, logger)
+                    dueAt: date(try row.get(5, as: Int64?.self)))
+                claimed.append(delivery)
+                counts.move(delivery.endpointID, from: .pending, to: .sending)
+                taken[delivery.endpointID, default: 0] += 1
             }
         }
+        for (endpointID, var bucket) in buckets.sorted(by: { $0.key < $1.key }) {
+            // Tokens not used by this claim go back to the bucket.
+            let unused = (requests.first { $0.endpointID == endpointID }?.limit ?? 0) - (taken[endpointID] ?? 0)
+            bucket = TokenBucket(rate: bucket.rate, tokens: bucket.tokens + Double(max(0, unused)), updatedAt: bucket.updatedAt)
+            try await connection.run("""
+                UPDATE rate_bucket SET tokens = \(bucket.tokens), updated_at = \(millis(bucket.updatedAt))
+                WHERE endpoint_id = \(endpointID)
+                """, logger)
+        }
         try await counts.save(on: connection, logger)
-        return claimed
+        var breakers: [String: CircuitBreaker] = [:]
+        for endpointID in taken.keys { if let breaker = heads[endpointID]?.breaker { breakers[endpointID] = breaker } }
+        return ClaimedBatch(deliveries: claimed, breakers: breakers, cursor: allotment.cursor)
     }
 
     public func nextDueAt() async throws(HooklineError) -> Date? {
         let logger = self.logger
         return try await read { connection in
+            // The earliest of each endpoint's earliest: one seek per endpoint with pending work.
             try await connection.rows("""
-                SELECT min((SELECT min(next_attempt_at) FROM delivery d WHERE d.endpoint_id = endpoint.id AND d.status = 'pending')) FROM endpoint
+                WITH RECURSIVE walk(endpoint_id) AS (
+                    SELECT min(endpoint_id) FROM delivery WHERE status = 'pending'
+                  UNION ALL
+                    SELECT (SELECT min(d.endpoint_id) FROM delivery d WHERE d.status = 'pending' AND d.endpoint_id > w.endpoint_id)
+                    FROM walk w WHERE w.endpoint_id IS NOT NULL
+                )
+                SELECT min((SELECT min(next_attempt_at) FROM delivery d WHERE d.status = 'pending' AND d.endpoint_id = w.endpoint_id))
+                FROM walk w WHERE w.endpoint_id IS NOT NULL
                 """, logger).first?.get(0, as: Int64?.self).map(Self.date)
         }
     }
 
     public func record(
-        _ results: [AttemptResult], planner: DeliveryPlanner, owner: String, at now: Date, thenClaim claims: [ClaimRequest], leaseUntil: Date
+        _ results: [AttemptResult], planner: DeliveryPlanner, owner: String, at now: Date, thenClaim plan: ClaimPlan?, leaseUntil: Date
     ) async throws(HooklineError) -> RecordedBatch {
         let logger = self.logger
         let nowMs = Self.millis(now)
@@ -187,7 +268,8 @@ extension PostgresStore {
                 if let breaker = breakers[endpointID] { try await Self.saveBreaker(breaker, on: connection, logger) }
             }
             try await counts.save(on: connection, logger)
-            let claimed = try await Self.claim(claims, now: now, leaseUntil: leaseUntil, owner: owner, on: connection, logger)
+            var claimed = ClaimedBatch()
+            if let plan { claimed = try await Self.claim(plan, now: now, leaseUntil: leaseUntil, owner: owner, on: connection, logger) }
             return RecordedBatch(recorded: recorded, claimed: claimed)
         }
     }

@@ -26,6 +26,25 @@ extension PostgresStore {
         try await read { connection in try await self.fetchEndpoints(on: connection) }
     }
 
+    public func endpoints(ids: [String]) async throws(HooklineError) -> [Endpoint] {
+        guard !ids.isEmpty else { return [] }
+        let logger = self.logger
+        return try await read { connection in
+            try await connection.rows(
+                "SELECT \(unescaped: Self.endpointColumns) FROM endpoint WHERE id = ANY(\(ids)) ORDER BY id", logger
+            ).map(self.endpoint)
+        }
+    }
+
+    public func endpoints(updatedSince since: Date) async throws(HooklineError) -> [Endpoint] {
+        let logger = self.logger
+        return try await read { connection in
+            try await connection.rows(
+                "SELECT \(unescaped: Self.endpointColumns) FROM endpoint WHERE updated_at >= \(Self.millis(since)) ORDER BY updated_at, id", logger
+            ).map(self.endpoint)
+        }
+    }
+
     public func updateEndpoint(
         id: String, audit: AuditEntry, _ change: @escaping @Sendable (inout Endpoint) throws(HooklineError) -> Void
     ) async throws(HooklineError) -> Endpoint {

@@ -132,6 +132,12 @@ extension PostgresStore {
             );
             INSERT INTO delivery_count (endpoint_id, status, n) SELECT endpoint_id, status, count(*) FROM delivery GROUP BY endpoint_id, status;
             """),
+        (3, "dispatch cost grows with work, not with endpoints", """
+            -- A dispatcher watches only the breakers that are not closed and the endpoints that
+            -- changed, however many endpoints exist.
+            CREATE INDEX breaker_not_closed ON breaker (endpoint_id) WHERE state <> 'closed';
+            CREATE INDEX endpoint_by_updated ON endpoint (updated_at);
+            """),
     ]
 
     /// Applies the migrations not applied yet, one transaction each, under an advisory lock so that
