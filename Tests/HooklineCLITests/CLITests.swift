@@ -43,6 +43,34 @@ import Testing
         #expect(try await cli.run(["endpoint", "list", "--json"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[]")
     }
 
+    @Test func endpointAndBreakerListingsComeInPagesWithACursor() async throws {
+        let cli = CLI()
+        defer { cli.remove() }
+        var ids: [String] = []
+        for index in 0..<5 {
+            let added = try await cli.run(["endpoint", "add", "https://customer-\(index).example.com/hook", "--json"])
+            ids.append(try #require((added.json as? [String: Any])?["id"] as? String))
+        }
+        for command in [["endpoint", "list"], ["breaker", "list"]] {
+            let key = command[0] == "endpoint" ? "id" : "endpoint_id"
+            var seen: [String] = []
+            var after: [String] = []
+            for _ in 0..<4 {
+                let page = try await cli.run(command + ["--limit", "2", "--json"] + after)
+                let rows = try #require(page.json as? [[String: Any]], "\(page.stderr)")
+                if rows.isEmpty { break }
+                seen += rows.compactMap { $0[key] as? String }
+                after = ["--after", seen.last!]
+            }
+            #expect(seen == ids.sorted(), "\(command[0]): every endpoint once, in id order")
+            let text = try await cli.run(command + ["--limit", "2"])
+            #expect(text.stdout.contains("for the next page add --after \(ids.sorted()[1])"))
+        }
+        let bad = try await cli.run(["endpoint", "list", "--after", "case_1"])
+        #expect(bad.status != 0)
+        #expect(bad.stderr.contains("case_1"))
+    }
+
     @Test func rotateSecretPrintsTheNewSecretOnceAndMasksTheOldOne() async throws {
         let cli = CLI()
         defer { cli.remove() }

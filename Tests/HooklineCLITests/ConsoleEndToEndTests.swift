@@ -150,9 +150,9 @@ import Testing
         }
         #expect(setup.counter.count.load(ordering: .relaxed) == 7)
 
-        // Space on the first subscription, confirmed: the CLI sees it disabled.
+        // Space on the last subscription (the failing one is listed first), confirmed: the CLI sees it disabled.
         try await terminal.keys("1")
-        try await terminal.keys("g")
+        try await terminal.keys("G")
         try await terminal.keys("Space")
         try await terminal.waitFor("Disable Healthy CRM?")
         try await terminal.keys("y")

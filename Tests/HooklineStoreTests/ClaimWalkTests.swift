@@ -10,17 +10,7 @@ import Testing
     static let lost = try! JSONValue.parse(Array(EventCatalog.type(named: "case.lost")!.exampleData.utf8))
 
     func withStore(_ backend: StoreBackend, _ body: (TestDatabase, any HooklineStore, Operations) async throws -> Void) async throws {
-        let database = try await TestDatabase.make(backend)
-        let store = try await database.open()
-        do {
-            try await body(database, store, Operations.quiet(store))
-        } catch {
-            await StoreLocation.close(store)
-            await database.remove()
-            throw error
-        }
-        await StoreLocation.close(store)
-        await database.remove()
+        try await TestDatabase.withStore(backend, body)
     }
 
     func addEndpoints(_ operations: Operations, _ count: Int, types: EventTypeSelection = .all) async throws -> [Endpoint] {

@@ -29,17 +29,7 @@ import Testing
     }
 
     func withStore(_ backend: StoreBackend, _ body: (any HooklineStore, Operations) async throws -> Void) async throws {
-        let database = try await TestDatabase.make(backend)
-        let store = try await database.open()
-        do {
-            try await body(store, Operations.quiet(store))
-        } catch {
-            await StoreLocation.close(store)
-            await database.remove()
-            throw error
-        }
-        await StoreLocation.close(store)
-        await database.remove()
+        try await TestDatabase.withStore(backend) { _, store, operations in try await body(store, operations) }
     }
 
     func dispatcher(_ store: any HooklineStore, schedule: [TimeInterval] = [0, 0.05, 0.05]) -> (Dispatcher, AsyncHTTPTransport) {

@@ -99,3 +99,23 @@ extension Operations {
         return Operations(store: store, actor: actor, logger: logger)
     }
 }
+
+extension TestDatabase {
+    /// A new database of the back end, a store on it and quiet operations as the CLI runs them;
+    /// the database is removed afterwards, whether `body` throws or not.
+    public static func withStore(
+        _ backend: StoreBackend, _ body: (TestDatabase, any HooklineStore, Operations) async throws -> Void
+    ) async throws {
+        let database = try await TestDatabase.make(backend)
+        let store = try await database.open()
+        do {
+            try await body(database, store, Operations.quiet(store))
+        } catch {
+            await StoreLocation.close(store)
+            await database.remove()
+            throw error
+        }
+        await StoreLocation.close(store)
+        await database.remove()
+    }
+}

@@ -138,6 +138,10 @@ public enum ConsoleRenderer {
         let rows = state.rows(pane)
         let all = Panes.content(pane, snapshot: state.snapshot, now: state.now)
         var title = "\(pane.rawValue + 1) \(pane.title) (\(rows.count))"
+        if pane == .subscriptions || pane == .breakers, let snapshot = state.snapshot, snapshot.endpointTotal > snapshot.endpoints.count {
+            // A window of the endpoints: the ones that need an operator first, more as the selection moves down.
+            title = "\(pane.rawValue + 1) \(pane.title) (\(rows.count) of \(snapshot.endpointTotal), problems first)"
+        }
         if let filter = state.filters[pane] { title += " /\(filter)" }
         grid.box(x: x, y: y, width: width, height: height, title: title, focused: focused)
         let innerX = x + 1, innerWidth = width - 2

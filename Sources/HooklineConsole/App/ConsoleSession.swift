@@ -85,6 +85,7 @@ public final class ConsoleSession {
         var lastRefresh = Date.distantPast
         var lastFullRefresh = Date.distantPast
         var lastToken: Int64?
+        var lastWindow: EndpointWindow?
         var dirty = true
         var refreshRequested = true
         while true {
@@ -124,8 +125,10 @@ public final class ConsoleSession {
                 lastRefresh = now
                 let size = terminal.size
                 let limit = max(20, size.height)
-                let force = lastToken == nil || now.timeIntervalSince(lastFullRefresh) >= 10
-                startRefresh(limit: limit, previousToken: force ? nil : lastToken)
+                let window = state.endpointWindow()
+                let force = lastToken == nil || now.timeIntervalSince(lastFullRefresh) >= 10 || window != lastWindow
+                lastWindow = window
+                startRefresh(limit: limit, window: window, previousToken: force ? nil : lastToken)
             }
             if dirty {
                 let size = terminal.size
@@ -150,7 +153,7 @@ public final class ConsoleSession {
         }
     }
 
-    func startRefresh(limit: Int, previousToken: Int64?) {
+    func startRefresh(limit: Int, window: EndpointWindow, previousToken: Int64?) {
         let operations = self.operations
         let mailbox = self.mailbox
         Task {
@@ -160,7 +163,7 @@ public final class ConsoleSession {
                     mailbox.post(.unchanged)
                     return
                 }
-                let snapshot = try await operations.dashboard(eventsLimit: limit, failedLimit: limit)
+                let snapshot = try await operations.dashboard(eventsLimit: limit, failedLimit: limit, endpoints: window)
                 mailbox.post(.snapshot(snapshot, token: token))
             } catch {
                 mailbox.post(.refreshFailed(String(describing: error)))

@@ -135,6 +135,18 @@ public struct ConsoleState: Sendable {
         return all.filter { $0.searchText.localizedCaseInsensitiveContains(filter) != invert }
     }
 
+    /// The endpoints the next frame should read: those that need an operator, then enough of the
+    /// others to fill the screen past the selection (the window grows as the operator scrolls),
+    /// filtered by the endpoint panes' filter. A frame's cost follows what is looked at, not the
+    /// number of endpoints.
+    public func endpointWindow() -> EndpointWindow {
+        let reached = [PaneID.subscriptions, .breakers].map { selectedIndex($0) ?? 0 }.max() ?? 0
+        let limit = ((reached + 3 * max(10, pageSize)) / 100 + 1) * 100
+        let pane = focus == .breakers ? PaneID.breakers : .subscriptions
+        let filter = filters[pane].flatMap { $0.hasPrefix("!") ? nil : $0 }
+        return EndpointWindow(limit: max(200, limit), filter: filter)
+    }
+
     /// The index of the selected row in a pane, kept on the same item across refreshes.
     public func selectedIndex(_ pane: PaneID) -> Int? {
         let rows = self.rows(pane)

@@ -4,7 +4,10 @@ import Foundation
 public struct DashboardSnapshot: Sendable, Hashable {
     public var takenAt: Date
     public var location: String
+    /// The frame's window of endpoints (see ``EndpointWindow``): those that need an operator first.
     public var endpoints: [EndpointOverview]
+    /// Endpoints in the store, shown or not.
+    public var endpointTotal: Int
     public var events: [EventSummary]
     public var failed: [DeliveryRow]
     public var throughput: [MinuteBucket]
@@ -12,10 +15,11 @@ public struct DashboardSnapshot: Sendable, Hashable {
     /// The database's size, or nil when unknown.
     public var storage: StorageSize?
 
-    public init(takenAt: Date, location: String, endpoints: [EndpointOverview], events: [EventSummary], failed: [DeliveryRow], throughput: [MinuteBucket], counts: DeliveryCounts, storage: StorageSize? = nil) {
+    public init(takenAt: Date, location: String, endpoints: [EndpointOverview], endpointTotal: Int? = nil, events: [EventSummary], failed: [DeliveryRow], throughput: [MinuteBucket], counts: DeliveryCounts, storage: StorageSize? = nil) {
         self.takenAt = takenAt
         self.location = location
         self.endpoints = endpoints
+        self.endpointTotal = endpointTotal ?? endpoints.count
         self.events = events
         self.failed = failed
         self.throughput = throughput
@@ -23,7 +27,7 @@ public struct DashboardSnapshot: Sendable, Hashable {
         self.storage = storage
     }
 
-    /// Endpoints whose breaker is not closed.
+    /// Endpoints whose breaker is not closed (the window holds every one of them).
     public var openBreakers: Int { endpoints.filter { $0.breaker.state != .closed }.count }
 }
 
@@ -50,13 +54,15 @@ public struct EndpointDetail: Sendable, Hashable {
 }
 
 extension Operations {
-    /// One console frame's data: rows limited to what fits on screen.
-    public func dashboard(eventsLimit: Int, failedLimit: Int) async throws(HooklineError) -> DashboardSnapshot {
+    /// One console frame's data: rows limited to what fits on screen, and the window of endpoints
+    /// the operator has scrolled to.
+    public func dashboard(eventsLimit: Int, failedLimit: Int, endpoints window: EndpointWindow = EndpointWindow()) async throws(HooklineError) -> DashboardSnapshot {
         let now = clock.now()
-        let frame = try await store.consoleFrame(eventsLimit: eventsLimit, failedLimit: failedLimit, since: now.addingTimeInterval(-3600))
+        let frame = try await store.consoleFrame(
+            eventsLimit: eventsLimit, failedLimit: failedLimit, since: now.addingTimeInterval(-3600), endpoints: window)
         let endpoints = EndpointOverview.combine(endpoints: frame.endpoints, breakers: frame.breakers, stats: frame.stats)
         return DashboardSnapshot(
-            takenAt: now, location: store.location, endpoints: endpoints, events: frame.events, failed: frame.failed,
+            takenAt: now, location: store.location, endpoints: endpoints, endpointTotal: frame.endpointTotal, events: frame.events, failed: frame.failed,
             throughput: frame.throughput, counts: frame.counts, storage: frame.storage)
     }
 
@@ -76,10 +82,7 @@ extension Operations {
     }
 
     public func endpointDetail(id: String) async throws(HooklineError) -> EndpointDetail {
-        let endpoint = try await self.endpoint(id: id)
-        guard let overview = try await endpointOverview().first(where: { $0.endpoint.id == endpoint.id }) else {
-            throw .notFound(kind: "endpoint", id: id)
-        }
+        let overview = try await endpointOverview(id: id)
         let history = try await store.auditEntries(limit: 200).filter { $0.targetIDs.contains(id) }
         return EndpointDetail(
             overview: overview, recentAttempts: try await store.recentAttempts(endpointID: id, limit: 20),

@@ -45,11 +45,22 @@ extension Operations {
         return breaker
     }
 
-    /// Every endpoint with its breaker and its health over the last hour.
-    public func endpointOverview(window: TimeInterval = 3600) async throws(HooklineError) -> [EndpointOverview] {
-        EndpointOverview.combine(
-            endpoints: try await store.endpoints(), breakers: try await store.breakers(),
+    /// Endpoints with their breakers and health over the last hour, in id order after `after`, at
+    /// most `limit` (a page of a listing).
+    public func endpointOverview(after: String? = nil, limit: Int = 10_000, window: TimeInterval = 3600) async throws(HooklineError) -> [EndpointOverview] {
+        if let after { try Identifier.validate(after, prefix: Identifier.endpointPrefix, kind: "endpoint") }
+        let endpoints = try await store.endpoints(after: after, limit: limit)
+        return EndpointOverview.combine(
+            endpoints: endpoints, breakers: try await store.breakers(endpointIDs: endpoints.map(\.id), orNotClosed: false),
             stats: try await store.endpointStats(since: clock.now().addingTimeInterval(-window)))
+    }
+
+    /// One endpoint with its breaker and health over the last hour.
+    public func endpointOverview(id: String, window: TimeInterval = 3600) async throws(HooklineError) -> EndpointOverview {
+        let endpoint = try await self.endpoint(id: id)
+        return EndpointOverview.combine(
+            endpoints: [endpoint], breakers: try await store.breakers(endpointIDs: [endpoint.id], orNotClosed: false),
+            stats: try await store.endpointStats(since: clock.now().addingTimeInterval(-window)))[0]
     }
 }
 

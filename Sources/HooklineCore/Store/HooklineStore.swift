@@ -16,6 +16,8 @@ public protocol HooklineStore: Sendable {
     func endpoint(id: String) async throws(HooklineError) -> Endpoint?
     /// Every endpoint, oldest first.
     func endpoints() async throws(HooklineError) -> [Endpoint]
+    /// Up to `limit` endpoints in id order, after `after` when given (a page of a listing).
+    func endpoints(after: String?, limit: Int) async throws(HooklineError) -> [Endpoint]
     /// The endpoints with these ids that exist, in id order (what a dispatcher holds work for).
     func endpoints(ids: [String]) async throws(HooklineError) -> [Endpoint]
     /// The endpoints changed (`updated_at`) at or after `since`, oldest change first: how a
@@ -114,8 +116,9 @@ public protocol HooklineStore: Sendable {
     /// An endpoint's newest attempts.
     func recentAttempts(endpointID: String, limit: Int) async throws(HooklineError) -> [Attempt]
     /// Everything one console frame shows, read in one transaction (one consistent snapshot): the
+    /// endpoints of `window` (those that need an operator first, see ``EndpointWindow``), the
     /// newest events and `failed` deliveries, and attempts per minute since `since` (oldest first).
-    func consoleFrame(eventsLimit: Int, failedLimit: Int, since: Date) async throws(HooklineError) -> ConsoleFrame
+    func consoleFrame(eventsLimit: Int, failedLimit: Int, since: Date, endpoints window: EndpointWindow) async throws(HooklineError) -> ConsoleFrame
     /// A number that changes whenever any process commits to the store (cheap change detection).
     func changeToken() async throws(HooklineError) -> Int64
 
@@ -203,6 +206,11 @@ public struct DeliveryQuery: Sendable, Hashable {
 }
 
 extension HooklineStore {
+    /// A console frame with the default window of endpoints.
+    public func consoleFrame(eventsLimit: Int, failedLimit: Int, since: Date) async throws(HooklineError) -> ConsoleFrame {
+        try await consoleFrame(eventsLimit: eventsLimit, failedLimit: failedLimit, since: since, endpoints: EndpointWindow())
+    }
+
     /// Claims from exactly these endpoints, at most each request's limit (and nothing elsewhere).
     public func claim(_ requests: [ClaimRequest], now: Date, leaseUntil: Date, owner: String) async throws(HooklineError) -> [ClaimedDelivery] {
         try await claim(ClaimPlan(requests), now: now, leaseUntil: leaseUntil, owner: owner).deliveries
@@ -307,7 +315,10 @@ public struct DeliveryCounts: Sendable, Hashable {
 
 /// The rows behind one console frame.
 public struct ConsoleFrame: Sendable, Hashable {
+    /// The window's endpoints, in its order.
     public var endpoints: [Endpoint]
+    /// Endpoints in the store.
+    public var endpointTotal: Int
     public var breakers: [CircuitBreaker]
     public var stats: [String: EndpointStats]
     public var events: [EventSummary]
@@ -317,9 +328,10 @@ public struct ConsoleFrame: Sendable, Hashable {
     /// The database's size.
     public var storage: StorageSize
 
-    public init(endpoints: [Endpoint], breakers: [CircuitBreaker], stats: [String: EndpointStats], events: [EventSummary],
+    public init(endpoints: [Endpoint], endpointTotal: Int, breakers: [CircuitBreaker], stats: [String: EndpointStats], events: [EventSummary],
                 failed: [DeliveryRow], throughput: [MinuteBucket], counts: DeliveryCounts, storage: StorageSize) {
         self.endpoints = endpoints
+        self.endpointTotal = endpointTotal
         self.breakers = breakers
         self.stats = stats
         self.events = events

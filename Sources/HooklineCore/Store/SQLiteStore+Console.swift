@@ -41,14 +41,44 @@ extension SQLiteStore {
         return DeliveryCounts(pending: totals["pending"] ?? 0, failed: totals["failed"] ?? 0, held: totals["held"] ?? 0)
     }
 
-    public func consoleFrame(eventsLimit: Int, failedLimit: Int, since: Date) async throws(HooklineError) -> ConsoleFrame {
+    public func consoleFrame(eventsLimit: Int, failedLimit: Int, since: Date, endpoints window: EndpointWindow) async throws(HooklineError) -> ConsoleFrame {
         let sinceMs = Self.millis(since)
         return try await read { db in
-            ConsoleFrame(
-                endpoints: try Self.fetchEndpoints(db, secrets: self.secrets), breakers: try Self.fetchBreakers(db),
-                stats: try Self.fetchEndpointStats(db, sinceMs: sinceMs),
-                events: try Self.fetchEvents(db, EventQuery(limit: eventsLimit)),
-                failed: try Self.fetchFailed(db, limit: failedLimit),
+            let stats = try Self.fetchEndpointStats(db, sinceMs: sinceMs)
+            let failed = try Self.fetchFailed(db, limit: failedLimit)
+            // Through breaker_not_closed: the breakers that need an operator, however many endpoints exist.
+            let notClosed = try Row.fetchAll(db, sql: "SELECT \(Self.breakerColumns) FROM breaker WHERE state != 'closed'").map(Self.breaker)
+            let attention = EndpointWindow.attention(breakers: notClosed, stats: stats, failed: failed)
+            let fetch = try db.cachedStatement(sql: "SELECT \(Self.endpointColumns) FROM endpoint WHERE id = ?")
+            var endpoints = try attention.compactMap { id in
+                try Row.fetchOne(fetch, arguments: [id]).map { try Self.endpoint($0, secrets: self.secrets) }
+            }
+            let room = window.limit - endpoints.count
+            if room > 0 {
+                var sql = "SELECT \(Self.endpointColumns) FROM endpoint"
+                var clauses: [String] = []
+                var arguments: StatementArguments = []
+                if !attention.isEmpty {
+                    clauses.append("id NOT IN (\(Array(repeating: "?", count: attention.count).joined(separator: ", ")))")
+                    arguments += StatementArguments(attention)
+                }
+                if let filter = window.filter {
+                    clauses.append("(instr(lower(id), ?) > 0 OR instr(lower(url), ?) > 0 OR instr(lower(description), ?) > 0)")
+                    arguments += [filter, filter, filter]
+                }
+                if !clauses.isEmpty { sql += " WHERE " + clauses.joined(separator: " AND ") }
+                sql += " ORDER BY id LIMIT ?"
+                arguments += [room]
+                endpoints += try Row.fetchAll(db, sql: sql, arguments: arguments).map { try Self.endpoint($0, secrets: self.secrets) }
+            }
+            var breakers = Dictionary(uniqueKeysWithValues: notClosed.map { ($0.endpointID, $0) })
+            for endpoint in endpoints where breakers[endpoint.id] == nil {
+                if let breaker = try Self.fetchBreaker(db, endpointID: endpoint.id) { breakers[endpoint.id] = breaker }
+            }
+            return ConsoleFrame(
+                endpoints: endpoints, endpointTotal: try Int.fetchOne(db, sql: "SELECT count(*) FROM endpoint") ?? 0,
+                breakers: Array(breakers.values), stats: stats,
+                events: try Self.fetchEvents(db, EventQuery(limit: eventsLimit)), failed: failed,
                 throughput: try Self.fetchThroughput(db, sinceMs: sinceMs), counts: try Self.fetchCounts(db),
                 storage: try Self.fetchStorage(db))
         }

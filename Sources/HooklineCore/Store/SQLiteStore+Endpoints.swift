@@ -19,6 +19,15 @@ extension SQLiteStore {
         try await read { db in try Self.fetchEndpoints(db, secrets: self.secrets) }
     }
 
+    public func endpoints(after: String?, limit: Int) async throws(HooklineError) -> [Endpoint] {
+        try await read { db in
+            try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT \(Self.endpointColumns) FROM endpoint WHERE id > ? ORDER BY id LIMIT ?"),
+                arguments: [after ?? "", limit]
+            ).map { try Self.endpoint($0, secrets: self.secrets) }
+        }
+    }
+
     public func endpoints(ids: [String]) async throws(HooklineError) -> [Endpoint] {
         guard !ids.isEmpty else { return [] }
         return try await read { db in

@@ -11,23 +11,29 @@ extension SQLiteStore {
     }
 
     /// Fills the store with a realistic history for benchmarks: `events` events spread over `window`
-    /// seconds up to now, each delivered to every one of `endpoints` new endpoints, one attempt per
+    /// seconds up to now, each delivered to `fanOut` of `endpoints` new endpoints (all of them by
+    /// default; in turn, so that each endpoint gets its share), one attempt per
     /// delivery; about 97 % succeeded, 1 % failed, 1 % pending, 1 % held. Bulk inserts with cached
     /// statements in transactions of 20,000 events.
     public func generateHistory(
-        events: Int, endpoints: Int, window: TimeInterval = 30 * 86_400, progress: @escaping @Sendable (Int) -> Void = { _ in }
+        events: Int, endpoints: Int, fanOut: Int? = nil, window: TimeInterval = 30 * 86_400,
+        progress: @escaping @Sendable (Int) -> Void = { _ in }
     ) async throws(HooklineError) -> SyntheticHistory {
+        let fanOut = min(endpoints, max(1, fanOut ?? endpoints))
         let started = Date()
         let now = Timestamp.milliseconds(started)
         let endpointIDs = (0..<endpoints).map { _ in Identifier.endpoint() }
-        try await write { db in
-            for (index, id) in endpointIDs.enumerated() {
+        for first in stride(from: 0, to: endpointIDs.count, by: 10_000) {
+            try await write { db in
+            for index in first..<min(endpointIDs.count, first + 10_000) {
+                let id = endpointIDs[index]
                 let endpoint = Endpoint(
                     id: id, url: "https://receiver-\(index).example.com/hook", description: "synthetic \(index)", secret: Secret.generate(),
                     createdAt: started, updatedAt: started)
                 try db.execute(
                     sql: "INSERT INTO endpoint (\(Self.endpointColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     arguments: try Self.endpointArguments(endpoint, secrets: self.secrets))
+            }
             }
         }
         let payload = Data(try JSONValue.parse(EventCatalog.all[0].exampleData).canonicalBytes)
@@ -56,7 +62,9 @@ extension SQLiteStore {
                     let date = Timestamp.date(milliseconds: at)
                     let eventID = Identifier.event(at: date)
                     try event.execute(arguments: [eventID, EventCatalog.all[sequence % EventCatalog.all.count].name, payload, at])
-                    for (index, endpointID) in endpointIDs.enumerated() {
+                    for slot in 0..<fanOut {
+                        let index = (sequence * fanOut + slot) % endpointIDs.count
+                        let endpointID = endpointIDs[index]
                         let roll = (sequence * 31 + index * 17) % 100
                         let status: DeliveryStatus = roll == 0 ? .failed : (roll == 1 ? .pending : (roll == 2 ? .held : .succeeded))
                         let deliveryID = Identifier.delivery(at: date)
@@ -82,7 +90,7 @@ extension SQLiteStore {
             made += count
             progress(made)
         }
-        return SyntheticHistory(events: events, deliveries: events * endpoints, attempts: attempts, seconds: Date().timeIntervalSince(started))
+        return SyntheticHistory(events: events, deliveries: events * fanOut, attempts: attempts, seconds: Date().timeIntervalSince(started))
     }
 }
 

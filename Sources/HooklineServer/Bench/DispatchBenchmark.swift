@@ -54,7 +54,7 @@ public struct DispatchBenchmark: Sendable {
 
         log("delivering…")
         let configuration = DispatcherConfiguration(
-            concurrencyPerEndpoint: concurrencyPerEndpoint, totalConcurrency: max(256, concurrencyPerEndpoint * endpoints))
+            concurrencyPerEndpoint: concurrencyPerEndpoint, totalConcurrency: Self.totalConcurrency(endpoints: endpoints, perEndpoint: concurrencyPerEndpoint))
         let transport = AsyncHTTPTransport(
             networkGuard: NetworkGuard(allowPrivateNetworks: true), connectTimeout: 5,
             connectionsPerHost: configuration.totalConcurrency)
@@ -69,12 +69,18 @@ public struct DispatchBenchmark: Sendable {
         let peak = ProcessMemory.peakResident
 
         log("the same \(events * endpoints) requests without the store: bare async-http-client, then Hookline's transport…")
-        let reference = try await Self.reference(port: port, requests: events * endpoints, concurrency: concurrencyPerEndpoint * endpoints)
+        let reference = try await Self.reference(
+            port: port, requests: events * endpoints, concurrency: min(configuration.totalConcurrency, concurrencyPerEndpoint * endpoints))
 
         log("measuring the receiver's ceiling for \(ceilingSeconds) s…")
         let (ceiling, tool) = try await Self.ceiling(port: port, seconds: ceilingSeconds)
         return Report(events: events, deliveries: delivered, ingestSeconds: ingestSeconds, dispatchSeconds: dispatchSeconds,
                       ceilingRequestsPerSecond: ceiling, ceilingTool: tool, peakResidentBytes: peak, reference: reference)
+    }
+
+    /// Requests in flight in all: every endpoint's share up to 1024 (the default 256 at least).
+    static func totalConcurrency(endpoints: Int, perEndpoint: Int) -> Int {
+        min(1024, max(256, perEndpoint * endpoints))
     }
 
     /// Requests per second the receiver answers, and the tool that measured it.
@@ -89,6 +95,8 @@ public struct DispatchBenchmark: Sendable {
     /// The reference without Hookline: the same requests through a bare async-http-client loop,
     /// and through Hookline's transport (signing, SSRF guard, deadline) without the store.
     public struct Reference: Sendable {
+        /// Requests in flight.
+        public var concurrency: Int
         public var bareClientRequestsPerSecond: Double
         public var transportRequestsPerSecond: Double
     }
@@ -111,6 +119,6 @@ public struct DispatchBenchmark: Sendable {
             guard outcome.statusCode == 200 else { throw HooklineError.invalidInput("the reference request failed: \(outcome)") }
         }
         await transport.shutdown()
-        return Reference(bareClientRequestsPerSecond: bare, transportRequestsPerSecond: viaTransport)
+        return Reference(concurrency: concurrency, bareClientRequestsPerSecond: bare, transportRequestsPerSecond: viaTransport)
     }
 }

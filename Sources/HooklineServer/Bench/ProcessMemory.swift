@@ -7,8 +7,8 @@ public enum ProcessMemory {
     /// Peak resident set size in bytes (`VmHWM`).
     public static var peakResident: Int? { field("VmHWM:") }
 
-    static func field(_ name: String) -> Int? {
-        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
+    static func field(_ name: String, path: String = "/proc/self/status") -> Int? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
         for line in text.split(separator: "\n") where line.hasPrefix(name) {
             let kilobytes = line.dropFirst(name.count).split(whereSeparator: { $0 == " " || $0 == "\t" }).first.flatMap { Int($0) }
             return kilobytes.map { $0 * 1024 }

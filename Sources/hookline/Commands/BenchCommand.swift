@@ -11,7 +11,7 @@ struct BenchCommand: AsyncParsableCommand {
             Measure release builds: swift build -c release, then .build/release/hookline bench …
             BENCHMARKS.md lists the commands behind every published figure.
             """,
-        subcommands: [Dispatch.self, Ingest.self, Generate.self, Console.self, Prune.self, Cluster.self])
+        subcommands: [Dispatch.self, Fanout.self, Idle.self, Ingest.self, Generate.self, Console.self, Prune.self, Cluster.self])
 
     static func buildNote() -> String {
         #if DEBUG
@@ -28,6 +28,11 @@ struct BenchCommand: AsyncParsableCommand {
         return directory
     }
 
+    /// This `hookline` executable, for benchmarks that run serve processes.
+    static func executable() -> String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? Bundle.main.executablePath ?? CommandLine.arguments[0]
+    }
+
     static func megabytes(_ bytes: Int?) -> String {
         bytes.map { String(format: "%.1f MB", Double($0) / 1_048_576) } ?? "-"
     }
@@ -42,8 +47,8 @@ struct BenchCommand: AsyncParsableCommand {
         @Option(name: .customLong("ceiling-seconds"), help: "How long to measure the receiver's ceiling.") var ceilingSeconds = 5.0
 
         func execute() async throws {
-            guard events >= 1, endpoints >= 1, endpoints <= 1000, endpointConcurrency >= 1, ceilingSeconds > 0 else {
-                throw HooklineError.invalidInput("--events, --endpoints, --endpoint-concurrency and --ceiling-seconds must be positive (at most 1000 endpoints).")
+            guard events >= 1, endpoints >= 1, endpoints <= 100_000, endpointConcurrency >= 1, ceilingSeconds > 0 else {
+                throw HooklineError.invalidInput("--events, --endpoints, --endpoint-concurrency and --ceiling-seconds must be positive (at most 100000 endpoints).")
             }
             let directory = try BenchCommand.scratchDirectory()
             defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -56,12 +61,77 @@ struct BenchCommand: AsyncParsableCommand {
             Output.immediate(String(format: "ingest (core, 1000 events per transaction): %.0f events/s (%d events in %.2f s)", report.ingestEventsPerSecond, report.events, report.ingestSeconds))
             Output.immediate(String(format: "dispatch: %.0f deliveries/s (%d of %d delivered in %.2f s)", report.deliveriesPerSecond, report.deliveries, events * endpoints, report.dispatchSeconds))
             Output.immediate(String(format: "same requests, %d in flight, no store: bare async-http-client %.0f requests/s (%.1f %% of the ceiling), Hookline's transport %.0f requests/s",
-                                    endpoints * endpointConcurrency, report.reference.bareClientRequestsPerSecond,
+                                    report.reference.concurrency, report.reference.bareClientRequestsPerSecond,
                                     report.reference.bareClientRequestsPerSecond / max(1, report.ceilingRequestsPerSecond) * 100,
                                     report.reference.transportRequestsPerSecond))
             Output.immediate(String(format: "receiver ceiling (%@): %.0f requests/s", report.ceilingTool, report.ceilingRequestsPerSecond))
             Output.immediate(String(format: "ratio deliveries/s ÷ ceiling requests/s: %.1f %%", report.ratio * 100))
             Output.immediate("peak resident memory of this process: \(BenchCommand.megabytes(report.peakResidentBytes))")
+        }
+    }
+
+    struct Fanout: HooklineCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "fanout",
+            abstract: "One event to many endpoints: time to create and attempt every delivery, alone and beside a hot endpoint's backlog.",
+            discussion: """
+                Each endpoint count is a run of its own: one hot endpoint and N quiet ones on a local receiver. \
+                The quiet endpoints' first-attempt latency is measured for one event with nothing else to do, \
+                then again while the hot endpoint works through --backlog deliveries.
+                """)
+
+        @Option(help: "Quiet endpoint counts to measure, comma-separated (each at most 100,000).") var endpoints = "10,1000,10000"
+        @Option(help: "Deliveries queued for the hot endpoint before the second fan-out.") var backlog = 50_000
+
+        func execute() async throws {
+            let counts = endpoints.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !counts.isEmpty, counts.count == endpoints.split(separator: ",").count, counts.allSatisfy({ (1...100_000).contains($0) }) else {
+                throw HooklineError.invalidInput("--endpoints takes counts from 1 to 100000 separated by commas, such as 10,1000,10000.")
+            }
+            guard backlog >= 100, backlog <= 10_000_000 else {
+                throw HooklineError.invalidInput("--backlog must be between 100 and 10000000 deliveries.")
+            }
+            Output.immediate("hookline bench fanout --endpoints \(endpoints) --backlog \(backlog)")
+            Output.immediate(BenchCommand.buildNote())
+            for count in counts {
+                let directory = try BenchCommand.scratchDirectory()
+                defer { try? FileManager.default.removeItem(atPath: directory) }
+                let report = try await FanoutBenchmark(endpoints: count, backlog: backlog, directory: directory).run { Output.immediate("  \($0)") }
+                for (name, wave) in [("alone", report.alone), ("beside a \(backlog)-delivery backlog", report.besideBacklog)] {
+                    Output.immediate(String(
+                        format: "%d endpoints, %@: %d deliveries created in %.1f ms, all attempted in %.2f s; first attempt p50 %.1f ms, p99 %.1f ms, max %.1f ms",
+                        count, name, count, wave.createMilliseconds, wave.allAttemptedSeconds, wave.p50Milliseconds, wave.p99Milliseconds, wave.maxMilliseconds))
+                }
+                Output.immediate("  the hot endpoint still had \(report.backlogLeft) deliveries pending; peak resident memory \(BenchCommand.megabytes(report.peakResidentBytes))")
+            }
+        }
+    }
+
+    struct Idle: HooklineCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "CPU time and resident memory of an idle serve process over few and over many endpoints.")
+
+        @Option(help: "Endpoint counts to measure, comma-separated.") var endpoints = "10,100000"
+        @Option(help: "Seconds to let serve settle before measuring.") var warmUp = 5.0
+        @Option(help: "Seconds to measure.") var seconds = 30.0
+
+        func execute() async throws {
+            let counts = endpoints.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !counts.isEmpty, counts.count == endpoints.split(separator: ",").count, counts.allSatisfy({ (1...1_000_000).contains($0) }) else {
+                throw HooklineError.invalidInput("--endpoints takes counts from 1 to 1000000 separated by commas, such as 10,100000.")
+            }
+            guard warmUp >= 0, seconds > 0 else { throw HooklineError.invalidInput("--warm-up must be 0 or more and --seconds above 0.") }
+            Output.immediate("hookline bench idle --endpoints \(endpoints) --warm-up \(warmUp) --seconds \(seconds)")
+            Output.immediate(BenchCommand.buildNote())
+            let directory = try BenchCommand.scratchDirectory()
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let executable = BenchCommand.executable()
+            let runs = try await IdleBenchmark(endpointCounts: counts, warmUpSeconds: warmUp, seconds: seconds, executable: executable, directory: directory)
+                .run { Output.immediate("  \($0)") }
+            for run in runs {
+                Output.immediate(String(format: "idle serve over %d endpoints: %.2f s CPU in %.1f s (%.2f %% of a core), resident memory %@",
+                                        run.endpoints, run.cpuSeconds, run.seconds, run.cpuPercent, BenchCommand.megabytes(run.residentBytes)))
+            }
         }
     }
 
@@ -108,12 +178,20 @@ struct BenchCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Fill a new database with a large synthetic history, for `bench console`.")
 
         @Option(help: "Events to create.") var events = 1_000_000
-        @Option(help: "Endpoints; each event gets one delivery per endpoint.") var endpoints = 4
+        @Option(help: "Endpoints (at most 100,000).") var endpoints = 4
+        @Option(name: .customLong("fan-out"), help: "Deliveries per event, to endpoints in turn (default: every endpoint; at most 100).")
+        var fanOut: Int?
         @Option(help: ArgumentHelp("The new database file.", valueName: "path")) var db: String
 
         func execute() async throws {
-            guard events >= 1, endpoints >= 1, endpoints <= 100 else {
-                throw HooklineError.invalidInput("--events must be positive and --endpoints between 1 and 100.")
+            guard events >= 1, endpoints >= 1, endpoints <= 100_000 else {
+                throw HooklineError.invalidInput("--events must be positive and --endpoints between 1 and 100000.")
+            }
+            let fanOut = self.fanOut ?? endpoints
+            guard fanOut >= 1, fanOut <= min(100, endpoints) else {
+                throw HooklineError.invalidInput(self.fanOut == nil
+                    ? "With more than 100 endpoints, give --fan-out (deliveries per event, at most 100): every event to all \(endpoints) would make \(events) × \(endpoints) deliveries."
+                    : "--fan-out must be between 1 and \(min(100, endpoints)) (at most 100, and at most --endpoints).")
             }
             let report: @Sendable (Int) -> Void = { made in
                 if made % 100_000 == 0 { Output.immediate("  \(made) events") }
@@ -125,9 +203,9 @@ struct BenchCommand: AsyncParsableCommand {
                     await store.close()
                     throw HooklineError.conflict("The PostgreSQL database has endpoints already; generate into a new database (createdb) so that no data is mixed with synthetic rows.")
                 }
-                Output.immediate("hookline bench generate --events \(events) --endpoints \(endpoints) --db \(store.location)")
+                Output.immediate("hookline bench generate --events \(events) --endpoints \(endpoints) --fan-out \(fanOut) --db \(store.location)")
                 do {
-                    history = try await store.generateHistory(events: events, endpoints: endpoints, progress: report)
+                    history = try await store.generateHistory(events: events, endpoints: endpoints, fanOut: fanOut, progress: report)
                 } catch {
                     await store.close()
                     throw error
@@ -139,8 +217,8 @@ struct BenchCommand: AsyncParsableCommand {
                 }
                 let store = try SQLiteStore(path: db)
                 defer { try? store.close() }
-                Output.immediate("hookline bench generate --events \(events) --endpoints \(endpoints) --db \(db)")
-                history = try await store.generateHistory(events: events, endpoints: endpoints, progress: report)
+                Output.immediate("hookline bench generate --events \(events) --endpoints \(endpoints) --fan-out \(fanOut) --db \(db)")
+                history = try await store.generateHistory(events: events, endpoints: endpoints, fanOut: fanOut, progress: report)
             }
             Output.immediate(String(format: "generated %d events, %d deliveries, %d attempts in %.1f s", history.events, history.deliveries, history.attempts, history.seconds))
         }
@@ -201,7 +279,7 @@ struct BenchCommand: AsyncParsableCommand {
             }
             Output.immediate("hookline bench cluster --db \(db.replacingOccurrences(of: #":[^:@/]*@"#, with: "@", options: .regularExpression)) --nodes \(nodes) --events \(events) --endpoints \(endpoints)")
             Output.immediate(BenchCommand.buildNote())
-            let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? Bundle.main.executablePath ?? CommandLine.arguments[0]
+            let executable = BenchCommand.executable()
             let runs = try await ClusterBenchmark(url: db, executable: executable, nodeCounts: counts, events: events, endpoints: endpoints, secretKey: key)
                 .run { Output.immediate("  \($0)") }
             for run in runs {

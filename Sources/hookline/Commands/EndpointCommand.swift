@@ -43,12 +43,14 @@ struct EndpointCommand: AsyncParsableCommand {
     }
 
     struct List: HooklineCommand {
-        static let configuration = CommandConfiguration(abstract: "List endpoints.")
+        static let configuration = CommandConfiguration(abstract: "List endpoints in id order, a page at a time.")
+        @OptionGroup var page: LimitOption
+        @OptionGroup var cursor: AfterOption
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: JSONFlag
 
         func execute() async throws {
-            let overview = try await store.operations(creating: false).endpointOverview()
+            let overview = try await store.operations(creating: false).endpointOverview(after: cursor.after, limit: page.limit)
             if output.json {
                 Output.json(.array(overview.map { JSONRendering.overview($0, revealSecret: false) }))
                 return
@@ -60,7 +62,9 @@ struct EndpointCommand: AsyncParsableCommand {
                      EndpointCommand.percent($0.stats), $0.stats.p95LatencyMs.map { "\($0) ms" } ?? "-",
                      Output.clip($0.endpoint.eventTypes.storedValue, 40), $0.endpoint.url]
                 },
-                empty: "No endpoints yet; add one with `hookline endpoint add URL`.")
+                empty: cursor.after == nil ? "No endpoints yet; add one with `hookline endpoint add URL`." : "No endpoints after \(cursor.after ?? "")."
+            )
+            AfterOption.nextPageHint(shown: overview.count, limit: page.limit, lastID: overview.last?.endpoint.id)
         }
     }
 
@@ -73,10 +77,7 @@ struct EndpointCommand: AsyncParsableCommand {
 
         func execute() async throws {
             let operations = try await store.operations(creating: false)
-            let endpoint = try await operations.endpoint(id: id)
-            guard let overview = try await operations.endpointOverview().first(where: { $0.endpoint.id == endpoint.id }) else {
-                throw HooklineError.notFound(kind: "endpoint", id: id)
-            }
+            let overview = try await operations.endpointOverview(id: id)
             if output.json {
                 Output.json(JSONRendering.overview(overview, revealSecret: revealSecret))
                 return

@@ -14,6 +14,18 @@ struct LimitOption: ParsableArguments {
     }
 }
 
+/// `--after`, the cursor of listings in id order: the last id of the previous page.
+struct AfterOption: ParsableArguments {
+    @Option(help: ArgumentHelp("Start after this id (the last id of the previous page).", valueName: "id"))
+    var after: String?
+
+    /// Says how to get the next page when this one is full (text output only: JSON stays an array).
+    static func nextPageHint(shown: Int, limit: Int, lastID: String?) {
+        guard shown == limit, let lastID else { return }
+        Output.line("Showing \(shown); for the next page add --after \(lastID).")
+    }
+}
+
 struct EventsCommand: HooklineCommand {
     static let configuration = CommandConfiguration(commandName: "events", abstract: "List events, newest first.")
 

@@ -87,12 +87,14 @@ struct BreakerCommand: AsyncParsableCommand {
         commandName: "breaker", abstract: "Show and reset circuit breakers.", subcommands: [List.self, Reset.self])
 
     struct List: HooklineCommand {
-        static let configuration = CommandConfiguration(abstract: "List every endpoint's breaker.")
+        static let configuration = CommandConfiguration(abstract: "List endpoints' breakers in endpoint id order, a page at a time.")
+        @OptionGroup var page: LimitOption
+        @OptionGroup var cursor: AfterOption
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: JSONFlag
 
         func execute() async throws {
-            let overview = try await store.operations(creating: false).endpointOverview()
+            let overview = try await store.operations(creating: false).endpointOverview(after: cursor.after, limit: page.limit)
             if output.json {
                 Output.json(.array(overview.map { JSONRendering.breaker($0.breaker) }))
                 return
@@ -104,7 +106,8 @@ struct BreakerCommand: AsyncParsableCommand {
                      Output.time($0.breaker.openedAt), Output.time($0.breaker.nextProbeAt), String($0.breaker.trips),
                      $0.endpoint.url]
                 },
-                empty: "No endpoints yet.")
+                empty: cursor.after == nil ? "No endpoints yet." : "No endpoints after \(cursor.after ?? "").")
+            AfterOption.nextPageHint(shown: overview.count, limit: page.limit, lastID: overview.last?.endpoint.id)
         }
     }
 

@@ -136,7 +136,7 @@ extension PostgresStore {
         }
     }
 
-    public func consoleFrame(eventsLimit: Int, failedLimit: Int, since: Date) async throws(HooklineError) -> ConsoleFrame {
+    public func consoleFrame(eventsLimit: Int, failedLimit: Int, since: Date, endpoints window: EndpointWindow) async throws(HooklineError) -> ConsoleFrame {
         let logger = self.logger
         let sinceMs = Self.millis(since)
         return try await read { connection in
@@ -152,9 +152,30 @@ extension PostgresStore {
                 MinuteBucket(minute: Self.date(try $0.get(0, as: Int64.self) * 60_000), attempts: try $0.get(1, as: Int.self), successes: try $0.get(2, as: Int.self))
             }
             let size = try await connection.rows("SELECT pg_database_size(current_database())", logger).first?.get(0, as: Int64.self) ?? 0
+            let stats = try await Self.fetchEndpointStats(sinceMs, connection, logger)
+            let notClosed = try await connection.rows(
+                "SELECT \(unescaped: Self.breakerColumns) FROM breaker WHERE state <> 'closed'", logger).map(Self.breaker)
+            let attention = EndpointWindow.attention(breakers: notClosed, stats: stats, failed: failed)
+            let found = try await connection.rows(
+                "SELECT \(unescaped: Self.endpointColumns) FROM endpoint WHERE id = ANY(\(attention))", logger).map(self.endpoint)
+            let byID = Dictionary(uniqueKeysWithValues: found.map { ($0.id, $0) })
+            var endpoints = attention.compactMap { byID[$0] }
+            let room = window.limit - endpoints.count
+            if room > 0 {
+                endpoints += try await connection.rows("""
+                    SELECT \(unescaped: Self.endpointColumns) FROM endpoint
+                    WHERE id <> ALL(\(attention))
+                      AND (\(window.filter)::text IS NULL OR strpos(lower(id), \(window.filter)::text) > 0
+                           OR strpos(lower(url), \(window.filter)::text) > 0 OR strpos(lower(description), \(window.filter)::text) > 0)
+                    ORDER BY id LIMIT \(room)
+                    """, logger).map(self.endpoint)
+            }
+            let breakers = try await connection.rows("""
+                SELECT \(unescaped: Self.breakerColumns) FROM breaker WHERE state <> 'closed' OR endpoint_id = ANY(\(endpoints.map(\.id)))
+                """, logger).map(Self.breaker)
+            let total = try await connection.rows("SELECT count(*) FROM endpoint", logger).first?.get(0, as: Int.self) ?? 0
             return ConsoleFrame(
-                endpoints: try await self.fetchEndpoints(on: connection), breakers: try await Self.fetchBreakers(connection, logger),
-                stats: try await Self.fetchEndpointStats(sinceMs, connection, logger),
+                endpoints: endpoints, endpointTotal: total, breakers: breakers, stats: stats,
                 events: try await Self.fetchEvents(EventQuery(limit: eventsLimit), on: connection, logger),
                 failed: failed, throughput: throughput, counts: try await Self.fetchCounts(connection, logger),
                 storage: StorageSize(bytes: size, reusableBytes: 0))

@@ -26,6 +26,15 @@ extension PostgresStore {
         try await read { connection in try await self.fetchEndpoints(on: connection) }
     }
 
+    public func endpoints(after: String?, limit: Int) async throws(HooklineError) -> [Endpoint] {
+        let logger = self.logger
+        return try await read { connection in
+            try await connection.rows(
+                "SELECT \(unescaped: Self.endpointColumns) FROM endpoint WHERE id > \(after ?? "") ORDER BY id LIMIT \(limit)", logger
+            ).map(self.endpoint)
+        }
+    }
+
     public func endpoints(ids: [String]) async throws(HooklineError) -> [Endpoint] {
         guard !ids.isEmpty else { return [] }
         let logger = self.logger

@@ -6,8 +6,10 @@ extension PostgresStore {
     /// Fills an empty database with the same synthetic history as ``SQLiteStore/generateHistory(events:endpoints:window:progress:)``
     /// (for benchmarks): set-based inserts, 100,000 events per transaction.
     public func generateHistory(
-        events: Int, endpoints: Int, window: TimeInterval = 30 * 86_400, progress: @escaping @Sendable (Int) -> Void = { _ in }
+        events: Int, endpoints: Int, fanOut: Int? = nil, window: TimeInterval = 30 * 86_400,
+        progress: @escaping @Sendable (Int) -> Void = { _ in }
     ) async throws(HooklineError) -> SQLiteStore.SyntheticHistory {
+        let fanOut = Int64(min(endpoints, max(1, fanOut ?? endpoints)))
         let logger = self.logger
         let started = Date()
         let now = Self.millis(started)
@@ -37,14 +39,14 @@ extension PostgresStore {
                     """, logger)
                 try await connection.run("""
                     INSERT INTO delivery (id, event_id, endpoint_id, status, attempts, next_attempt_at, last_status_code, last_error, created_at, updated_at)
-                    SELECT 'dlv_' || lpad(upper(to_hex(g * \(Int64(endpoints)) + i)), 26, '0'), 'evt_' || lpad(upper(to_hex(g)), 26, '0'),
-                           (\(endpointIDs)::text[])[i + 1],
+                    SELECT 'dlv_' || lpad(upper(to_hex(g * \(fanOut) + i)), 26, '0'), 'evt_' || lpad(upper(to_hex(g)), 26, '0'),
+                           (\(endpointIDs)::text[])[(g * \(fanOut) + i) % \(Int64(endpoints)) + 1],
                            CASE roll WHEN 0 THEN 'failed' WHEN 1 THEN 'pending' WHEN 2 THEN 'held' ELSE 'succeeded' END,
                            CASE WHEN roll = 1 THEN 0 ELSE 1 END, CASE WHEN roll = 1 THEN \(now + 3_600_000) END,
                            CASE WHEN roll IN (1, 2) THEN NULL WHEN roll = 0 THEN 503 ELSE 200 END,
                            CASE WHEN roll = 0 THEN 'HTTP 503' END, created, created
                     FROM (SELECT g, i, (g * 31 + i * 17) % 100 AS roll, \(now) - ((\(total) - g) * \(windowMs) / \(total)) AS created
-                          FROM generate_series(\(Int64(first)), \(Int64(last))) g, generate_series(0, \(Int64(endpoints - 1))) i) x
+                          FROM generate_series(\(Int64(first)), \(Int64(last))) g, generate_series(0, \(fanOut - 1)) i) x
                     """, logger)
                 try await connection.run("""
                     INSERT INTO attempt (delivery_id, endpoint_id, number, trigger, started_at, duration_ms, status_code, error_class, error_message)
@@ -67,7 +69,7 @@ extension PostgresStore {
         let attempts = try await read { connection in
             try await connection.rows("SELECT count(*) FROM attempt", logger).first?.get(0, as: Int.self) ?? 0
         }
-        return SQLiteStore.SyntheticHistory(events: events, deliveries: events * endpoints, attempts: attempts, seconds: Date().timeIntervalSince(started))
+        return SQLiteStore.SyntheticHistory(events: events, deliveries: events * Int(fanOut), attempts: attempts, seconds: Date().timeIntervalSince(started))
     }
 
     /// Rows in the event and delivery tables (a full count: for benchmarks and tests).
