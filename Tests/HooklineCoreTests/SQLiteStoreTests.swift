@@ -47,6 +47,12 @@ import Testing
         }
         #expect(try plan("SELECT id FROM delivery WHERE endpoint_id = 'ep_x' AND status = 'pending' AND next_attempt_at <= 5 ORDER BY next_attempt_at LIMIT 10").contains("delivery_due_by_endpoint"))
         #expect(try plan("SELECT min(next_attempt_at) FROM delivery WHERE endpoint_id = 'ep_x' AND status = 'pending'").contains("delivery_due_by_endpoint"))
+        // The claim's walk over the endpoints with pending work: one seek a step, whatever the endpoints.
+        let walk = try plan("SELECT endpoint_id, next_attempt_at FROM delivery WHERE status = 'pending' AND endpoint_id > 'ep_x' ORDER BY endpoint_id, next_attempt_at LIMIT 1")
+        #expect(walk.contains("delivery_due_by_endpoint") && !walk.contains("TEMP B-TREE"), "\(walk)")
+        #expect(try plan("SELECT id, endpoint_id FROM delivery WHERE status = 'sending' AND lease_until < 5").contains("delivery_leased"))
+        #expect(try plan("SELECT endpoint_id FROM breaker WHERE state != 'closed'").contains("breaker_not_closed"))
+        #expect(try plan("SELECT id FROM endpoint WHERE updated_at >= 5 ORDER BY updated_at, id").contains("endpoint_by_updated"))
         #expect(try plan("SELECT id FROM delivery WHERE endpoint_id = 'ep_x' AND status = 'sending' AND lease_until < 5").contains("delivery_by_endpoint"))
         #expect(try plan("SELECT id FROM delivery WHERE endpoint_id = 'ep_x' AND status = 'failed'").contains("delivery_by_endpoint"))
         #expect(try plan("SELECT id FROM event ORDER BY created_at DESC, id DESC LIMIT 50").contains("event_by_created"))

@@ -215,20 +215,29 @@ public actor Dispatcher {
                 notices(.endpointDisabled(endpoint: EndpointRef(endpoint), reason: endpoint.disabledReason ?? "disabled"))
             }
         }
-        let watched = Array(Set(held).union(breakers.keys))
-        let stored = try await store.breakers(endpointIDs: watched, orNotClosed: true)
-        for breaker in stored { observe(breaker) }
+        let watched = Set(held).union(breakers.keys)
+        let stored = try await store.breakers(endpointIDs: Array(watched), orNotClosed: true)
+        // A change to tell about on an endpoint the dispatcher holds nothing for: read it for the notice.
+        let unknown = stored.filter { ($0.state != (breakers[$0.endpointID]?.state ?? .closed)) && endpoints[$0.endpointID] == nil }
+        let named = refreshed && !unknown.isEmpty ? try await store.endpoints(ids: unknown.map(\.endpointID)) : []
+        let references = Dictionary(uniqueKeysWithValues: named.map { ($0.id, EndpointRef($0)) })
+        for breaker in stored { observe(breaker, endpoint: references[breaker.endpointID]) }
+        // Breakers that are gone (their endpoint was removed) are forgotten.
+        let present = Set(stored.map(\.endpointID))
+        for endpointID in watched where !present.contains(endpointID) && lanes[endpointID] == nil {
+            breakers[endpointID] = nil
+        }
         refreshed = true
     }
 
     /// Takes a breaker as the store has it (from a refresh or a claim), telling about a change that
     /// another process made. A probe in flight keeps its local half-open state until its result is
     /// recorded.
-    func observe(_ stored: CircuitBreaker) {
+    func observe(_ stored: CircuitBreaker, endpoint reference: EndpointRef? = nil) {
         guard lanes[stored.endpointID]?.probeDeliveryID == nil else { return }
         if refreshed {
             let known = breakers[stored.endpointID] ?? CircuitBreaker(endpointID: stored.endpointID)
-            let endpoint = endpoints[stored.endpointID].map(EndpointRef.init) ?? EndpointRef(id: stored.endpointID, url: "")
+            let endpoint = endpoints[stored.endpointID].map(EndpointRef.init) ?? reference ?? EndpointRef(id: stored.endpointID, url: "")
             noticeChange(from: known, to: stored, endpoint: endpoint)
         }
         breakers[stored.endpointID] = stored
