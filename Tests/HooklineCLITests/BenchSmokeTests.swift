@@ -45,4 +45,32 @@ import Testing
         #expect(prune.stdout.contains("(100 deliveries)"), "every delivery of both latency runs arrived")
         #expect(prune.stdout.contains("pruned ") && !prune.stdout.contains("pruned 0 events"), "\(prune.stdout)")
     }
+
+    @Test func fanoutIdleAndLargeGenerateBenchmarksRunEndToEnd() async throws {
+        let cli = CLI()
+        defer { cli.remove() }
+        let fanout = try await cli.run(["bench", "fanout", "--endpoints", "3,40", "--backlog", "2000"])
+        #expect(fanout.status == 0, "\(fanout.stderr)")
+        for count in [3, 40] {
+            #expect(fanout.stdout.contains("\(count) endpoints, alone: \(count) deliveries created in"), "\(fanout.stdout)")
+            #expect(fanout.stdout.contains("\(count) endpoints, beside a 2000-delivery backlog: \(count) deliveries created in"))
+        }
+        #expect(fanout.stdout.contains("the hot endpoint still had "))
+        let badList = try await cli.run(["bench", "fanout", "--endpoints", "10,lots"])
+        #expect(badList.status == 64 && badList.stderr.contains("--endpoints takes counts from 1 to 100000"), "\(badList.stderr)")
+
+        let idle = try await cli.run(["bench", "idle", "--endpoints", "5,300", "--warm-up", "0.5", "--seconds", "1"])
+        #expect(idle.status == 0, "\(idle.stderr)")
+        #expect(idle.stdout.contains("idle serve over 5 endpoints: ") && idle.stdout.contains("idle serve over 300 endpoints: "), "\(idle.stdout)")
+        #expect(!idle.stdout.contains("resident memory -"), "the serve process's memory was read")
+
+        let path = cli.directory + "/many.db"
+        let generate = try await cli.run(["bench", "generate", "--events", "1000", "--endpoints", "2000", "--fan-out", "2", "--db", path])
+        #expect(generate.status == 0, "\(generate.stderr)")
+        #expect(generate.stdout.contains("generated 1000 events, 2000 deliveries"), "\(generate.stdout)")
+        let page = try await cli.run(["endpoint", "list", "--db", path, "--limit", "10000", "--json"])
+        #expect((page.json as? [[String: Any]])?.count == 2000)
+        let needsFanOut = try await cli.run(["bench", "generate", "--events", "10", "--endpoints", "500", "--db", cli.directory + "/x.db"])
+        #expect(needsFanOut.status == 64 && needsFanOut.stderr.contains("give --fan-out"), "\(needsFanOut.stderr)")
+    }
 }

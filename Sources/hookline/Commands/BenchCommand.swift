@@ -114,6 +114,8 @@ struct BenchCommand: AsyncParsableCommand {
         @Option(help: "Endpoint counts to measure, comma-separated.") var endpoints = "10,100000"
         @Option(help: "Seconds to let serve settle before measuring.") var warmUp = 5.0
         @Option(help: "Seconds to measure.") var seconds = 30.0
+        @Option(name: .customLong("serve-binary"), help: ArgumentHelp("The hookline binary to run as serve (default: this one), to compare builds.", valueName: "path"))
+        var serveBinary: String?
 
         func execute() async throws {
             let counts = endpoints.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
@@ -121,11 +123,14 @@ struct BenchCommand: AsyncParsableCommand {
                 throw HooklineError.invalidInput("--endpoints takes counts from 1 to 1000000 separated by commas, such as 10,100000.")
             }
             guard warmUp >= 0, seconds > 0 else { throw HooklineError.invalidInput("--warm-up must be 0 or more and --seconds above 0.") }
-            Output.immediate("hookline bench idle --endpoints \(endpoints) --warm-up \(warmUp) --seconds \(seconds)")
+            if let serveBinary, !FileManager.default.isExecutableFile(atPath: serveBinary) {
+                throw HooklineError.invalidInput("--serve-binary '\(serveBinary)' is not an executable file.")
+            }
+            Output.immediate("hookline bench idle --endpoints \(endpoints) --warm-up \(warmUp) --seconds \(seconds)" + (serveBinary.map { " --serve-binary \($0)" } ?? ""))
             Output.immediate(BenchCommand.buildNote())
             let directory = try BenchCommand.scratchDirectory()
             defer { try? FileManager.default.removeItem(atPath: directory) }
-            let executable = BenchCommand.executable()
+            let executable = serveBinary ?? BenchCommand.executable()
             let runs = try await IdleBenchmark(endpointCounts: counts, warmUpSeconds: warmUp, seconds: seconds, executable: executable, directory: directory)
                 .run { Output.immediate("  \($0)") }
             for run in runs {
