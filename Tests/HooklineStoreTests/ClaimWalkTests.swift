@@ -9,9 +9,6 @@ import Testing
     static let created = try! JSONValue.parse(Array(EventCatalog.type(named: "case.created")!.exampleData.utf8))
     static let lost = try! JSONValue.parse(Array(EventCatalog.type(named: "case.lost")!.exampleData.utf8))
 
-    func withStore(_ backend: StoreBackend, _ body: (TestDatabase, any HooklineStore, Operations) async throws -> Void) async throws {
-        try await TestDatabase.withStore(backend, body)
-    }
 
     func addEndpoints(_ operations: Operations, _ count: Int, types: EventTypeSelection = .all) async throws -> [Endpoint] {
         var endpoints: [Endpoint] = []
@@ -29,7 +26,7 @@ import Testing
     /// endpoints after the eleventh were never asked for.
     @Test(arguments: StoreBackend.available)
     func successiveClaimsReachEveryOneOfFifteenHundredEndpoints(_ backend: StoreBackend) async throws {
-        try await withStore(backend) { _, store, operations in
+        try await TestDatabase.withStore(backend) { _, store, operations in
             let endpoints = try await addEndpoints(operations, 1500)
             let event = try await operations.emit(type: "case.created", data: Self.created)
             #expect(event.summary.deliveries == 1500)
@@ -53,7 +50,7 @@ import Testing
 
     @Test(arguments: StoreBackend.available)
     func aBacklogTakesItsLaneAndNoMoreWhileQuietEndpointsAreServedInTheSameClaim(_ backend: StoreBackend) async throws {
-        try await withStore(backend) { _, store, operations in
+        try await TestDatabase.withStore(backend) { _, store, operations in
             let hot = try await operations.addEndpoint(url: "https://hot.example.com/hook", eventTypes: .only(["case.created"]))
             let quiet = try await addEndpoints(operations, 100, types: .only(["case.lost"]))
             for _ in 0..<4 {
@@ -74,7 +71,7 @@ import Testing
 
     @Test(arguments: StoreBackend.available)
     func openBreakersGetNothingAndADueProbeGetsOne(_ backend: StoreBackend) async throws {
-        try await withStore(backend) { _, store, operations in
+        try await TestDatabase.withStore(backend) { _, store, operations in
             let endpoints = try await addEndpoints(operations, 30)
             for _ in 0..<3 { _ = try await operations.emit(type: "case.created", data: Self.created) }
             let now = Date().addingTimeInterval(1)
@@ -96,7 +93,7 @@ import Testing
 
     @Test(arguments: StoreBackend.available)
     func aWalkVisitsOnlyEndpointsWithPendingWork(_ backend: StoreBackend) async throws {
-        try await withStore(backend) { _, store, operations in
+        try await TestDatabase.withStore(backend) { _, store, operations in
             _ = try await addEndpoints(operations, 1000, types: .only(["case.lost"]))
             let busy = try await operations.addEndpoint(url: "https://busy.example.com/hook", eventTypes: .only(["case.created"]))
             _ = try await operations.emit(type: "case.created", data: Self.created)

@@ -11,17 +11,7 @@ import Testing
 
     /// A new database of the back end, a store on it, and operations as the CLI.
     func withStore(_ backend: StoreBackend, _ body: (TestDatabase, any HooklineStore, Operations) async throws -> Void) async throws {
-        let database = try await TestDatabase.make(backend)
-        let store = try await database.open()
-        do {
-            try await body(database, store, Operations(store: store, actor: .cli))
-        } catch {
-            await StoreLocation.close(store)
-            await database.remove()
-            throw error
-        }
-        await StoreLocation.close(store)
-        await database.remove()
+        try await TestDatabase.withStore(backend, body)
     }
 
     /// The counts a store keeps against the deliveries it lists, per status, before and after the
