@@ -55,6 +55,12 @@ public actor Dispatcher {
     var lanes: [String: Lane] = [:]
     /// Where the next claim's round-robin walk over the endpoints with due work resumes.
     var claimCursor: String?
+    /// Lanes that may send now: new deliveries, a slot freed, a result recorded, a change read.
+    var runnable = Set<String>()
+    /// Lanes that wait for a time (a rate limit's token, a breaker, another dispatcher's probe).
+    var waiting: [String: Date] = [:]
+    /// Lanes with work that wait for a slot of the total budget: any finished request frees one.
+    var blockedOnTotal = Set<String>()
     var totalInFlight = 0
     var pendingResults: [AttemptResult] = []
     var flushing = false
@@ -171,20 +177,31 @@ public actor Dispatcher {
             }
         }
         now = clock.now()
-        for endpointID in Array(lanes.keys) {
+        // Only the lanes that may have something to do: a round costs what changed since the last
+        // one, not the number of lanes (a thousand busy endpoints made every finish walk them all).
+        for (endpointID, notBefore) in waiting where notBefore <= now {
+            waiting[endpointID] = nil
+            runnable.insert(endpointID)
+        }
+        if stopping { runnable.formUnion(lanes.keys) }
+        let due = runnable
+        runnable.removeAll()
+        for endpointID in due {
             if let notBefore = try await pump(endpointID, now: now) {
-                wakeAt = min(wakeAt, notBefore)
+                waiting[endpointID] = min(waiting[endpointID] ?? notBefore, notBefore)
             }
         }
-        forgetIdleLanes(now: clock.now())
+        if let soonest = waiting.values.min() { wakeAt = min(wakeAt, soonest) }
         return wakeAt
     }
 
     /// Drops what is kept for endpoints without work, so that the dispatcher's memory and each
     /// round's cost grow with the work in hand, not with the number of endpoints.
     func forgetIdleLanes(now: Date) {
-        for (endpointID, lane) in lanes where lane.isIdle(at: now) {
+        for (endpointID, lane) in lanes where lane.isIdle(at: now) && !runnable.contains(endpointID) {
             lanes[endpointID] = nil
+            waiting[endpointID] = nil
+            blockedOnTotal.remove(endpointID)
             endpoints[endpointID] = nil
             if breakers[endpointID]?.state == .closed { breakers[endpointID] = nil }
         }
@@ -194,6 +211,7 @@ public actor Dispatcher {
     /// dispatcher holds work for, their breakers, and every breaker that is not closed. Each read
     /// is as large as the work in hand, not as the list of endpoints.
     func refresh(now: Date) async throws(HooklineError) {
+        forgetIdleLanes(now: now)
         let held = lanes.keys.sorted()
         let current = try await store.endpoints(ids: held)
         let found = Set(current.map(\.id))
@@ -202,6 +220,8 @@ public actor Dispatcher {
             endpoints[endpointID] = nil
         }
         for endpoint in current { remember(endpoint, now: now) }
+        // What was read may let a lane send (enabled again) or make it stop (disabled, removed).
+        runnable.formUnion(held)
         // Changes since the last look, with a margin for the clocks of other processes and for
         // transactions that committed late: what was seen twice is told once.
         let changed = try await store.endpoints(updatedSince: (lastEndpointWatch ?? now).addingTimeInterval(-Self.watchMargin))
@@ -326,6 +346,7 @@ public actor Dispatcher {
         for delivery in claimed.deliveries {
             if lanes[delivery.endpointID] == nil { lanes[delivery.endpointID] = Lane() }
             lanes[delivery.endpointID]?.queue.append(delivery)
+            runnable.insert(delivery.endpointID)
             if let due = delivery.dueAt { metrics.claimLag(seconds: now.timeIntervalSince(due)) }
         }
         for endpoint in fetched { remember(endpoint, now: now) }
@@ -403,6 +424,10 @@ public actor Dispatcher {
                 start(next, endpoint: endpoint)
             }
         }
+        if let lane = lanes[endpointID], !lane.queue.isEmpty, lane.inFlight < configuration.concurrencyPerEndpoint,
+           totalInFlight >= configuration.totalConcurrency {
+            blockedOnTotal.insert(endpointID)
+        }
         return nil
     }
 
@@ -424,6 +449,11 @@ public actor Dispatcher {
     func finish(_ delivery: ClaimedDelivery, outcome: TransportOutcome, startedAt: Date) {
         lanes[delivery.endpointID]?.inFlight -= 1
         totalInFlight -= 1
+        runnable.insert(delivery.endpointID)
+        if !blockedOnTotal.isEmpty {
+            runnable.formUnion(blockedOnTotal)
+            blockedOnTotal.removeAll()
+        }
         let result = AttemptClassifier.result(for: delivery, outcome: outcome, startedAt: startedAt, finishedAt: clock.now())
         let statusClass = outcome.statusCode.map { "\($0 / 100)xx" } ?? (outcome.errorClass ?? "error")
         metrics.attempt(endpointID: delivery.endpointID, statusClass: statusClass, durationMs: outcome.durationMs)
@@ -469,6 +499,7 @@ public actor Dispatcher {
                 flushFailures = 0
                 apply(written.recorded, results: batch)
                 for result in batch {
+                    runnable.insert(result.delivery.endpointID)
                     lanes[result.delivery.endpointID]?.unrecorded -= 1
                     if !result.attempt.succeeded { lanes[result.delivery.endpointID]?.unrecordedFailures -= 1 }
                 }
