@@ -198,6 +198,10 @@ public actor Dispatcher {
     /// Drops what is kept for endpoints without work, so that the dispatcher's memory and each
     /// round's cost grow with the work in hand, not with the number of endpoints.
     func forgetIdleLanes(now: Date) {
+        // Not while a claim is out: its deliveries join lanes whose endpoints it found known, and
+        // a lane forgotten meanwhile would take its endpoint with it (the deliveries would look
+        // orphaned and wait for their lease).
+        guard !claiming else { return }
         for (endpointID, lane) in lanes where lane.isIdle(at: now) && !runnable.contains(endpointID) {
             lanes[endpointID] = nil
             waiting[endpointID] = nil
