@@ -3,48 +3,50 @@ import HooklineCore
 import HooklineTestSupport
 import Testing
 
-/// The console frame over a thousand endpoints, on both back ends: it reads a window of them, the
-/// ones that need an operator first, never the whole list.
-@Suite struct ConsoleWindowTests {
-    static let created = try! JSONValue.parse(Array(EventCatalog.type(named: "case.created")!.exampleData.utf8))
+extension AtScale {
+    /// The console frame over a thousand endpoints, on both back ends: it reads a window of them, the
+    /// ones that need an operator first, never the whole list.
+    @Suite struct ConsoleWindowTests {
+        static let created = try! JSONValue.parse(Array(EventCatalog.type(named: "case.created")!.exampleData.utf8))
 
-    @Test(arguments: StoreBackend.available)
-    func openBreakersComeFirstAndTheRestInPagesTheOperatorScrollsTo(_ backend: StoreBackend) async throws {
-        try await TestDatabase.withStore(backend) { _, store, operations in
-            var endpoints: [Endpoint] = []
-            for index in 0..<1000 {
-                endpoints.append(try await operations.addEndpoint(url: "https://customer-\(index).example.com/hook", description: "customer \(index)"))
+        @Test(arguments: StoreBackend.available)
+        func openBreakersComeFirstAndTheRestInPagesTheOperatorScrollsTo(_ backend: StoreBackend) async throws {
+            try await TestDatabase.withStore(backend) { _, store, operations in
+                var endpoints: [Endpoint] = []
+                for index in 0..<1000 {
+                    endpoints.append(try await operations.addEndpoint(url: "https://customer-\(index).example.com/hook", description: "customer \(index)"))
+                }
+                _ = try await operations.emit(type: "case.created", data: Self.created)
+                // Three endpoints far down the id order fail until their breakers open.
+                let broken = [endpoints[997], endpoints[640], endpoints[512]]
+                let now = Date().addingTimeInterval(1)
+                let claimed = try await store.claim(broken.map { ClaimRequest(endpointID: $0.id, limit: 1) }, now: now, leaseUntil: now.addingTimeInterval(60), owner: "t")
+                let planner = DeliveryPlanner(retry: RetryPolicy(schedule: [0, 60]), breaker: BreakerConfiguration(consecutiveFailures: 1, openInterval: 600))
+                let failures = claimed.map { delivery in
+                    AttemptResult(
+                        delivery: delivery,
+                        attempt: Attempt(deliveryID: delivery.id, number: 1, trigger: .scheduled, startedAt: now, durationMs: 5,
+                                         statusCode: 503, errorClass: "http_status", errorMessage: "HTTP 503"),
+                        random: 0.5)
+                }
+                _ = try await store.record(failures, planner: planner, owner: "t", at: now)
+
+                let frame = try await operations.dashboard(eventsLimit: 10, failedLimit: 10, endpoints: EndpointWindow(limit: 50))
+                #expect(frame.endpointTotal == 1000)
+                #expect(frame.endpoints.count == 50, "a window, not the whole list")
+                #expect(Set(frame.endpoints.prefix(3).map(\.endpoint.id)) == Set(broken.map(\.id)), "open breakers first")
+                #expect(frame.endpoints.prefix(3).allSatisfy { $0.breaker.state == .open })
+                #expect(frame.openBreakers == 3)
+                let rest = frame.endpoints.dropFirst(3).map(\.endpoint.id)
+                #expect(rest == endpoints.map(\.id).filter { id in !broken.contains { $0.id == id } }.sorted().prefix(47).map { $0 }, "then the others in id order")
+
+                // Scrolling further reads a larger window; a filter finds one customer among all of them.
+                let wider = try await operations.dashboard(eventsLimit: 10, failedLimit: 10, endpoints: EndpointWindow(limit: 400))
+                #expect(wider.endpoints.count == 400)
+                let found = try await operations.dashboard(eventsLimit: 10, failedLimit: 10, endpoints: EndpointWindow(limit: 50, filter: "Customer-873."))
+                #expect(found.endpoints.map(\.endpoint.id).contains(endpoints[873].id))
+                #expect(found.endpoints.count == 4, "the three that need an operator, and the one that matches")
             }
-            _ = try await operations.emit(type: "case.created", data: Self.created)
-            // Three endpoints far down the id order fail until their breakers open.
-            let broken = [endpoints[997], endpoints[640], endpoints[512]]
-            let now = Date().addingTimeInterval(1)
-            let claimed = try await store.claim(broken.map { ClaimRequest(endpointID: $0.id, limit: 1) }, now: now, leaseUntil: now.addingTimeInterval(60), owner: "t")
-            let planner = DeliveryPlanner(retry: RetryPolicy(schedule: [0, 60]), breaker: BreakerConfiguration(consecutiveFailures: 1, openInterval: 600))
-            let failures = claimed.map { delivery in
-                AttemptResult(
-                    delivery: delivery,
-                    attempt: Attempt(deliveryID: delivery.id, number: 1, trigger: .scheduled, startedAt: now, durationMs: 5,
-                                     statusCode: 503, errorClass: "http_status", errorMessage: "HTTP 503"),
-                    random: 0.5)
-            }
-            _ = try await store.record(failures, planner: planner, owner: "t", at: now)
-
-            let frame = try await operations.dashboard(eventsLimit: 10, failedLimit: 10, endpoints: EndpointWindow(limit: 50))
-            #expect(frame.endpointTotal == 1000)
-            #expect(frame.endpoints.count == 50, "a window, not the whole list")
-            #expect(Set(frame.endpoints.prefix(3).map(\.endpoint.id)) == Set(broken.map(\.id)), "open breakers first")
-            #expect(frame.endpoints.prefix(3).allSatisfy { $0.breaker.state == .open })
-            #expect(frame.openBreakers == 3)
-            let rest = frame.endpoints.dropFirst(3).map(\.endpoint.id)
-            #expect(rest == endpoints.map(\.id).filter { id in !broken.contains { $0.id == id } }.sorted().prefix(47).map { $0 }, "then the others in id order")
-
-            // Scrolling further reads a larger window; a filter finds one customer among all of them.
-            let wider = try await operations.dashboard(eventsLimit: 10, failedLimit: 10, endpoints: EndpointWindow(limit: 400))
-            #expect(wider.endpoints.count == 400)
-            let found = try await operations.dashboard(eventsLimit: 10, failedLimit: 10, endpoints: EndpointWindow(limit: 50, filter: "Customer-873."))
-            #expect(found.endpoints.map(\.endpoint.id).contains(endpoints[873].id))
-            #expect(found.endpoints.count == 4, "the three that need an operator, and the one that matches")
         }
     }
 }
