@@ -201,8 +201,9 @@ import Testing
         #expect(Self.text(failures.last!).contains("hookline redeliver --endpoint \(endpoint.id) --failed"))
         let times = alerts.requests.map(\.at)
         // Spaced by the interval when they were sent; their arrivals also differ by each post's own
-        // latency (the first one opens the connection), so allow for that.
-        #expect(times[1].timeIntervalSince(times[0]) >= interval - 0.3, "at most one failure message per interval")
+        // latency (the first one opens the connection, which took 0.5 s on a loaded CI machine), so
+        // allow for that: without grouping they would arrive milliseconds apart.
+        #expect(times[1].timeIntervalSince(times[0]) >= interval * 0.75, "at most one failure message per interval")
     }
 
     @Test func withTheDefaultMinuteFailuresAfterTheFirstWaitAndAreFlushedAtShutdown() async throws {

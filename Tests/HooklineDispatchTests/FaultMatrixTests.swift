@@ -81,7 +81,9 @@ import Testing
         let failing = ["silent", "endless", "self-signed", "expired", "no-dns"].map { endpoints[$0]!.id }
         let working = [endpoints["healthy"]!.id, endpoints["huge"]!.id]
         // Until the working endpoints have every delivery and each failing one's breaker is open.
-        let finished = try await fixture.run(DispatchFixture.configuration(schedule: [0, 3600], timeout: 2), limit: 60) {
+        // A 5 s time limit: the healthy endpoint's 20 deliveries must all be made before the silent
+        // one's first attempt gives up, with room for a loaded CI machine.
+        let finished = try await fixture.run(DispatchFixture.configuration(schedule: [0, 3600], timeout: 5), limit: 90) {
             for id in working where try await fixture.store.countDeliveries(status: .succeeded, endpointID: id) < 20 { return false }
             let open = Set(try await fixture.store.breakers().filter { $0.state == .open }.map(\.endpointID))
             return failing.allSatisfy(open.contains)
