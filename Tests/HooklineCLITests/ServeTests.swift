@@ -45,6 +45,19 @@ import Testing
 
     static let secret = "crash-test-secret-0123456789abcdef"
 
+    /// Waits (up to 30 s) until the process ignores or catches `signal`, as /proc/PID/status says.
+    static func waitUntilHandling(_ signal: Int32, _ process: Process) async throws {
+        let bit = UInt64(1) << UInt64(signal - 1)
+        for _ in 0..<600 {
+            let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
+            let masks = status.split(separator: "\n").filter { $0.hasPrefix("SigIgn:") || $0.hasPrefix("SigCgt:") }
+                .compactMap { UInt64($0.split(separator: "\t").last ?? "", radix: 16) }
+            if masks.contains(where: { $0 & bit != 0 }) { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        Issue.record("serve never took signal \(signal) over")
+    }
+
     func startServe(_ cli: CLI, _ arguments: [String]) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CLI.binary)
@@ -78,7 +91,9 @@ import Testing
         defer { cli.remove() }
         try await cli.run(["endpoint", "add", "https://example.com/hook"])
         let serve = try startServe(cli, ["--allow-private-networks"])
-        try await Task.sleep(for: .milliseconds(500))
+        // Once serve has taken SIGTERM over (a loaded CI machine can take over half a second to
+        // start a debug binary; before that the default action would kill any program).
+        try await Self.waitUntilHandling(SIGTERM, serve)
         serve.terminate()
         await serve.exit()
         #expect(serve.terminationReason == .exit)

@@ -164,12 +164,15 @@ extension AtScale {
                 let open = try await store.breakers(endpointIDs: [], orNotClosed: true)
                 #expect(Set(open.map(\.endpointID)) == Set(failing.map(\.id)))
                 for endpoint in failing {
-                    let requests = receiver.requests.filter { $0.path == URL(string: endpoint.url)!.path }
                     let breaker = try #require(open.first { $0.endpointID == endpoint.id })
                     let openedAt = try #require(breaker.openedAt)
-                    #expect(requests.count >= 3)
-                    // Requests in flight when it opened may still arrive; none is sent after.
-                    #expect(requests.allSatisfy { $0.at <= openedAt }, "nothing sent once the breaker opened (\(requests.count) requests)")
+                    var attempts: [Attempt] = []
+                    for delivery in try await store.deliveries(DeliveryQuery(endpointID: endpoint.id)) {
+                        attempts += try await store.attempts(deliveryID: delivery.id)
+                    }
+                    #expect(attempts.count >= 3)
+                    // Requests in flight when it opened are recorded after it; none was started after.
+                    #expect(attempts.allSatisfy { $0.startedAt <= openedAt }, "nothing sent once the breaker opened (\(attempts.count) attempts)")
                 }
             }
             await receiver.stop()
