@@ -317,7 +317,6 @@ public actor Dispatcher {
             case .probe: room = min(room, lane.inFlight == 0 && lane.queue.isEmpty ? 1 : 0)
             case .wait: room = 0
             }
-            if lane.probeDeliveryID != nil { room = 0 }
             rooms[endpointID] = room
         }
         return ClaimPlan(budget: budget, capacity: capacity, rooms: rooms, after: claimCursor, probeTakeOver: configuration.lease)
