@@ -14,6 +14,17 @@ public enum DeliveryStatus: String, Sendable, Hashable, CaseIterable {
     case held
 }
 
+extension DeliveryStatus {
+    /// A status read from a database: a value this build does not know is an error, never taken
+    /// for another status.
+    public init(stored: String) throws(HooklineError) {
+        guard let status = DeliveryStatus(rawValue: stored) else {
+            throw HooklineError.unknownStoredValue(column: "delivery.status", value: stored)
+        }
+        self = status
+    }
+}
+
 /// One event on its way to one endpoint.
 public struct Delivery: Sendable, Hashable {
     /// `dlv_` + ULID.

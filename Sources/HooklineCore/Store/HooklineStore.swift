@@ -249,13 +249,6 @@ public struct RedeliveryResult: Sendable, Hashable {
         self.requeued = requeued
         self.skipped = skipped
     }
-
-    /// Why a delivery in `status` is not redelivered, or nil when it is (every store applies this rule).
-    static func skipReason(status: String, onlyIfStatus: DeliveryStatus?) -> String? {
-        if status == DeliveryStatus.sending.rawValue { return "an attempt is in flight" }
-        if let onlyIfStatus, status != onlyIfStatus.rawValue { return "it is \(status) now, not \(onlyIfStatus.rawValue)" }
-        return nil
-    }
 }
 
 /// An endpoint's recent delivery health.

@@ -68,60 +68,39 @@ extension SQLiteStore {
             guard try Self.fetchEndpoint(db, id: endpointID, secrets: self.secrets) != nil else {
                 throw HooklineError.notFound(kind: "endpoint", id: endpointID)
             }
-            let previous = try Self.fetchBreaker(db, endpointID: endpointID)
-            var breaker = CircuitBreaker(endpointID: endpointID)
-            breaker.reset(at: now)
-            try Self.saveBreaker(breaker, in: db)
-            if let probeAt = previous?.nextProbeAt {
-                // The deliveries the open breaker pushed back to its probe time are due again now.
+            let reset = BreakerResetPlan(
+                endpointID: endpointID, previous: try Self.fetchBreaker(db, endpointID: endpointID), at: now, audit: audit)
+            try Self.saveBreaker(reset.breaker, in: db)
+            if let through = reset.dueAgainThrough {
                 try db.execute(
                     sql: """
                         UPDATE delivery SET next_attempt_at = ?
                         WHERE endpoint_id = ? AND status = 'pending' AND next_attempt_at > ? AND next_attempt_at <= ?
                         """,
-                    arguments: [nowMs, endpointID, nowMs, Self.millis(probeAt)])
+                    arguments: [nowMs, endpointID, nowMs, Self.millis(through)])
             }
-            var entry = audit
-            entry.detail = "was \(previous?.state.rawValue ?? BreakerState.closed.rawValue)"
-            try Self.insertAudit(entry, in: db)
-            return breaker
+            try Self.insertAudit(reset.audit, in: db)
+            return reset.breaker
         }
     }
 
     public func redeliver(_ deliveryIDs: [String], onlyIfStatus: DeliveryStatus?, at now: Date, audit: AuditEntry) async throws(HooklineError) -> RedeliveryResult {
         let nowMs = Self.millis(now)
         return try await write { db in
-            var requeued: [String] = []
-            var skipped: [RedeliveryResult.Skip] = []
-            var counts = DeliveryCountChanges()
+            let select = try db.cachedStatement(sql: "SELECT status, endpoint_id FROM delivery WHERE id = ?")
+            var current: [String: RedeliveryPlan.Current] = [:]
             for id in deliveryIDs {
-                guard let current = try Row.fetchOne(
-                    db.cachedStatement(sql: "SELECT status, endpoint_id FROM delivery WHERE id = ?"), arguments: [id])
-                else {
-                    skipped.append(.init(id: id, reason: "no such delivery"))
-                    continue
-                }
-                let status: String = current[0]
-                if let reason = RedeliveryResult.skipReason(status: status, onlyIfStatus: onlyIfStatus) {
-                    skipped.append(.init(id: id, reason: reason))
-                    continue
-                }
-                try db.cachedStatement(sql: """
-                    UPDATE delivery SET status = 'pending', next_attempt_at = ?, manual = 1, updated_at = ? WHERE id = ?
-                    """).execute(arguments: [nowMs, nowMs, id])
-                if let previous = DeliveryStatus(rawValue: status) {
-                    counts.move(current[1], from: previous, to: .pending)
-                }
-                requeued.append(id)
+                guard let row = try Row.fetchOne(select, arguments: [id]) else { continue }
+                current[id] = RedeliveryPlan.Current(status: try DeliveryStatus(stored: row[0]), endpointID: row[1])
             }
-            try counts.save(in: db)
-            if !requeued.isEmpty {
-                var entry = audit
-                entry.targetIDs = requeued
-                if entry.detail.isEmpty { entry.detail = "\(requeued.count) deliveries requeued" }
-                try Self.insertAudit(entry, in: db)
-            }
-            return RedeliveryResult(requeued: requeued, skipped: skipped)
+            let plan = RedeliveryPlan(deliveryIDs, current: current, onlyIfStatus: onlyIfStatus, audit: audit)
+            let requeue = try db.cachedStatement(sql: """
+                UPDATE delivery SET status = 'pending', next_attempt_at = ?, manual = 1, updated_at = ? WHERE id = ?
+                """)
+            for id in plan.requeue { try requeue.execute(arguments: [nowMs, nowMs, id]) }
+            try plan.counts.save(in: db)
+            if let entry = plan.audit { try Self.insertAudit(entry, in: db) }
+            return plan.result
         }
     }
 

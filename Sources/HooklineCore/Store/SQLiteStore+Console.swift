@@ -12,7 +12,7 @@ extension SQLiteStore {
                 WHERE d.status = 'failed' ORDER BY d.updated_at DESC LIMIT ?
                 """,
             arguments: [limit]
-        ).map { DeliveryRow(delivery: Self.delivery($0), eventType: $0["event_type"]) }
+        ).map { DeliveryRow(delivery: try Self.delivery($0), eventType: $0["event_type"]) }
     }
 
     static func fetchThroughput(_ db: Database, sinceMs: Int64) throws -> [MinuteBucket] {

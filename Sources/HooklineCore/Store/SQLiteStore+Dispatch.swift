@@ -119,73 +119,64 @@ extension SQLiteStore {
     ) async throws(HooklineError) -> RecordedBatch {
         let nowMs = Self.millis(now)
         return try await write { db in
-            var recorded: [RecordedAttempt] = []
-            // Each endpoint's breaker and state are read once per batch and written once at the end.
-            var breakers: [String: CircuitBreaker] = [:]
-            var enabledByEndpoint: [String: Bool] = [:]
-            var counts = DeliveryCountChanges()
+            let lease = try db.cachedStatement(sql: "SELECT status, lease_owner FROM delivery WHERE id = ?")
+            var leases: [String: RecordingPlan.Lease] = [:]
             for result in results {
-                let deliveryID = result.delivery.id
-                guard let current = try Row.fetchOne(
-                    db.cachedStatement(sql: "SELECT status, lease_owner, attempts FROM delivery WHERE id = ?"),
-                    arguments: [deliveryID])
-                else { continue }  // removed with its endpoint meanwhile
-                let attempt = result.attempt
-                try db.cachedStatement(sql: """
-                    INSERT INTO attempt (delivery_id, endpoint_id, number, trigger, started_at, duration_ms, status_code,
-                                         error_class, error_message, response_excerpt)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """).execute(arguments: [
-                        deliveryID, result.delivery.endpointID, attempt.number, attempt.trigger.rawValue,
-                        Self.millis(attempt.startedAt), attempt.durationMs, attempt.statusCode, attempt.errorClass,
-                        attempt.errorMessage, attempt.responseExcerpt,
-                    ])
-                let status: String = current[0]
-                let leaseOwner: String? = current[1]
-                guard status == DeliveryStatus.sending.rawValue, leaseOwner == owner else { continue }
-
-                let endpointID = result.delivery.endpointID
-                let enabled: Bool
-                if let known = enabledByEndpoint[endpointID] {
-                    enabled = known
-                } else {
-                    enabled = try Bool.fetchOne(
-                        db.cachedStatement(sql: "SELECT enabled FROM endpoint WHERE id = ?"), arguments: [endpointID]) ?? false
-                    enabledByEndpoint[endpointID] = enabled
-                }
-                var breaker = try breakers[endpointID]
-                    ?? Self.fetchBreaker(db, endpointID: endpointID) ?? CircuitBreaker(endpointID: endpointID)
-                let plan = planner.plan(result, breaker: &breaker, endpointEnabled: enabled, now: now)
-                breakers[endpointID] = breaker
-
-                let lastError = attempt.succeeded ? nil : (attempt.errorMessage ?? attempt.errorClass)
-                try db.cachedStatement(sql: """
-                    UPDATE delivery SET status = ?, attempts = attempts + 1, next_attempt_at = ?, lease_until = NULL,
-                                        lease_owner = NULL, last_status_code = ?, last_error = ?, manual = 0, updated_at = ?
-                    WHERE id = ?
-                    """).execute(arguments: [
-                        plan.status.rawValue, Self.millis(plan.nextAttemptAt), attempt.statusCode, lastError, nowMs, deliveryID,
-                    ])
-                counts.move(endpointID, from: .sending, to: plan.status)
-                if let reason = plan.disableEndpoint, enabled {
-                    try Self.disableEndpoint(endpointID, reason: reason, at: nowMs, in: db)
-                    enabledByEndpoint[endpointID] = false
-                }
-                if let until = plan.deferEndpointUntil {
-                    try db.cachedStatement(sql: """
-                        UPDATE delivery SET next_attempt_at = ?
-                        WHERE endpoint_id = ? AND status = 'pending' AND next_attempt_at < ?
-                        """).execute(arguments: [Self.millis(until), endpointID, Self.millis(until)])
-                }
-                recorded.append(RecordedAttempt(deliveryID: deliveryID, endpointID: endpointID, plan: plan, breaker: breaker))
+                guard let row = try Row.fetchOne(lease, arguments: [result.delivery.id]) else { continue }
+                leases[result.delivery.id] = RecordingPlan.Lease(status: try DeliveryStatus(stored: row[0]), owner: row[1])
             }
-            for breaker in breakers.values {
-                try Self.saveBreaker(breaker, in: db)
+            let endpointIDs = Set(results.map(\.delivery.endpointID))
+            var breakers: [String: CircuitBreaker] = [:]
+            var enabled: [String: Bool] = [:]
+            for endpointID in endpointIDs {
+                breakers[endpointID] = try Self.fetchBreaker(db, endpointID: endpointID)
+                enabled[endpointID] = try Bool.fetchOne(
+                    db.cachedStatement(sql: "SELECT enabled FROM endpoint WHERE id = ?"), arguments: [endpointID])
             }
-            try counts.save(in: db)
+            var recording = RecordingPlan(
+                results, leases: leases, breakers: breakers, enabled: enabled, planner: planner, owner: owner, now: now)
+            try Self.apply(&recording, at: nowMs, in: db)
             let claimed = try plan.map { try Self.claim($0, now: now, leaseUntil: leaseUntil, owner: owner, in: db) } ?? ClaimedBatch()
-            return RecordedBatch(recorded: recorded, claimed: claimed)
+            return RecordedBatch(recorded: recording.recorded, claimed: claimed)
         }
+    }
+
+    /// Writes a recording plan, in the order its fields give.
+    static func apply(_ recording: inout RecordingPlan, at nowMs: Int64, in db: Database) throws {
+        let insertAttempt = try db.cachedStatement(sql: """
+            INSERT INTO attempt (delivery_id, endpoint_id, number, trigger, started_at, duration_ms, status_code,
+                                 error_class, error_message, response_excerpt)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for row in recording.attempts {
+            let attempt = row.attempt
+            try insertAttempt.execute(arguments: [
+                row.deliveryID, row.endpointID, attempt.number, attempt.trigger.rawValue, Self.millis(attempt.startedAt),
+                attempt.durationMs, attempt.statusCode, attempt.errorClass, attempt.errorMessage, attempt.responseExcerpt,
+            ])
+        }
+        let update = try db.cachedStatement(sql: """
+            UPDATE delivery SET status = ?, attempts = attempts + 1, next_attempt_at = ?, lease_until = NULL,
+                                lease_owner = NULL, last_status_code = ?, last_error = ?, manual = 0, updated_at = ?
+            WHERE id = ?
+            """)
+        for change in recording.changes {
+            try update.execute(arguments: [
+                change.status.rawValue, Self.millis(change.nextAttemptAt), change.statusCode, change.lastError, nowMs, change.deliveryID,
+            ])
+        }
+        for disable in recording.disables {
+            let held = try Self.disableEndpoint(disable.endpointID, reason: disable.reason, at: nowMs, in: db)
+            recording.counts.move(disable.endpointID, from: .pending, to: .held, held)
+        }
+        let deferral = try db.cachedStatement(sql: """
+            UPDATE delivery SET next_attempt_at = ? WHERE endpoint_id = ? AND status = 'pending' AND next_attempt_at < ?
+            """)
+        for (endpointID, until) in recording.deferrals {
+            try deferral.execute(arguments: [Self.millis(until), endpointID, Self.millis(until)])
+        }
+        for breaker in recording.breakers { try Self.saveBreaker(breaker, in: db) }
+        try recording.counts.save(in: db)
     }
 
     public func release(_ deliveryIDs: [String], nextAttemptAt: Date, owner: String) async throws(HooklineError) {
@@ -254,16 +245,17 @@ extension SQLiteStore {
         }
     }
 
-    static func disableEndpoint(_ id: String, reason: String, at nowMs: Int64, in db: Database) throws {
+    /// Disables an endpoint and holds its pending deliveries; returns how many it held (the
+    /// caller counts them).
+    static func disableEndpoint(_ id: String, reason: String, at nowMs: Int64, in db: Database) throws -> Int {
         try db.execute(
             sql: "UPDATE endpoint SET enabled = 0, disabled_reason = ?, disabled_at = ?, updated_at = ? WHERE id = ?",
             arguments: [reason, nowMs, nowMs, id])
         try db.execute(
             sql: "UPDATE delivery SET status = 'held', next_attempt_at = NULL, updated_at = ? WHERE endpoint_id = ? AND status = 'pending'",
             arguments: [nowMs, id])
-        var counts = DeliveryCountChanges()
-        counts.move(id, from: .pending, to: .held, db.changesCount)
-        try counts.save(in: db)
+        let held = db.changesCount
         try insertAudit(AuditEntry(at: date(nowMs), actor: .system, action: "endpoint.disable", targetIDs: [id], detail: reason), in: db)
+        return held
     }
 }

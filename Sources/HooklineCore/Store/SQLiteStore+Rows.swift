@@ -24,10 +24,10 @@ extension SQLiteStore {
     static let deliveryColumns =
         "id, event_id, endpoint_id, status, attempts, next_attempt_at, lease_until, last_status_code, last_error, created_at, updated_at"
 
-    static func delivery(_ row: Row) -> Delivery {
-        Delivery(
+    static func delivery(_ row: Row) throws -> Delivery {
+        try Delivery(
             id: row["id"], eventID: row["event_id"], endpointID: row["endpoint_id"],
-            status: DeliveryStatus(rawValue: row["status"]) ?? .pending, attempts: row["attempts"],
+            status: DeliveryStatus(stored: row["status"]), attempts: row["attempts"],
             nextAttemptAt: date(row["next_attempt_at"]), leaseUntil: date(row["lease_until"]),
             lastStatusCode: row["last_status_code"], lastError: row["last_error"],
             createdAt: date(row["created_at"]), updatedAt: date(row["updated_at"]))

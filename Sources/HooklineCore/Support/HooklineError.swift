@@ -27,6 +27,8 @@ public enum HooklineError: Error, Sendable, Equatable {
     case secretKeyMissing(keyPath: String)
     /// The request conflicts with the current state (for example removing an endpoint with work left).
     case conflict(String)
+    /// The database holds a value in `column` that this build does not know (written by a newer version, or by hand).
+    case unknownStoredValue(column: String, value: String)
 }
 
 extension HooklineError: CustomStringConvertible {
@@ -54,6 +56,8 @@ extension HooklineError: CustomStringConvertible {
             return "The endpoint secrets are encrypted but the key file '\(keyPath)' is missing; restore it, or set \(SecretBox.environmentVariable) to the key."
         case .conflict(let sentence):
             return sentence
+        case .unknownStoredValue(let column, let value):
+            return "The database holds '\(value)' in \(column), which this version of Hookline does not know; upgrade hookline, or correct the row."
         }
     }
 

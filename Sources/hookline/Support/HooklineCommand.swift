@@ -41,7 +41,7 @@ extension HooklineError {
     var exitCode: Int32 {
         switch self {
         case .invalidJSON, .invalidInput, .invalidField: return 64
-        case .notAHooklineDatabase, .databaseFromNewerVersion, .wrongSecretKey, .secretKeyMissing: return 65
+        case .notAHooklineDatabase, .databaseFromNewerVersion, .wrongSecretKey, .secretKeyMissing, .unknownStoredValue: return 65
         case .notFound, .databaseMissing, .databaseDirectoryMissing: return 66
         case .storage: return 74
         case .conflict: return 75

@@ -34,20 +34,16 @@ extension PostgresStore {
             let previous = try await connection.rows(
                 "SELECT \(unescaped: Self.breakerColumns) FROM breaker WHERE endpoint_id = \(endpointID) FOR UPDATE", logger
             ).first.map(Self.breaker)
-            var breaker = CircuitBreaker(endpointID: endpointID)
-            breaker.reset(at: now)
-            try await Self.saveBreaker(breaker, on: connection, logger)
-            if let probeAt = previous?.nextProbeAt {
-                // The deliveries the open breaker pushed back to its probe time are due again now.
+            let reset = BreakerResetPlan(endpointID: endpointID, previous: previous, at: now, audit: audit)
+            try await Self.saveBreaker(reset.breaker, on: connection, logger)
+            if let through = reset.dueAgainThrough {
                 try await connection.run("""
                     UPDATE delivery SET next_attempt_at = \(nowMs)
-                    WHERE endpoint_id = \(endpointID) AND status = 'pending' AND next_attempt_at > \(nowMs) AND next_attempt_at <= \(Self.millis(probeAt))
+                    WHERE endpoint_id = \(endpointID) AND status = 'pending' AND next_attempt_at > \(nowMs) AND next_attempt_at <= \(Self.millis(through))
                     """, logger)
             }
-            var entry = audit
-            entry.detail = "was \(previous?.state.rawValue ?? BreakerState.closed.rawValue)"
-            try await Self.insertAudit(entry, on: connection, logger)
-            return breaker
+            try await Self.insertAudit(reset.audit, on: connection, logger)
+            return reset.breaker
         }
     }
 
@@ -55,32 +51,22 @@ extension PostgresStore {
         let logger = self.logger
         let nowMs = Self.millis(now)
         return try await write { connection in
-            var requeued: [String] = []
-            var skipped: [RedeliveryResult.Skip] = []
-            var counts = DeliveryCountChanges()
-            for id in deliveryIDs {
-                guard let row = try await connection.rows("SELECT status, endpoint_id FROM delivery WHERE id = \(id) FOR UPDATE", logger).first else {
-                    skipped.append(.init(id: id, reason: "no such delivery"))
-                    continue
-                }
-                let status = try row.get(0, as: String.self)
-                if let reason = RedeliveryResult.skipReason(status: status, onlyIfStatus: onlyIfStatus) {
-                    skipped.append(.init(id: id, reason: reason))
-                    continue
-                }
-                try await connection.run(
-                    "UPDATE delivery SET status = 'pending', next_attempt_at = \(nowMs), manual = true, updated_at = \(nowMs) WHERE id = \(id)", logger)
-                if let previous = DeliveryStatus(rawValue: status) { counts.move(try row.get(1, as: String.self), from: previous, to: .pending) }
-                requeued.append(id)
+            var current: [String: RedeliveryPlan.Current] = [:]
+            for row in try await connection.rows(
+                "SELECT id, status, endpoint_id FROM delivery WHERE id = ANY(\(deliveryIDs)) ORDER BY id FOR UPDATE", logger) {
+                current[try row.get(0, as: String.self)] = RedeliveryPlan.Current(
+                    status: try DeliveryStatus(stored: try row.get(1, as: String.self)), endpointID: try row.get(2, as: String.self))
             }
-            try await counts.save(on: connection, logger)
-            if !requeued.isEmpty {
-                var entry = audit
-                entry.targetIDs = requeued
-                if entry.detail.isEmpty { entry.detail = "\(requeued.count) deliveries requeued" }
-                try await Self.insertAudit(entry, on: connection, logger)
+            let plan = RedeliveryPlan(deliveryIDs, current: current, onlyIfStatus: onlyIfStatus, audit: audit)
+            if !plan.requeue.isEmpty {
+                try await connection.run("""
+                    UPDATE delivery SET status = 'pending', next_attempt_at = \(nowMs), manual = true, updated_at = \(nowMs)
+                    WHERE id = ANY(\(plan.requeue))
+                    """, logger)
             }
-            return RedeliveryResult(requeued: requeued, skipped: skipped)
+            try await plan.counts.save(on: connection, logger)
+            if let entry = plan.audit { try await Self.insertAudit(entry, on: connection, logger) }
+            return plan.result
         }
     }
 

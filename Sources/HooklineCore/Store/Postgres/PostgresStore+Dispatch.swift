@@ -183,95 +183,72 @@ extension PostgresStore {
                     enabled[try row.get(0, as: String.self)] = try row.get(1, as: Bool.self)
                 }
             }
-            // The batch's deliveries, locked, in id order; then all attempts in one statement and all
-            // delivery changes in another: a few round trips per batch, not a few per result.
-            let ids = results.map(\.delivery.id)
-            var current: [String: (status: String, owner: String?)] = [:]
+            // The batch's deliveries, locked, in id order.
+            var leases: [String: RecordingPlan.Lease] = [:]
             for row in try await connection.rows(
-                "SELECT id, status, lease_owner FROM delivery WHERE id = ANY(\(ids)) ORDER BY id FOR UPDATE", logger) {
-                current[try row.get(0, as: String.self)] = (try row.get(1, as: String.self), try row.get(2, as: String?.self))
+                "SELECT id, status, lease_owner FROM delivery WHERE id = ANY(\(results.map(\.delivery.id))) ORDER BY id FOR UPDATE", logger) {
+                leases[try row.get(0, as: String.self)] = RecordingPlan.Lease(
+                    status: try DeliveryStatus(stored: try row.get(1, as: String.self)), owner: try row.get(2, as: String?.self))
             }
-            let kept = results.filter { current[$0.delivery.id] != nil }  // the others went with their endpoint
-            if !kept.isEmpty {
-                let attempts = kept.map(\.attempt)
-                let errorClass = Nullable(attempts.map(\.errorClass))
-                let errorMessage = Nullable(attempts.map(\.errorMessage))
-                let excerpt = Nullable(attempts.map(\.responseExcerpt))
-                try await connection.run("""
-                    INSERT INTO attempt (delivery_id, endpoint_id, number, trigger, started_at, duration_ms, status_code,
-                                         error_class, error_message, response_excerpt)
-                    SELECT delivery_id, endpoint_id, number, trigger, started_at, duration_ms, nullif(status_code, '')::integer,
-                           CASE WHEN class_null THEN NULL ELSE class END, CASE WHEN message_null THEN NULL ELSE message END,
-                           CASE WHEN excerpt_null THEN NULL ELSE excerpt END
-                    FROM unnest(\(kept.map(\.delivery.id))::text[], \(kept.map(\.delivery.endpointID))::text[], \(attempts.map(\.number))::integer[],
-                                \(attempts.map(\.trigger.rawValue))::text[], \(attempts.map { Self.millis($0.startedAt) })::bigint[],
-                                \(attempts.map(\.durationMs))::integer[], \(attempts.map { $0.statusCode.map(String.init) ?? "" })::text[],
-                                \(errorClass.values)::text[], \(errorClass.isNull)::boolean[], \(errorMessage.values)::text[],
-                                \(errorMessage.isNull)::boolean[], \(excerpt.values)::text[], \(excerpt.isNull)::boolean[])
-                         AS a(delivery_id, endpoint_id, number, trigger, started_at, duration_ms, status_code, class, class_null,
-                              message, message_null, excerpt, excerpt_null)
-                    """, logger)
-            }
-            var touched = Set<String>()
-            var recorded: [RecordedAttempt] = []
-            var deferrals: [String: Date] = [:]
-            var counts = DeliveryCountChanges()
-            var disables: [(endpointID: String, reason: String)] = []
-            var changes: (ids: [String], statuses: [String], next: [String], codes: [String], errors: [String?]) = ([], [], [], [], [])
-            for result in kept {
-                let deliveryID = result.delivery.id
-                let endpointID = result.delivery.endpointID
-                guard let state = current[deliveryID], state.status == DeliveryStatus.sending.rawValue, state.owner == owner else { continue }
-                let attempt = result.attempt
-                let endpointEnabled = enabled[endpointID] ?? false
-                var breaker = breakers[endpointID] ?? CircuitBreaker(endpointID: endpointID)
-                let plan = planner.plan(result, breaker: &breaker, endpointEnabled: endpointEnabled, now: now)
-                breakers[endpointID] = breaker
-                touched.insert(endpointID)
-                counts.move(endpointID, from: .sending, to: plan.status)
-                changes.ids.append(deliveryID)
-                changes.statuses.append(plan.status.rawValue)
-                changes.next.append(Self.millis(plan.nextAttemptAt).map(String.init) ?? "")
-                changes.codes.append(attempt.statusCode.map(String.init) ?? "")
-                changes.errors.append(attempt.succeeded ? nil : (attempt.errorMessage ?? attempt.errorClass))
-                if let reason = plan.disableEndpoint, endpointEnabled {
-                    disables.append((endpointID, reason))
-                    enabled[endpointID] = false
-                }
-                if let until = plan.deferEndpointUntil { deferrals[endpointID] = until }
-                recorded.append(RecordedAttempt(deliveryID: deliveryID, endpointID: endpointID, plan: plan, breaker: breaker))
-            }
-            if !changes.ids.isEmpty {
-                let errors = Nullable(changes.errors)
-                try await connection.run("""
-                    UPDATE delivery d SET status = u.status, attempts = d.attempts + 1, next_attempt_at = nullif(u.next, '')::bigint,
-                                          lease_until = NULL, lease_owner = NULL, last_status_code = nullif(u.code, '')::integer,
-                                          last_error = CASE WHEN u.error_null THEN NULL ELSE u.error END, manual = false, updated_at = \(nowMs)
-                    FROM unnest(\(changes.ids)::text[], \(changes.statuses)::text[], \(changes.next)::text[], \(changes.codes)::text[],
-                                \(errors.values)::text[], \(errors.isNull)::boolean[]) AS u(id, status, next, code, error, error_null)
-                    WHERE d.id = u.id
-                    """, logger)
-            }
-            // After the batch's own changes, so that its retries are held (or pushed back to the probe) too.
-            for disable in disables {
-                let held = try await Self.disableEndpoint(disable.endpointID, reason: disable.reason, at: nowMs, on: connection, logger)
-                counts.move(disable.endpointID, from: .pending, to: .held, held)
-            }
-            for (endpointID, until) in deferrals.sorted(by: { $0.key < $1.key }) {
-                let untilMs = Self.millis(until)
-                try await connection.run("""
-                    UPDATE delivery SET next_attempt_at = \(untilMs)
-                    WHERE endpoint_id = \(endpointID) AND status = 'pending' AND next_attempt_at < \(untilMs)
-                    """, logger)
-            }
-            for endpointID in touched.sorted() {
-                if let breaker = breakers[endpointID] { try await Self.saveBreaker(breaker, on: connection, logger) }
-            }
-            try await counts.save(on: connection, logger)
+            var recording = RecordingPlan(
+                results, leases: leases, breakers: breakers, enabled: enabled, planner: planner, owner: owner, now: now)
+            try await Self.apply(&recording, at: nowMs, on: connection, logger)
             var claimed = ClaimedBatch()
             if let plan { claimed = try await Self.claim(plan, now: now, leaseUntil: leaseUntil, owner: owner, on: connection, logger) }
-            return RecordedBatch(recorded: recorded, claimed: claimed)
+            return RecordedBatch(recorded: recording.recorded, claimed: claimed)
         }
+    }
+
+    /// Writes a recording plan, in the order its fields give: all attempts in one statement and all
+    /// delivery changes in another, a few round trips per batch, not a few per result.
+    static func apply(_ recording: inout RecordingPlan, at nowMs: Int64, on connection: PostgresConnection, _ logger: Logger) async throws {
+        if !recording.attempts.isEmpty {
+            let rows = recording.attempts, attempts = rows.map(\.attempt)
+            let errorClass = Nullable(attempts.map(\.errorClass))
+            let errorMessage = Nullable(attempts.map(\.errorMessage))
+            let excerpt = Nullable(attempts.map(\.responseExcerpt))
+            try await connection.run("""
+                INSERT INTO attempt (delivery_id, endpoint_id, number, trigger, started_at, duration_ms, status_code,
+                                     error_class, error_message, response_excerpt)
+                SELECT delivery_id, endpoint_id, number, trigger, started_at, duration_ms, nullif(status_code, '')::integer,
+                       CASE WHEN class_null THEN NULL ELSE class END, CASE WHEN message_null THEN NULL ELSE message END,
+                       CASE WHEN excerpt_null THEN NULL ELSE excerpt END
+                FROM unnest(\(rows.map(\.deliveryID))::text[], \(rows.map(\.endpointID))::text[], \(attempts.map(\.number))::integer[],
+                            \(attempts.map(\.trigger.rawValue))::text[], \(attempts.map { Self.millis($0.startedAt) })::bigint[],
+                            \(attempts.map(\.durationMs))::integer[], \(attempts.map { $0.statusCode.map(String.init) ?? "" })::text[],
+                            \(errorClass.values)::text[], \(errorClass.isNull)::boolean[], \(errorMessage.values)::text[],
+                            \(errorMessage.isNull)::boolean[], \(excerpt.values)::text[], \(excerpt.isNull)::boolean[])
+                     AS a(delivery_id, endpoint_id, number, trigger, started_at, duration_ms, status_code, class, class_null,
+                          message, message_null, excerpt, excerpt_null)
+                """, logger)
+        }
+        if !recording.changes.isEmpty {
+            let changes = recording.changes
+            let errors = Nullable(changes.map(\.lastError))
+            try await connection.run("""
+                UPDATE delivery d SET status = u.status, attempts = d.attempts + 1, next_attempt_at = nullif(u.next, '')::bigint,
+                                      lease_until = NULL, lease_owner = NULL, last_status_code = nullif(u.code, '')::integer,
+                                      last_error = CASE WHEN u.error_null THEN NULL ELSE u.error END, manual = false, updated_at = \(nowMs)
+                FROM unnest(\(changes.map(\.deliveryID))::text[], \(changes.map(\.status.rawValue))::text[],
+                            \(changes.map { Self.millis($0.nextAttemptAt).map(String.init) ?? "" })::text[],
+                            \(changes.map { $0.statusCode.map(String.init) ?? "" })::text[],
+                            \(errors.values)::text[], \(errors.isNull)::boolean[]) AS u(id, status, next, code, error, error_null)
+                WHERE d.id = u.id
+                """, logger)
+        }
+        for disable in recording.disables {
+            let held = try await Self.disableEndpoint(disable.endpointID, reason: disable.reason, at: nowMs, on: connection, logger)
+            recording.counts.move(disable.endpointID, from: .pending, to: .held, held)
+        }
+        for (endpointID, until) in recording.deferrals {
+            let untilMs = Self.millis(until)
+            try await connection.run("""
+                UPDATE delivery SET next_attempt_at = \(untilMs)
+                WHERE endpoint_id = \(endpointID) AND status = 'pending' AND next_attempt_at < \(untilMs)
+                """, logger)
+        }
+        for breaker in recording.breakers { try await Self.saveBreaker(breaker, on: connection, logger) }
+        try await recording.counts.save(on: connection, logger)
     }
 
     /// Disables an endpoint and holds its pending deliveries; returns how many it held.
@@ -299,7 +276,7 @@ extension PostgresStore {
                 WHERE e.id = d.endpoint_id AND d.id = ANY(\(deliveryIDs)) AND d.status = 'sending' AND d.lease_owner = \(owner)
                 RETURNING d.endpoint_id, d.status
                 """, logger) {
-                counts.move(try row.get(0, as: String.self), from: .sending, to: DeliveryStatus(rawValue: try row.get(1, as: String.self)) ?? .pending)
+                counts.move(try row.get(0, as: String.self), from: .sending, to: try DeliveryStatus(stored: try row.get(1, as: String.self)))
             }
             try await counts.save(on: connection, logger)
         }

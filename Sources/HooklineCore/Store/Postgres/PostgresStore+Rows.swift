@@ -26,7 +26,7 @@ extension PostgresStore {
     static func delivery(_ row: PostgresRandomAccessRow, from offset: Int = 0) throws -> Delivery {
         Delivery(
             id: try row.get(offset), eventID: try row.get(offset + 1), endpointID: try row.get(offset + 2),
-            status: DeliveryStatus(rawValue: try row.get(offset + 3)) ?? .pending, attempts: try row.get(offset + 4),
+            status: try DeliveryStatus(stored: try row.get(offset + 3)), attempts: try row.get(offset + 4),
             nextAttemptAt: date(try row.get(offset + 5, as: Int64?.self)), leaseUntil: date(try row.get(offset + 6, as: Int64?.self)),
             lastStatusCode: try row.get(offset + 7), lastError: try row.get(offset + 8),
             createdAt: date(try row.get(offset + 9, as: Int64.self)), updatedAt: date(try row.get(offset + 10, as: Int64.self)))
