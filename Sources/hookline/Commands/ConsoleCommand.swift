@@ -4,6 +4,7 @@ import HooklineConsole
 import HooklineCore
 import HooklineServer
 import Logging
+import UnixSignals
 
 /// `--theme`, `--read-only`, `--refresh`: shared by `console` and `demo`.
 struct ConsoleOptions: ParsableArguments {
@@ -52,9 +53,11 @@ struct ConsoleOptions: ParsableArguments {
             throw HooklineError.invalidInput(error.description)
         }
         let quit = session.quitRequester
-        let signals = SignalTrap { quit() }
+        // SIGINT and SIGTERM quit like `q`, restoring the terminal.
+        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
+        let watcher = Task { for await _ in signals { quit() } }
         await session.run(on: terminal)
-        signals.cancel()
+        watcher.cancel()
         terminal.close()
     }
 }
@@ -65,7 +68,7 @@ struct ConsoleCommand: HooklineCommand {
         abstract: "The operations console: subscriptions, events, failed deliveries and breakers, live.",
         discussion: "Press ? inside for the keys. Logs never go to the screen; set HOOKLINE_LOG_FILE to keep them.")
 
-    static var logDestination: LogDestination { .fileOrNothing }
+    func logDestination() throws(HooklineError) -> LogDestination { .fileOrNothing }
 
     @OptionGroup var console: ConsoleOptions
     @OptionGroup var store: StoreOptions
@@ -87,7 +90,7 @@ struct DemoCommand: HooklineCommand {
             every 5 s (for soak tests).
             """)
 
-    static var logDestination: LogDestination { .fileOrNothing }
+    func logDestination() throws(HooklineError) -> LogDestination { .fileOrNothing }
 
     @Flag(help: "No console: run for --duration and print status lines.") var headless = false
     @Option(help: ArgumentHelp("How long to run (default: until q, or 60s when headless).", valueName: "duration"))

@@ -12,7 +12,7 @@ struct RedeliverCommand: HooklineCommand {
             The event id stays the same, so receivers can de-duplicate. A running `hookline serve` sends them.
             """)
 
-    @Argument(help: "Delivery ids (dlv_…).") var deliveryIDs: [String] = []
+    @Argument(help: ArgumentHelp("Delivery ids (dlv_…).", valueName: "delivery-ids")) var deliveryIDs: [String] = []
     @Option(help: ArgumentHelp("Redeliver this endpoint's failed deliveries.", valueName: "id")) var endpoint: String?
     @Flag(help: "With --endpoint: the failed deliveries (required, to be explicit).") var failed = false
     @Option(help: ArgumentHelp("With --endpoint: only deliveries that failed since a time or for a duration (24h).", valueName: "time"))

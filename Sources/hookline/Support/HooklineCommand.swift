@@ -8,7 +8,8 @@ protocol HooklineCommand: AsyncParsableCommand {
     /// The log level unless `HOOKLINE_LOG_LEVEL` says otherwise.
     static var defaultLogLevel: Logger.Level { get }
     /// Where logs go: stderr, or (for full-screen commands) `$HOOKLINE_LOG_FILE` or nowhere.
-    static var logDestination: LogDestination { get }
+    /// Called before anything logs; `serve` reads it from its settings.
+    func logDestination() throws(HooklineError) -> LogDestination
     func execute() async throws
 }
 
@@ -23,11 +24,11 @@ enum LogDestination {
 
 extension HooklineCommand {
     static var defaultLogLevel: Logger.Level { .warning }
-    static var logDestination: LogDestination { .standardError }
+    func logDestination() throws(HooklineError) -> LogDestination { .standardError }
 
     mutating func run() async throws {
-        LogSetup.bootstrap(defaultLevel: Self.defaultLogLevel, destination: Self.logDestination)
         do {
+            LogSetup.bootstrap(defaultLevel: Self.defaultLogLevel, destination: try logDestination())
             try await execute()
         } catch let error as HooklineError {
             Output.error(error.description)
