@@ -6,6 +6,9 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "HooklineCore", targets: ["HooklineCore"]),
+        .library(name: "HooklineSQLite", targets: ["HooklineSQLite"]),
+        .library(name: "HooklinePostgres", targets: ["HooklinePostgres"]),
+        .library(name: "HooklineHTTP", targets: ["HooklineHTTP"]),
         .library(name: "HooklineConsole", targets: ["HooklineConsole"]),
         .library(name: "HooklineServer", targets: ["HooklineServer"]),
         .executable(name: "hookline", targets: ["hookline"]),
@@ -27,34 +30,78 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
+        // Model, policies, planner, operations and dispatcher over seams: no database, no HTTP client.
         .target(
             name: "HooklineCore",
             dependencies: [
-                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
+        // The store on an SQLite file (GRDB).
+        .target(
+            name: "HooklineSQLite",
+            dependencies: [
+                "HooklineCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The store on PostgreSQL (PostgresNIO).
+        .target(
+            name: "HooklinePostgres",
+            dependencies: [
+                "HooklineCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Opens whichever store a path or URL names.
+        .target(name: "HooklineStores", dependencies: ["HooklineCore", "HooklineSQLite", "HooklinePostgres"]),
+        // The HTTP transport the dispatcher sends with (AsyncHTTPClient).
+        .target(
+            name: "HooklineHTTP",
+            dependencies: [
+                "HooklineCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
             name: "HooklineServer",
             dependencies: [
-                "HooklineCore",
+                "HooklineCore", "HooklineHTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        // Benchmarks, the demo environment and synthetic history: for `hookline bench` and
+        // `hookline demo`, not in any library product.
+        .target(
+            name: "HooklineTools",
+            dependencies: [
+                "HooklineCore", "HooklineSQLite", "HooklinePostgres", "HooklineStores", "HooklineHTTP", "HooklineServer",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
         .systemLibrary(
@@ -73,9 +120,7 @@ let package = Package(
         .executableTarget(
             name: "hookline",
             dependencies: [
-                "HooklineCore",
-                "HooklineServer",
-                "HooklineConsole",
+                "HooklineCore", "HooklineStores", "HooklineHTTP", "HooklineServer", "HooklineConsole", "HooklineTools",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -91,7 +136,7 @@ let package = Package(
         .target(
             name: "HooklineTestSupport",
             dependencies: [
-                "HooklineCore",
+                "HooklineCore", "HooklineSQLite", "HooklinePostgres", "HooklineStores", "HooklineHTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -101,21 +146,20 @@ let package = Package(
         ),
         .testTarget(
             name: "HooklineCoreTests",
-            dependencies: ["HooklineCore", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["HooklineCore", "HooklineSQLite", "HooklineTools", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
             name: "HooklineStoreTests",
-            dependencies: ["HooklineCore", "HooklineTestSupport"]
+            dependencies: ["HooklineCore", "HooklineSQLite", "HooklinePostgres", "HooklineStores", "HooklineTestSupport"]
         ),
         .testTarget(
             name: "HooklineConsoleTests",
-            dependencies: ["HooklineConsole", "HooklineCore", "HooklineTestSupport"]
+            dependencies: ["HooklineConsole", "HooklineCore", "HooklineSQLite", "HooklineTestSupport"]
         ),
         .testTarget(
             name: "HooklineServerTests",
             dependencies: [
-                "HooklineCore",
-                "HooklineServer",
+                "HooklineCore", "HooklineSQLite", "HooklineHTTP", "HooklineServer", "HooklineTools",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -125,7 +169,7 @@ let package = Package(
         .testTarget(
             name: "HooklineDispatchTests",
             dependencies: [
-                "HooklineCore", "HooklineTestSupport",
+                "HooklineCore", "HooklineSQLite", "HooklinePostgres", "HooklineHTTP", "HooklineTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -137,7 +181,7 @@ let package = Package(
         .testTarget(
             name: "HooklineCLITests",
             dependencies: [
-                "hookline", "HooklineCore", "HooklineServer", "HooklineTestSupport",
+                "hookline", "HooklineCore", "HooklineSQLite", "HooklineStores", "HooklineServer", "HooklineTools", "HooklineTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,5 +1,6 @@
 import Foundation
 import HooklineCore
+import HooklineStores
 import HooklineTestSupport
 import Synchronization
 import Testing

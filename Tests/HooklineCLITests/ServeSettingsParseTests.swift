@@ -1,6 +1,6 @@
+@testable import hookline
 import HooklineCore
 import Testing
-@testable import hookline
 
 /// `serve`'s settings are defined once: the flag, its help and default, and the config key come
 /// from one definition (in-process parse tests, no process started).

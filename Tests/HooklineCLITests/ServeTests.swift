@@ -1,6 +1,7 @@
 import Foundation
 import HooklineCore
 import HooklineServer
+@testable import HooklineSQLite
 import Logging
 import Synchronization
 import Testing

@@ -1,8 +1,10 @@
 import Foundation
-import HooklineTestSupport
-import Testing
 @testable import HooklineConsole
 @testable import HooklineCore
+import HooklineHTTP
+@testable import HooklineSQLite
+import HooklineTestSupport
+import Testing
 
 /// Console actions go through the core Operations, as actor `console`, against a real store.
 @Suite struct ConsoleActionTests {

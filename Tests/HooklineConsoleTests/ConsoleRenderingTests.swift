@@ -1,7 +1,7 @@
 import Foundation
-import Testing
 @testable import HooklineConsole
 @testable import HooklineCore
+import Testing
 
 @Suite struct ConsoleRenderingTests {
     @Test func aLargeTerminalShowsAllFourPanesWithHeaderAndFooter() {

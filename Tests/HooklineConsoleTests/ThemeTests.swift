@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 @testable import HooklineConsole
+import Testing
 
 /// The repository's shipped `themes/` directory, found from this file's path.
 private let shippedThemes: String = {

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 @testable import HooklineCore
+import Testing
 
 // Canonical JSON: JSONValue.parse(x).canonicalBytes must equal
 // JSON.stringify(JSON.parse(x)) in JavaScript. The expected outputs below were

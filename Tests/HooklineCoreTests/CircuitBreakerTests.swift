@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 @testable import HooklineCore
+import Testing
 
 @Suite struct CircuitBreakerTests {
     let t0 = Date(timeIntervalSince1970: 1_764_000_000)

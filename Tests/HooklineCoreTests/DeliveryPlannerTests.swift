@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 @testable import HooklineCore
+import Testing
 
 /// Builds deliveries, attempts and results by hand for the planner and the classifier.
 private enum Fixture {

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 @testable import HooklineCore
+import HooklineTools
+import Testing
 
 @Suite struct GroupCommitTests {
     @Test func eventsArrivingDuringACommitShareOneTransactionAndAllAreStored() async throws {

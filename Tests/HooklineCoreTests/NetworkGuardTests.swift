@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 @testable import HooklineCore
+import Testing
 
 @Suite struct NetworkGuardTests {
     // MARK: Address classification

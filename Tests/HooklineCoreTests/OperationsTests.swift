@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 @testable import HooklineCore
+import Testing
 
 @Suite struct EndpointOperationsTests {
     @Test func addGeneratesASecretAndStoresTheSettings() async throws {

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 @testable import HooklineCore
+import Testing
 
 /// The backend-neutral decisions of recording a batch and of redelivering: what both stores apply.
 @Suite struct RecordingPlanTests {

@@ -1,7 +1,9 @@
 import Foundation
 import GRDB
-import Testing
 @testable import HooklineCore
+@testable import HooklineSQLite
+import HooklineTools
+import Testing
 
 /// Pruning: what goes, what stays, the counts kept, the space given back, and dry runs.
 @Suite struct RetentionTests {

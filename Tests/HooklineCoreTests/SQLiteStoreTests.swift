@@ -1,7 +1,8 @@
 import Foundation
 import GRDB
-import Testing
 @testable import HooklineCore
+@testable import HooklineSQLite
+import Testing
 
 @Suite struct SQLiteStoreTests {
     @Test func newDatabaseIsCreatedWithMode0600InWALWithTheWholeSchema() throws {

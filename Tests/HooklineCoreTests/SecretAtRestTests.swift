@@ -1,7 +1,8 @@
 import Foundation
 import GRDB
-import Testing
 @testable import HooklineCore
+@testable import HooklineSQLite
+import Testing
 
 /// Endpoint secrets are sealed in the database with a key kept elsewhere.
 @Suite struct SecretAtRestTests {

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 @testable import HooklineCore
+import Testing
 
 @Suite struct SigningTests {
     static let secret = "a1b2c3d4e5f6789012345678901234567890123456789012345678901234567890"

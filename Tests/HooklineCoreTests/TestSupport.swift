@@ -1,6 +1,7 @@
 import Foundation
-import Synchronization
 @testable import HooklineCore
+@testable import HooklineSQLite
+import Synchronization
 
 /// A directory under the system temp dir, removed when the value is released by `remove()`.
 struct TemporaryDirectory: Sendable {

@@ -1,5 +1,6 @@
 import Foundation
 import HooklineCore
+import HooklineHTTP
 import HooklineTestSupport
 import Logging
 import Synchronization

@@ -1,5 +1,7 @@
 import Foundation
 import HooklineCore
+import HooklineHTTP
+@testable import HooklineSQLite
 import Logging
 
 /// A real store file, real operations and a dispatcher sending over real sockets to 127.0.0.1.

@@ -1,5 +1,7 @@
 import Foundation
 import HooklineCore
+import HooklineHTTP
+@testable import HooklineSQLite
 import HooklineTestSupport
 import Synchronization
 import Testing

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import HooklineCore
 import HooklineServer
+@testable import HooklineSQLite
 import Hummingbird
 import Logging
 import NIOCore

@@ -1,8 +1,8 @@
 import AsyncHTTPClient
 import Foundation
-import Logging
 import HooklineCore
 import HooklineServer
+import Logging
 import NIOCore
 import Synchronization
 import Testing

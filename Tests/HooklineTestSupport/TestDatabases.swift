@@ -1,5 +1,8 @@
 import Foundation
 import HooklineCore
+@testable import HooklinePostgres
+@testable import HooklineSQLite
+import HooklineStores
 import Logging
 import PostgresNIO
 

@@ -56,7 +56,7 @@ public enum EventTypeSelection: Sendable, Hashable {
     }
 
     /// Reads the stored form without checking the catalog (the store trusts what it wrote).
-    init(stored: String) {
+    package init(stored: String) {
         if stored == "*" {
             self = .all
         } else {

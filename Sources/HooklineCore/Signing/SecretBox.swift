@@ -9,6 +9,10 @@ import Foundation
 /// nonce, ciphertext and tag; the endpoint id is the associated data, so a sealed secret copied
 /// onto another endpoint's row does not open.
 public struct SecretBox: Sendable {
+    /// The value every store seals in its settings to prove, at open, that a key is the one its
+    /// secrets were sealed with.
+    public static let checkValue = "hookline-secret-check"
+
     /// The environment variable that holds the key, as 64 hex characters.
     public static let environmentVariable = "HOOKLINE_SECRET_KEY"
     static let prefix = "enc1:"

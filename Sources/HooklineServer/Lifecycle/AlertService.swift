@@ -1,4 +1,5 @@
 import HooklineCore
+import HooklineHTTP
 import ServiceLifecycle
 
 /// The alert notifier as a service. On graceful shutdown it posts what is still queued (grouped

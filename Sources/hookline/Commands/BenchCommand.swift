@@ -1,7 +1,11 @@
 import ArgumentParser
 import Foundation
 import HooklineCore
+import HooklinePostgres
 import HooklineServer
+import HooklineSQLite
+import HooklineStores
+import HooklineTools
 
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -2,7 +2,10 @@ import ArgumentParser
 import Foundation
 import HooklineConsole
 import HooklineCore
+import HooklineHTTP
 import HooklineServer
+import HooklineStores
+import HooklineTools
 import Logging
 import UnixSignals
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HooklineCore
+import HooklineHTTP
 
 extension EndpointCommand {
     struct Test: HooklineCommand {

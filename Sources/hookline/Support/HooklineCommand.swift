@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HooklineCore
+import HooklineStores
 import Logging
 
 /// A subcommand whose `HooklineError`s become one sentence on stderr and a distinct exit code.

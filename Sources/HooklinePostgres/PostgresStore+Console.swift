@@ -1,0 +1,270 @@
+import Foundation
+import HooklineCore
+import PostgresNIO
+
+extension PostgresStore {
+    // MARK: Breakers and redelivery
+
+    public func breakers() async throws(HooklineError) -> [CircuitBreaker] {
+        let logger = self.logger
+        return try await read { connection in try await Self.fetchBreakers(connection, logger) }
+    }
+
+    public func breakers(endpointIDs: [String], orNotClosed: Bool) async throws(HooklineError) -> [CircuitBreaker] {
+        let logger = self.logger
+        return try await read { connection in
+            try await connection.rows("""
+                SELECT \(unescaped: Self.breakerColumns) FROM breaker
+                WHERE endpoint_id = ANY(\(endpointIDs)) OR (\(orNotClosed) AND state <> 'closed')
+                ORDER BY endpoint_id
+                """, logger).map(Self.breaker)
+        }
+    }
+
+    static func fetchBreakers(_ connection: PostgresConnection, _ logger: Logger) async throws -> [CircuitBreaker] {
+        try await connection.rows("SELECT \(unescaped: breakerColumns) FROM breaker ORDER BY endpoint_id", logger).map(breaker)
+    }
+
+    public func resetBreaker(endpointID: String, at now: Date, audit: AuditEntry) async throws(HooklineError) -> CircuitBreaker {
+        let logger = self.logger
+        let nowMs = Self.millis(now)
+        return try await write { connection in
+            guard try await self.fetchEndpoint(endpointID, on: connection) != nil else {
+                throw HooklineError.notFound(kind: "endpoint", id: endpointID)
+            }
+            let previous = try await connection.rows(
+                "SELECT \(unescaped: Self.breakerColumns) FROM breaker WHERE endpoint_id = \(endpointID) FOR UPDATE", logger
+            ).first.map(Self.breaker)
+            let reset = BreakerResetPlan(endpointID: endpointID, previous: previous, at: now, audit: audit)
+            try await Self.saveBreaker(reset.breaker, on: connection, logger)
+            if let through = reset.dueAgainThrough {
+                try await connection.run("""
+                    UPDATE delivery SET next_attempt_at = \(nowMs)
+                    WHERE endpoint_id = \(endpointID) AND status = 'pending' AND next_attempt_at > \(nowMs) AND next_attempt_at <= \(Self.millis(through))
+                    """, logger)
+            }
+            try await Self.insertAudit(reset.audit, on: connection, logger)
+            return reset.breaker
+        }
+    }
+
+    public func redeliver(_ deliveryIDs: [String], onlyIfStatus: DeliveryStatus?, at now: Date, audit: AuditEntry) async throws(HooklineError) -> RedeliveryResult {
+        let logger = self.logger
+        let nowMs = Self.millis(now)
+        return try await write { connection in
+            var current: [String: RedeliveryPlan.Current] = [:]
+            for row in try await connection.rows(
+                "SELECT id, status, endpoint_id FROM delivery WHERE id = ANY(\(deliveryIDs)) ORDER BY id FOR UPDATE", logger) {
+                current[try row.get(0, as: String.self)] = RedeliveryPlan.Current(
+                    status: try DeliveryStatus(stored: try row.get(1, as: String.self)), endpointID: try row.get(2, as: String.self))
+            }
+            let plan = RedeliveryPlan(deliveryIDs, current: current, onlyIfStatus: onlyIfStatus, audit: audit)
+            if !plan.requeue.isEmpty {
+                try await connection.run("""
+                    UPDATE delivery SET status = 'pending', next_attempt_at = \(nowMs), manual = true, updated_at = \(nowMs)
+                    WHERE id = ANY(\(plan.requeue))
+                    """, logger)
+            }
+            try await plan.counts.save(on: connection, logger)
+            if let entry = plan.audit { try await Self.insertAudit(entry, on: connection, logger) }
+            return plan.result
+        }
+    }
+
+    public func failedDeliveryIDs(endpointID: String, since: Date?) async throws(HooklineError) -> [String] {
+        let logger = self.logger
+        let sinceMs = Self.millis(since) ?? 0
+        return try await read { connection in
+            try await connection.rows("""
+                SELECT id FROM delivery WHERE endpoint_id = \(endpointID) AND status = 'failed' AND updated_at >= \(sinceMs)
+                ORDER BY updated_at, id
+                """, logger).map { try $0.get(0, as: String.self) }
+        }
+    }
+
+    public func endpointStats(since: Date) async throws(HooklineError) -> [String: EndpointStats] {
+        let logger = self.logger
+        let sinceMs = Self.millis(since)
+        return try await read { connection in try await Self.fetchEndpointStats(sinceMs, connection, logger) }
+    }
+
+    static func fetchEndpointStats(_ sinceMs: Int64, _ connection: PostgresConnection, _ logger: Logger) async throws -> [String: EndpointStats] {
+        var stats: [String: EndpointStats] = [:]
+        for row in try await connection.rows("""
+            SELECT endpoint_id, count(*), count(*) FILTER (WHERE status_code BETWEEN 200 AND 299),
+                   percentile_disc(0.95) WITHIN GROUP (ORDER BY duration_ms)
+            FROM attempt WHERE started_at >= \(sinceMs) GROUP BY endpoint_id
+            """, logger) {
+            stats[try row.get(0)] = EndpointStats(
+                attempts: try row.get(1, as: Int.self), successes: try row.get(2, as: Int.self), p95LatencyMs: try row.get(3, as: Int?.self))
+        }
+        return stats
+    }
+
+    // MARK: Console
+
+    public func deliveryCounts() async throws(HooklineError) -> DeliveryCounts {
+        let logger = self.logger
+        return try await read { connection in try await Self.fetchCounts(connection, logger) }
+    }
+
+    /// The kept counts and the deltas appended since the last fold: a few key lookups and a short scan.
+    static func fetchCounts(_ connection: PostgresConnection, _ logger: Logger) async throws -> DeliveryCounts {
+        let counts = try await keptCounts(endpointID: nil, connection, logger)
+        return DeliveryCounts(pending: counts["pending"] ?? 0, failed: counts["failed"] ?? 0, held: counts["held"] ?? 0)
+    }
+
+    public func recentAttempts(endpointID: String, limit: Int) async throws(HooklineError) -> [Attempt] {
+        let logger = self.logger
+        return try await read { connection in
+            try await connection.rows(
+                "SELECT \(unescaped: Self.attemptColumns) FROM attempt WHERE endpoint_id = \(endpointID) ORDER BY started_at DESC LIMIT \(limit)", logger
+            ).map(Self.attempt)
+        }
+    }
+
+    public func consoleFrame(eventsLimit: Int, failedLimit: Int, since: Date, endpoints window: EndpointWindow) async throws(HooklineError) -> ConsoleFrame {
+        let logger = self.logger
+        let sinceMs = Self.millis(since)
+        return try await read { connection in
+            let failed = try await connection.rows("""
+                SELECT \(unescaped: Self.deliveryColumns.split(separator: ",").map { "d." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")), e.type
+                FROM delivery d JOIN event e ON e.id = d.event_id
+                WHERE d.status = 'failed' ORDER BY d.updated_at DESC LIMIT \(failedLimit)
+                """, logger).map { DeliveryRow(delivery: try Self.delivery($0), eventType: try $0.get(11)) }
+            let throughput = try await connection.rows("""
+                SELECT started_at / 60000 AS minute, count(*), count(*) FILTER (WHERE status_code BETWEEN 200 AND 299)
+                FROM attempt WHERE started_at >= \(sinceMs) GROUP BY minute ORDER BY minute
+                """, logger).map {
+                MinuteBucket(minute: Self.date(try $0.get(0, as: Int64.self) * 60_000), attempts: try $0.get(1, as: Int.self), successes: try $0.get(2, as: Int.self))
+            }
+            let size = try await connection.rows("SELECT pg_database_size(current_database())", logger).first?.get(0, as: Int64.self) ?? 0
+            let stats = try await Self.fetchEndpointStats(sinceMs, connection, logger)
+            let notClosed = try await connection.rows(
+                "SELECT \(unescaped: Self.breakerColumns) FROM breaker WHERE state <> 'closed'", logger).map(Self.breaker)
+            let attention = EndpointWindow.attention(breakers: notClosed, stats: stats, failed: failed)
+            let found = try await connection.rows(
+                "SELECT \(unescaped: Self.endpointColumns) FROM endpoint WHERE id = ANY(\(attention))", logger).map(self.endpoint)
+            let byID = Dictionary(uniqueKeysWithValues: found.map { ($0.id, $0) })
+            var endpoints = attention.compactMap { byID[$0] }
+            let room = window.limit - endpoints.count
+            if room > 0 {
+                endpoints += try await connection.rows("""
+                    SELECT \(unescaped: Self.endpointColumns) FROM endpoint
+                    WHERE id <> ALL(\(attention))
+                      AND (\(window.filter)::text IS NULL OR strpos(lower(id), \(window.filter)::text) > 0
+                           OR strpos(lower(url), \(window.filter)::text) > 0 OR strpos(lower(description), \(window.filter)::text) > 0)
+                    ORDER BY id LIMIT \(room)
+                    """, logger).map(self.endpoint)
+            }
+            let breakers = try await connection.rows("""
+                SELECT \(unescaped: Self.breakerColumns) FROM breaker WHERE state <> 'closed' OR endpoint_id = ANY(\(endpoints.map(\.id)))
+                """, logger).map(Self.breaker)
+            let total = try await connection.rows("SELECT count(*) FROM endpoint", logger).first?.get(0, as: Int.self) ?? 0
+            return ConsoleFrame(
+                endpoints: endpoints, endpointTotal: total, breakers: breakers, stats: stats,
+                events: try await Self.fetchEvents(EventQuery(limit: eventsLimit), on: connection, logger),
+                failed: failed, throughput: throughput, counts: try await Self.fetchCounts(connection, logger),
+                storage: StorageSize(bytes: size, reusableBytes: 0))
+        }
+    }
+
+    public func changeToken() async throws(HooklineError) -> Int64 {
+        // The write-ahead log's position moves with every commit, by any node: one function call,
+        // no table read. (Other writes, such as vacuum, move it too: a refresh too many, never one too few.)
+        do {
+            return try await client.withConnection { connection in
+                try await connection.rows("""
+                    SELECT ((CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END) - '0/0'::pg_lsn)::bigint
+                    """, self.logger).first?.get(0, as: Int64.self) ?? 0
+            }
+        } catch {
+            throw map(error)
+        }
+    }
+
+    // MARK: Test sends and retention
+
+    public func recordTestSend(_ send: TestSend, audit: AuditEntry) async throws(HooklineError) {
+        let logger = self.logger
+        try await write { connection in
+            guard try await self.fetchEndpoint(send.endpointID, on: connection) != nil else {
+                throw HooklineError.notFound(kind: "endpoint", id: send.endpointID)
+            }
+            try await connection.run("""
+                INSERT INTO test_attempt (endpoint_id, event_id, event_type, started_at, duration_ms, status_code, error_class, error_message, response_excerpt)
+                VALUES (\(send.endpointID), \(send.eventID), \(send.eventType), \(Self.millis(send.startedAt)), \(send.durationMs), \(send.statusCode),
+                        \(send.errorClass), \(send.errorMessage), \(send.responseExcerpt))
+                """, logger)
+            try await Self.insertAudit(audit, on: connection, logger)
+        }
+    }
+
+    public func testSends(endpointID: String, limit: Int) async throws(HooklineError) -> [TestSend] {
+        let logger = self.logger
+        return try await read { connection in
+            try await connection.rows("""
+                SELECT endpoint_id, event_id, event_type, started_at, duration_ms, status_code, error_class, error_message, response_excerpt
+                FROM test_attempt WHERE endpoint_id = \(endpointID) ORDER BY started_at DESC, id DESC LIMIT \(limit)
+                """, logger).map {
+                TestSend(
+                    endpointID: try $0.get(0), eventID: try $0.get(1), eventType: try $0.get(2), startedAt: Self.date(try $0.get(3, as: Int64.self)),
+                    durationMs: try $0.get(4), statusCode: try $0.get(5), errorClass: try $0.get(6), errorMessage: try $0.get(7),
+                    responseExcerpt: try $0.get(8))
+            }
+        }
+    }
+
+    public func prune(_ rule: PruneRule, after cursor: PruneCursor?, limit: Int, dryRun: Bool) async throws(HooklineError) -> PruneStep {
+        let logger = self.logger
+        let cutoff = Self.millis(rule.cutoff)
+        let removable = rule.removableStatuses.map(\.rawValue)
+        let body: @Sendable (PostgresConnection) async throws -> PruneStep = { connection in
+            var counts = PruneCounts()
+            if cursor == nil {
+                counts.testSends = try await connection.rows("SELECT count(*) FROM test_attempt WHERE started_at < \(cutoff)", logger).first?.get(0, as: Int.self) ?? 0
+                if !dryRun && counts.testSends > 0 {
+                    try await connection.run("DELETE FROM test_attempt WHERE started_at < \(cutoff)", logger)
+                }
+            }
+            let afterAt = cursor.map { Self.millis($0.createdAt) } ?? Int64.min
+            let afterID = cursor?.eventID ?? ""
+            let scanned = try await connection.rows("""
+                SELECT id, created_at FROM event WHERE created_at < \(cutoff) AND (created_at, id) > (\(afterAt), \(afterID))
+                ORDER BY created_at, id LIMIT \(limit)
+                """, logger).map { (id: try $0.get(0, as: String.self), createdAt: try $0.get(1, as: Int64.self)) }
+            guard let last = scanned.last else { return PruneStep(counts: counts, next: nil) }
+            let next = scanned.count < limit ? nil : PruneCursor(createdAt: Self.date(last.createdAt), eventID: last.id)
+            let ids = scanned.map(\.id)
+            let blocked = Set(try await connection.rows(
+                "SELECT DISTINCT event_id FROM delivery WHERE event_id = ANY(\(ids)) AND NOT (status = ANY(\(removable)))", logger
+            ).map { try $0.get(0, as: String.self) })
+            let doomed = ids.filter { !blocked.contains($0) }
+            counts.keptEvents = blocked.count
+            counts.events = doomed.count
+            guard !doomed.isEmpty else { return PruneStep(counts: counts, next: next) }
+            var changes = DeliveryCountChanges()
+            for row in try await connection.rows(
+                "SELECT endpoint_id, status, count(*) FROM delivery WHERE event_id = ANY(\(doomed)) GROUP BY endpoint_id, status", logger) {
+                let n = try row.get(2, as: Int.self)
+                counts.deliveries += n
+                if let status = DeliveryStatus(rawValue: try row.get(1, as: String.self)) { changes.add(try row.get(0, as: String.self), status, -n) }
+            }
+            counts.attempts = try await connection.rows(
+                "SELECT count(*) FROM attempt WHERE delivery_id IN (SELECT id FROM delivery WHERE event_id = ANY(\(doomed)))", logger
+            ).first?.get(0, as: Int.self) ?? 0
+            if !dryRun {
+                try await connection.run("DELETE FROM event WHERE id = ANY(\(doomed))", logger)
+                try await changes.save(on: connection, logger)
+            }
+            return PruneStep(counts: counts, next: next)
+        }
+        return dryRun ? try await read(body) : try await write(body)
+    }
+
+    /// PostgreSQL's autovacuum makes freed space reusable; giving it back to the file system would
+    /// need `VACUUM FULL`, which locks the tables: not done here.
+    public func reclaimSpace(maximumBytes: Int64) async throws(HooklineError) -> ReclaimStep? {
+        nil
+    }
+}

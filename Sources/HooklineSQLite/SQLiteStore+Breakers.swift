@@ -1,0 +1,149 @@
+import Foundation
+import GRDB
+import HooklineCore
+
+extension SQLiteStore {
+    static let breakerColumns = """
+        endpoint_id, state, consecutive_failures, window_started_at, window_attempts, window_failures, opened_at,
+        next_probe_at, trips, failing_since, updated_at
+        """
+
+    static func breaker(_ row: Row) -> CircuitBreaker {
+        var breaker = CircuitBreaker(endpointID: row["endpoint_id"])
+        breaker.state = BreakerState(rawValue: row["state"]) ?? .closed
+        breaker.consecutiveFailures = row["consecutive_failures"]
+        breaker.windowStartedAt = date(row["window_started_at"])
+        breaker.windowAttempts = row["window_attempts"]
+        breaker.windowFailures = row["window_failures"]
+        breaker.openedAt = date(row["opened_at"])
+        breaker.nextProbeAt = date(row["next_probe_at"])
+        breaker.trips = row["trips"]
+        breaker.failingSince = date(row["failing_since"])
+        breaker.updatedAt = date(row["updated_at"])
+        return breaker
+    }
+
+    static func fetchBreaker(_ db: Database, endpointID: String) throws -> CircuitBreaker? {
+        try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT \(breakerColumns) FROM breaker WHERE endpoint_id = ?"), arguments: [endpointID]
+        ).map(breaker)
+    }
+
+    static func saveBreaker(_ b: CircuitBreaker, in db: Database) throws {
+        try db.cachedStatement(sql: "INSERT OR REPLACE INTO breaker (\(breakerColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            .execute(arguments: [
+                b.endpointID, b.state.rawValue, b.consecutiveFailures, millis(b.windowStartedAt), b.windowAttempts,
+                b.windowFailures, millis(b.openedAt), millis(b.nextProbeAt), b.trips, millis(b.failingSince),
+                millis(b.updatedAt ?? Date()) as Int64,
+            ])
+    }
+
+    public func breakers() async throws(HooklineError) -> [CircuitBreaker] {
+        try await read { db in try Self.fetchBreakers(db) }
+    }
+
+    public func breakers(endpointIDs: [String], orNotClosed: Bool) async throws(HooklineError) -> [CircuitBreaker] {
+        try await read { db in
+            var found: [String: CircuitBreaker] = [:]
+            if orNotClosed {
+                // Through breaker_not_closed: as many rows as breakers that are open or half-open.
+                for row in try Row.fetchAll(db, sql: "SELECT \(Self.breakerColumns) FROM breaker WHERE state != 'closed'") {
+                    let breaker = Self.breaker(row)
+                    found[breaker.endpointID] = breaker
+                }
+            }
+            for id in endpointIDs where found[id] == nil {
+                if let breaker = try Self.fetchBreaker(db, endpointID: id) { found[id] = breaker }
+            }
+            return found.values.sorted { $0.endpointID.utf8.lexicographicallyPrecedes($1.endpointID.utf8) }
+        }
+    }
+
+    static func fetchBreakers(_ db: Database) throws -> [CircuitBreaker] {
+        try Row.fetchAll(db, sql: "SELECT \(breakerColumns) FROM breaker ORDER BY endpoint_id").map(breaker)
+    }
+
+    public func resetBreaker(endpointID: String, at now: Date, audit: AuditEntry) async throws(HooklineError) -> CircuitBreaker {
+        let nowMs = Self.millis(now)
+        return try await write { db in
+            guard try Self.fetchEndpoint(db, id: endpointID, secrets: self.secrets) != nil else {
+                throw HooklineError.notFound(kind: "endpoint", id: endpointID)
+            }
+            let reset = BreakerResetPlan(
+                endpointID: endpointID, previous: try Self.fetchBreaker(db, endpointID: endpointID), at: now, audit: audit)
+            try Self.saveBreaker(reset.breaker, in: db)
+            if let through = reset.dueAgainThrough {
+                try db.execute(
+                    sql: """
+                        UPDATE delivery SET next_attempt_at = ?
+                        WHERE endpoint_id = ? AND status = 'pending' AND next_attempt_at > ? AND next_attempt_at <= ?
+                        """,
+                    arguments: [nowMs, endpointID, nowMs, Self.millis(through)])
+            }
+            try Self.insertAudit(reset.audit, in: db)
+            return reset.breaker
+        }
+    }
+
+    public func redeliver(_ deliveryIDs: [String], onlyIfStatus: DeliveryStatus?, at now: Date, audit: AuditEntry) async throws(HooklineError) -> RedeliveryResult {
+        let nowMs = Self.millis(now)
+        return try await write { db in
+            let select = try db.cachedStatement(sql: "SELECT status, endpoint_id FROM delivery WHERE id = ?")
+            var current: [String: RedeliveryPlan.Current] = [:]
+            for id in deliveryIDs {
+                guard let row = try Row.fetchOne(select, arguments: [id]) else { continue }
+                current[id] = RedeliveryPlan.Current(status: try DeliveryStatus(stored: row[0]), endpointID: row[1])
+            }
+            let plan = RedeliveryPlan(deliveryIDs, current: current, onlyIfStatus: onlyIfStatus, audit: audit)
+            let requeue = try db.cachedStatement(sql: """
+                UPDATE delivery SET status = 'pending', next_attempt_at = ?, manual = 1, updated_at = ? WHERE id = ?
+                """)
+            for id in plan.requeue { try requeue.execute(arguments: [nowMs, nowMs, id]) }
+            try plan.counts.save(in: db)
+            if let entry = plan.audit { try Self.insertAudit(entry, in: db) }
+            return plan.result
+        }
+    }
+
+    public func failedDeliveryIDs(endpointID: String, since: Date?) async throws(HooklineError) -> [String] {
+        let sinceMs = Self.millis(since) ?? 0
+        return try await read { db in
+            try String.fetchAll(
+                db,
+                sql: """
+                    SELECT id FROM delivery WHERE endpoint_id = ? AND status = 'failed' AND updated_at >= ?
+                    ORDER BY updated_at, id
+                    """,
+                arguments: [endpointID, sinceMs])
+        }
+    }
+
+    public func endpointStats(since: Date) async throws(HooklineError) -> [String: EndpointStats] {
+        let sinceMs = Self.millis(since)
+        return try await read { db in try Self.fetchEndpointStats(db, sinceMs: sinceMs) }
+    }
+
+    static func fetchEndpointStats(_ db: Database, sinceMs: Int64) throws -> [String: EndpointStats] {
+        var stats: [String: EndpointStats] = [:]
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT endpoint_id, count(*) AS attempts,
+                       sum(CASE WHEN status_code BETWEEN 200 AND 299 THEN 1 ELSE 0 END) AS successes
+                FROM attempt INDEXED BY attempt_by_started WHERE started_at >= ? GROUP BY endpoint_id
+                """,
+            arguments: [sinceMs])
+        let percentile = try db.cachedStatement(sql: """
+            SELECT duration_ms FROM attempt WHERE endpoint_id = ? AND started_at >= ?
+            ORDER BY duration_ms LIMIT 1 OFFSET ?
+            """)
+        for row in rows {
+            let endpointID: String = row["endpoint_id"]
+            let attempts: Int = row["attempts"]
+            let offset = max(0, Int((Double(attempts) * 0.95).rounded(.up)) - 1)
+            let p95 = try Int.fetchOne(percentile, arguments: [endpointID, sinceMs, offset])
+            stats[endpointID] = EndpointStats(attempts: attempts, successes: row["successes"], p95LatencyMs: p95)
+        }
+        return stats
+    }
+}

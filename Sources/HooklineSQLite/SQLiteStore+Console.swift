@@ -1,0 +1,107 @@
+import Foundation
+import GRDB
+import HooklineCore
+
+extension SQLiteStore {
+    static func fetchFailed(_ db: Database, limit: Int) throws -> [DeliveryRow] {
+        let columns = Self.deliveryColumns.split(separator: ",").map { "d." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
+        return try Row.fetchAll(
+            db,
+            sql: """
+                SELECT \(columns), e.type AS event_type
+                FROM delivery d JOIN event e ON e.id = d.event_id
+                WHERE d.status = 'failed' ORDER BY d.updated_at DESC LIMIT ?
+                """,
+            arguments: [limit]
+        ).map { DeliveryRow(delivery: try Self.delivery($0), eventType: $0["event_type"]) }
+    }
+
+    static func fetchThroughput(_ db: Database, sinceMs: Int64) throws -> [MinuteBucket] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT started_at / 60000 AS minute, count(*) AS attempts,
+                       sum(CASE WHEN status_code BETWEEN 200 AND 299 THEN 1 ELSE 0 END) AS successes
+                FROM attempt INDEXED BY attempt_by_started WHERE started_at >= ? GROUP BY minute ORDER BY minute
+                """,
+            arguments: [sinceMs]
+        ).map {
+            let minute: Int64 = $0["minute"]
+            return MinuteBucket(minute: Self.date(minute * 60_000), attempts: $0["attempts"], successes: $0["successes"])
+        }
+    }
+
+    public func deliveryCounts() async throws(HooklineError) -> DeliveryCounts {
+        try await read { db in try Self.fetchCounts(db) }
+    }
+
+    static func fetchCounts(_ db: Database) throws -> DeliveryCounts {
+        // Kept per endpoint and status by every transaction that changes deliveries.
+        let totals = try Dictionary(
+            uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT status, sum(n) FROM delivery_count GROUP BY status").map { ($0[0] as String, $0[1] as Int) })
+        return DeliveryCounts(pending: totals["pending"] ?? 0, failed: totals["failed"] ?? 0, held: totals["held"] ?? 0)
+    }
+
+    public func consoleFrame(eventsLimit: Int, failedLimit: Int, since: Date, endpoints window: EndpointWindow) async throws(HooklineError) -> ConsoleFrame {
+        let sinceMs = Self.millis(since)
+        return try await read { db in
+            let stats = try Self.fetchEndpointStats(db, sinceMs: sinceMs)
+            let failed = try Self.fetchFailed(db, limit: failedLimit)
+            // Through breaker_not_closed: the breakers that need an operator, however many endpoints exist.
+            let notClosed = try Row.fetchAll(db, sql: "SELECT \(Self.breakerColumns) FROM breaker WHERE state != 'closed'").map(Self.breaker)
+            let attention = EndpointWindow.attention(breakers: notClosed, stats: stats, failed: failed)
+            let fetch = try db.cachedStatement(sql: "SELECT \(Self.endpointColumns) FROM endpoint WHERE id = ?")
+            var endpoints = try attention.compactMap { id in
+                try Row.fetchOne(fetch, arguments: [id]).map { try Self.endpoint($0, secrets: self.secrets) }
+            }
+            let room = window.limit - endpoints.count
+            if room > 0 {
+                var sql = "SELECT \(Self.endpointColumns) FROM endpoint"
+                var clauses: [String] = []
+                var arguments: StatementArguments = []
+                if !attention.isEmpty {
+                    clauses.append("id NOT IN (\(Array(repeating: "?", count: attention.count).joined(separator: ", ")))")
+                    arguments += StatementArguments(attention)
+                }
+                if let filter = window.filter {
+                    clauses.append("(instr(lower(id), ?) > 0 OR instr(lower(url), ?) > 0 OR instr(lower(description), ?) > 0)")
+                    arguments += [filter, filter, filter]
+                }
+                if !clauses.isEmpty { sql += " WHERE " + clauses.joined(separator: " AND ") }
+                sql += " ORDER BY id LIMIT ?"
+                arguments += [room]
+                endpoints += try Row.fetchAll(db, sql: sql, arguments: arguments).map { try Self.endpoint($0, secrets: self.secrets) }
+            }
+            var breakers = Dictionary(uniqueKeysWithValues: notClosed.map { ($0.endpointID, $0) })
+            for endpoint in endpoints where breakers[endpoint.id] == nil {
+                if let breaker = try Self.fetchBreaker(db, endpointID: endpoint.id) { breakers[endpoint.id] = breaker }
+            }
+            return ConsoleFrame(
+                endpoints: endpoints, endpointTotal: try Int.fetchOne(db, sql: "SELECT count(*) FROM endpoint") ?? 0,
+                breakers: Array(breakers.values), stats: stats,
+                events: try Self.fetchEvents(db, EventQuery(limit: eventsLimit)), failed: failed,
+                throughput: try Self.fetchThroughput(db, sinceMs: sinceMs), counts: try Self.fetchCounts(db),
+                storage: try Self.fetchStorage(db))
+        }
+    }
+
+    public func recentAttempts(endpointID: String, limit: Int) async throws(HooklineError) -> [Attempt] {
+        try await read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT \(Self.attemptColumns) FROM attempt WHERE endpoint_id = ? ORDER BY started_at DESC LIMIT ?",
+                arguments: [endpointID, limit]
+            ).map(Self.attempt)
+        }
+    }
+
+    public func changeToken() async throws(HooklineError) -> Int64 {
+        // data_version changes on a connection when another connection commits; one dedicated
+        // connection keeps the counter meaningful across calls.
+        do {
+            return try await changeWatcher.read { db in try Int64.fetchOne(db, sql: "PRAGMA data_version") ?? 0 }
+        } catch {
+            throw Self.map(error, path: location)
+        }
+    }
+}

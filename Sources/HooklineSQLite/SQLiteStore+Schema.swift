@@ -1,0 +1,231 @@
+import GRDB
+import HooklineCore
+
+extension SQLiteStore {
+    /// The schema, one migration per released change. Never edit a migration that has shipped: add one.
+    /// `secrets` seals the endpoint secrets that version 3 finds in plain text.
+    static func migrator(secrets: SecretBox) -> DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: endpoints, events, deliveries, attempts, breakers, audit") { db in
+            try db.execute(sql: """
+                CREATE TABLE endpoint (
+                    id              TEXT PRIMARY KEY NOT NULL,
+                    url             TEXT NOT NULL,
+                    description     TEXT NOT NULL DEFAULT '',
+                    secret          TEXT NOT NULL,
+                    enabled         INTEGER NOT NULL DEFAULT 1,
+                    event_types     TEXT NOT NULL DEFAULT '*',
+                    rate_limit      REAL,
+                    disabled_reason TEXT,
+                    disabled_at     INTEGER,
+                    created_at      INTEGER NOT NULL,
+                    updated_at      INTEGER NOT NULL
+                );
+
+                CREATE TABLE event (
+                    id         TEXT PRIMARY KEY NOT NULL,
+                    type       TEXT NOT NULL,
+                    payload    BLOB NOT NULL,
+                    created_at INTEGER NOT NULL
+                );
+                -- The console's newest-first list, whole and by type.
+                CREATE INDEX event_by_created ON event(created_at DESC, id DESC);
+                CREATE INDEX event_by_type ON event(type, created_at DESC);
+
+                CREATE TABLE delivery (
+                    id               TEXT PRIMARY KEY NOT NULL,
+                    event_id         TEXT NOT NULL REFERENCES event(id) ON DELETE CASCADE,
+                    endpoint_id      TEXT NOT NULL REFERENCES endpoint(id) ON DELETE CASCADE,
+                    status           TEXT NOT NULL
+                                     CHECK (status IN ('pending', 'sending', 'succeeded', 'failed', 'held')),
+                    attempts         INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at  INTEGER,
+                    lease_until      INTEGER,
+                    lease_owner      TEXT,
+                    last_status_code INTEGER,
+                    last_error       TEXT,
+                    manual           INTEGER NOT NULL DEFAULT 0,
+                    created_at       INTEGER NOT NULL,
+                    updated_at       INTEGER NOT NULL,
+                    UNIQUE (event_id, endpoint_id)
+                );
+                -- The dispatcher's claim: pending deliveries by due time; partial, so it stays small.
+                CREATE INDEX delivery_due ON delivery(next_attempt_at) WHERE status = 'pending';
+                -- Per-endpoint claims, so that one endpoint's backlog never blocks another's.
+                CREATE INDEX delivery_due_by_endpoint ON delivery(endpoint_id, next_attempt_at) WHERE status = 'pending';
+                -- Recovery of expired leases.
+                CREATE INDEX delivery_leased ON delivery(lease_until) WHERE status = 'sending';
+                -- Per-endpoint views and bulk actions (redeliver failed, hold, release).
+                CREATE INDEX delivery_by_endpoint ON delivery(endpoint_id, status, updated_at);
+                -- The console's failed pane, newest first.
+                CREATE INDEX delivery_failed ON delivery(updated_at DESC) WHERE status = 'failed';
+                CREATE INDEX delivery_by_created ON delivery(created_at DESC, id DESC);
+
+                CREATE TABLE attempt (
+                    id               INTEGER PRIMARY KEY,
+                    delivery_id      TEXT NOT NULL REFERENCES delivery(id) ON DELETE CASCADE,
+                    endpoint_id      TEXT NOT NULL,
+                    number           INTEGER NOT NULL,
+                    trigger          TEXT NOT NULL CHECK (trigger IN ('scheduled', 'manual', 'test')),
+                    started_at       INTEGER NOT NULL,
+                    duration_ms      INTEGER NOT NULL,
+                    status_code      INTEGER,
+                    error_class      TEXT,
+                    error_message    TEXT,
+                    response_excerpt TEXT
+                );
+                CREATE INDEX attempt_by_delivery ON attempt(delivery_id, number);
+                -- Success rate and latency per endpoint over a recent window.
+                CREATE INDEX attempt_by_endpoint ON attempt(endpoint_id, started_at);
+                -- The console header's throughput over the last hour.
+                CREATE INDEX attempt_by_started ON attempt(started_at);
+                -- The console header's held count.
+                CREATE INDEX delivery_held ON delivery(endpoint_id) WHERE status = 'held';
+
+                CREATE TABLE breaker (
+                    endpoint_id          TEXT PRIMARY KEY NOT NULL REFERENCES endpoint(id) ON DELETE CASCADE,
+                    state                TEXT NOT NULL DEFAULT 'closed'
+                                         CHECK (state IN ('closed', 'open', 'half_open')),
+                    consecutive_failures INTEGER NOT NULL DEFAULT 0,
+                    window_started_at    INTEGER,
+                    window_attempts      INTEGER NOT NULL DEFAULT 0,
+                    window_failures      INTEGER NOT NULL DEFAULT 0,
+                    opened_at            INTEGER,
+                    next_probe_at        INTEGER,
+                    trips                INTEGER NOT NULL DEFAULT 0,
+                    failing_since        INTEGER,
+                    updated_at           INTEGER NOT NULL
+                );
+
+                CREATE TABLE audit (
+                    id         INTEGER PRIMARY KEY,
+                    at         INTEGER NOT NULL,
+                    actor      TEXT NOT NULL,
+                    action     TEXT NOT NULL,
+                    target_ids TEXT NOT NULL,
+                    detail     TEXT NOT NULL DEFAULT ''
+                );
+                CREATE INDEX audit_by_at ON audit(at DESC);
+                """)
+        }
+        migrator.registerMigration("v2: deliveries without rowid, kept delivery counts, fewer indexes") { db in
+            // Each index costs a B-tree update per delivery row on every insert and status change.
+            // Gone: the global due index (claims and the next due time use the per-endpoint one),
+            // the lease index (recovery looks per endpoint through delivery_by_endpoint) and the
+            // creation-order index (delivery ids are ULIDs of the creation time: id order is that
+            // order). Keyed by id without a rowid, a delivery is one B-tree entry, not two.
+            try db.execute(sql: """
+                CREATE TABLE delivery_v2 (
+                    id               TEXT PRIMARY KEY NOT NULL,
+                    event_id         TEXT NOT NULL REFERENCES event(id) ON DELETE CASCADE,
+                    endpoint_id      TEXT NOT NULL REFERENCES endpoint(id) ON DELETE CASCADE,
+                    status           TEXT NOT NULL
+                                     CHECK (status IN ('pending', 'sending', 'succeeded', 'failed', 'held')),
+                    attempts         INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at  INTEGER,
+                    lease_until      INTEGER,
+                    lease_owner      TEXT,
+                    last_status_code INTEGER,
+                    last_error       TEXT,
+                    manual           INTEGER NOT NULL DEFAULT 0,
+                    created_at       INTEGER NOT NULL,
+                    updated_at       INTEGER NOT NULL,
+                    UNIQUE (event_id, endpoint_id)
+                ) WITHOUT ROWID;
+                INSERT INTO delivery_v2 (id, event_id, endpoint_id, status, attempts, next_attempt_at, lease_until, lease_owner,
+                                         last_status_code, last_error, manual, created_at, updated_at)
+                    SELECT id, event_id, endpoint_id, status, attempts, next_attempt_at, lease_until, lease_owner,
+                           last_status_code, last_error, manual, created_at, updated_at FROM delivery;
+                DROP TABLE delivery;
+                ALTER TABLE delivery_v2 RENAME TO delivery;
+                -- Per-endpoint claims, so that one endpoint's backlog never blocks another's.
+                CREATE INDEX delivery_due_by_endpoint ON delivery(endpoint_id, next_attempt_at) WHERE status = 'pending';
+                -- Per-endpoint views, bulk actions (redeliver failed, hold, release) and lease recovery.
+                CREATE INDEX delivery_by_endpoint ON delivery(endpoint_id, status, updated_at);
+                -- The console's failed pane, newest first.
+                CREATE INDEX delivery_failed ON delivery(updated_at DESC) WHERE status = 'failed';
+                CREATE INDEX delivery_held ON delivery(endpoint_id) WHERE status = 'held';
+
+                -- Deliveries per endpoint and status, kept by the application in the transaction
+                -- that changes them (see DeliveryCountChanges).
+                CREATE TABLE delivery_count (
+                    endpoint_id TEXT NOT NULL REFERENCES endpoint(id) ON DELETE CASCADE,
+                    status      TEXT NOT NULL,
+                    n           INTEGER NOT NULL,
+                    PRIMARY KEY (endpoint_id, status)
+                ) WITHOUT ROWID;
+                INSERT INTO delivery_count (endpoint_id, status, n)
+                    SELECT endpoint_id, status, count(*) FROM delivery GROUP BY endpoint_id, status;
+                """)
+        }
+        migrator.registerMigration("v3: endpoint secrets sealed at rest, secret rotation") { db in
+            try db.execute(sql: """
+                CREATE TABLE setting (
+                    name  TEXT PRIMARY KEY NOT NULL,
+                    value TEXT NOT NULL
+                ) WITHOUT ROWID;
+                -- During a rotation, the secret that was replaced, and until when it also signs.
+                ALTER TABLE endpoint ADD COLUMN previous_secret TEXT;
+                ALTER TABLE endpoint ADD COLUMN previous_secret_until INTEGER;
+                """)
+            for row in try Row.fetchAll(db, sql: "SELECT id, secret FROM endpoint") {
+                let id: String = row[0]
+                try db.execute(
+                    sql: "UPDATE endpoint SET secret = ? WHERE id = ?",
+                    arguments: [try secrets.seal(try secrets.unseal(row[1], endpointID: id), endpointID: id), id])
+            }
+            try db.execute(
+                sql: "INSERT INTO setting (name, value) VALUES ('secret_check', ?)",
+                arguments: [try secrets.seal(SecretBox.checkValue, endpointID: "setting")])
+        }
+        migrator.registerMigration("v4: covering indexes for the console's last-hour figures") { db in
+            // The success rates, p95 latencies and per-minute throughput of the last hour read only
+            // these indexes, never the attempt rows: 7 ms less per console frame on 4M attempts.
+            try db.execute(sql: """
+                DROP INDEX attempt_by_endpoint;
+                CREATE INDEX attempt_by_endpoint ON attempt(endpoint_id, started_at, duration_ms);
+                DROP INDEX attempt_by_started;
+                CREATE INDEX attempt_by_started ON attempt(started_at, endpoint_id, status_code);
+                """)
+        }
+        migrator.registerMigration("v5: test sends") { db in
+            // Test sends are not deliveries: they have no event row and never enter the queue.
+            try db.execute(sql: """
+                CREATE TABLE test_attempt (
+                    id               INTEGER PRIMARY KEY,
+                    endpoint_id      TEXT NOT NULL REFERENCES endpoint(id) ON DELETE CASCADE,
+                    event_id         TEXT NOT NULL,
+                    event_type       TEXT NOT NULL,
+                    started_at       INTEGER NOT NULL,
+                    duration_ms      INTEGER NOT NULL,
+                    status_code      INTEGER,
+                    error_class      TEXT,
+                    error_message    TEXT,
+                    response_excerpt TEXT
+                );
+                CREATE INDEX test_attempt_by_endpoint ON test_attempt(endpoint_id, started_at);
+                """)
+        }
+        migrator.registerMigration("v6: rate limits shared by every dispatcher") { db in
+            // A rate-limited endpoint's token bucket, which every dispatcher's claims draw from.
+            try db.execute(sql: """
+                CREATE TABLE rate_bucket (
+                    endpoint_id TEXT PRIMARY KEY NOT NULL REFERENCES endpoint(id) ON DELETE CASCADE,
+                    tokens      REAL NOT NULL,
+                    updated_at  INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                """)
+        }
+        migrator.registerMigration("v7: dispatch cost grows with work, not with endpoints") { db in
+            // Lease recovery reads only the deliveries in flight (a few hundred at most), and a
+            // dispatcher watches only the breakers that are not closed and the endpoints that
+            // changed, however many endpoints exist.
+            try db.execute(sql: """
+                CREATE INDEX delivery_leased ON delivery(lease_until) WHERE status = 'sending';
+                CREATE INDEX breaker_not_closed ON breaker(endpoint_id) WHERE state != 'closed';
+                CREATE INDEX endpoint_by_updated ON endpoint(updated_at);
+                """)
+        }
+        return migrator
+    }
+}

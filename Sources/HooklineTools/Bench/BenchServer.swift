@@ -1,0 +1,43 @@
+import Foundation
+import HooklineCore
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+
+/// A local HTTP server for the benchmarks, on 127.0.0.1 and a free port.
+enum BenchServer {
+    /// Starts serving `router`; returns the port and the task to cancel when done.
+    static func start(_ router: Router<BasicRequestContext>) async throws -> (port: Int, task: Task<Void, any Error>) {
+        var logger = Logger(label: "bench.server")
+        logger.logLevel = .critical
+        let (stream, continuation) = AsyncStream<Int>.makeStream()
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                              onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: logger)
+        let task = Task { try await app.runService(gracefulShutdownSignals: []) }
+        var iterator = stream.makeAsyncIterator()
+        guard let port = await iterator.next(), port > 0 else {
+            task.cancel()
+            throw BenchmarkError("the benchmark's local server did not start")
+        }
+        return (port, task)
+    }
+
+    /// The minimal receiver: 200 with a tiny body; `observe` sees each request's headers first.
+    static func receiver(observe: (@Sendable (HTTPFields, String) -> Void)? = nil) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.post("**") { request, _ -> Response in
+            observe?(request.headers, request.uri.path)
+            var request = request
+            _ = try await request.collectBody(upTo: 1 << 20)
+            return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ok")))
+        }
+        return router
+    }
+}
+
+/// Why a benchmark could not run or its figures cannot be trusted, in one sentence.
+public struct BenchmarkError: Error, CustomStringConvertible {
+    public var description: String
+    init(_ description: String) { self.description = description }
+}
