@@ -78,6 +78,7 @@ let package = Package(
             name: "HooklineServer",
             dependencies: [
                 "HooklineCore", "HooklineHTTP",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -120,7 +121,8 @@ let package = Package(
         .executableTarget(
             name: "hookline",
             dependencies: [
-                "HooklineCore", "HooklineStores", "HooklineHTTP", "HooklineServer", "HooklineConsole", "HooklineTools",
+                "HooklineCore", "HooklineSQLite", "HooklinePostgres", "HooklineStores", "HooklineHTTP", "HooklineServer", "HooklineConsole",
+                "HooklineTools",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -150,11 +152,11 @@ let package = Package(
         ),
         .testTarget(
             name: "HooklineStoreTests",
-            dependencies: ["HooklineCore", "HooklineSQLite", "HooklinePostgres", "HooklineStores", "HooklineTestSupport"]
+            dependencies: ["HooklineCore", "HooklineSQLite", "HooklinePostgres", "HooklineStores", "HooklineHTTP", "HooklineTestSupport"]
         ),
         .testTarget(
             name: "HooklineConsoleTests",
-            dependencies: ["HooklineConsole", "HooklineCore", "HooklineSQLite", "HooklineTestSupport"]
+            dependencies: ["HooklineConsole", "HooklineCore", "HooklineSQLite", "HooklineHTTP", "HooklineTestSupport"]
         ),
         .testTarget(
             name: "HooklineServerTests",
@@ -163,6 +165,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
@@ -185,6 +188,7 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
     ],

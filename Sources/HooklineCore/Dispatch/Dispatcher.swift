@@ -281,9 +281,11 @@ public actor Dispatcher {
 
     /// Reports a breaker change made by another process: a reset (which forgets the breaker's
     /// window, where a successful probe counts itself in it), or another dispatcher's records.
+    /// A reset may already have failures recorded after it by the time it is seen, never a
+    /// success: a closed window without a success is an operator's doing.
     func noticeChange(from known: CircuitBreaker, to stored: CircuitBreaker, endpoint: EndpointRef) {
         if stored.state == .closed && known.state != .closed {
-            notices(.breakerClosed(endpoint: endpoint, byOperator: stored.windowAttempts == 0))
+            notices(.breakerClosed(endpoint: endpoint, byOperator: stored.windowFailures == stored.windowAttempts))
         } else if stored.state == .open && known.state == .closed {
             notices(.breakerOpened(
                 endpoint: endpoint, reopened: false, consecutiveFailures: stored.consecutiveFailures,
