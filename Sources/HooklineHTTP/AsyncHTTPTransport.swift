@@ -39,7 +39,7 @@ public final class AsyncHTTPTransport: HTTPTransport {
             return Int(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
         }
         guard let url = URLComponents(string: request.url), let host = url.host, !host.isEmpty else {
-            return .failure("invalid_url", "\(request.url) is not a valid URL", durationMs: 0)
+            return .failure(.invalidURL, "\(request.url) is not a valid URL", durationMs: 0)
         }
         if case .failure(let refusal) = await networkGuard.check(host: host) {
             return .failure(refusal.errorClass, refusal.message, durationMs: elapsed())
@@ -85,48 +85,48 @@ public final class AsyncHTTPTransport: HTTPTransport {
     }
 
     /// Maps client, NIO and TLS errors to an error class and one sentence.
-    static func classify(_ error: any Error, timeout: TimeInterval) -> (String, String) {
+    static func classify(_ error: any Error, timeout: TimeInterval) -> (AttemptErrorClass, String) {
         if let error = error as? HTTPClientError {
             switch error {
             case .deadlineExceeded, .readTimeout, .writeTimeout:
-                return ("timeout", "no complete response within \(DurationText.format(timeout))")
+                return (.timeout, "no complete response within \(DurationText.format(timeout))")
             case .connectTimeout, .getConnectionFromPoolTimeout:
-                return ("timeout", "no connection could be made in time")
+                return (.timeout, "no connection could be made in time")
             case .tlsHandshakeTimeout:
-                return ("tls", "the TLS handshake timed out")
+                return (.tls, "the TLS handshake timed out")
             case .remoteConnectionClosed:
-                return ("reset", "the receiver closed the connection before a complete response")
+                return (.reset, "the receiver closed the connection before a complete response")
             case .cancelled:
-                return ("timeout", "the request was cancelled at its time limit")
+                return (.timeout, "the request was cancelled at its time limit")
             default:
-                return ("network", "\(error)")
+                return (.network, "\(error)")
             }
         }
         if let error = error as? NIOConnectionError {
             let underlying = error.connectionErrors.map { "\($0.target): \(describe($0.error))" }.joined(separator: "; ")
             if error.connectionErrors.contains(where: { ($0.error as? IOError)?.errnoCode == ECONNREFUSED }) {
-                return ("connect", "connection refused (\(underlying))")
+                return (.connect, "connection refused (\(underlying))")
             }
-            return ("connect", "could not connect (\(underlying.isEmpty ? "\(error)" : underlying))")
+            return (.connect, "could not connect (\(underlying.isEmpty ? "\(error)" : underlying))")
         }
         if let error = error as? IOError {
-            if error.errnoCode == ECONNREFUSED { return ("connect", "connection refused") }
+            if error.errnoCode == ECONNREFUSED { return (.connect, "connection refused") }
             if error.errnoCode == ECONNRESET || error.errnoCode == EPIPE {
-                return ("reset", "the connection was reset by the receiver")
+                return (.reset, "the connection was reset by the receiver")
             }
-            return ("network", describe(error))
+            return (.network, describe(error))
         }
         if let error = error as? ChannelError {
-            if case .connectTimeout = error { return ("timeout", "no connection could be made in time") }
-            return ("network", "\(error)")
+            if case .connectTimeout = error { return (.timeout, "no connection could be made in time") }
+            return (.network, "\(error)")
         }
         if error is NIOSSLError || error is BoringSSLError {
-            return ("tls", "TLS failed: \(error)")
+            return (.tls, "TLS failed: \(error)")
         }
         if error is CancellationError {
-            return ("timeout", "the request was cancelled at its time limit")
+            return (.timeout, "the request was cancelled at its time limit")
         }
-        return ("network", "\(error)")
+        return (.network, "\(error)")
     }
 
     private static func describe(_ error: any Error) -> String {

@@ -99,7 +99,7 @@ extension PostgresStore {
 
     static func auditEntry(_ row: PostgresRandomAccessRow) throws -> AuditEntry {
         AuditEntry(
-            at: date(try row.get(0, as: Int64.self)), actor: Actor(rawValue: try row.get(1)) ?? .system, action: try row.get(2),
+            at: date(try row.get(0, as: Int64.self)), actor: AuditActor(rawValue: try row.get(1)) ?? .system, action: try row.get(2),
             targetIDs: (try row.get(3, as: String.self)).split(separator: " ").map(String.init), detail: try row.get(4))
     }
 

@@ -60,7 +60,7 @@ extension SQLiteStore {
     static func auditEntry(_ row: Row) -> AuditEntry {
         let targets: String = row["target_ids"]
         return AuditEntry(
-            at: date(row["at"]), actor: Actor(rawValue: row["actor"]) ?? .system, action: row["action"],
+            at: date(row["at"]), actor: AuditActor(rawValue: row["actor"]) ?? .system, action: row["action"],
             targetIDs: targets.split(separator: " ").map(String.init), detail: row["detail"])
     }
 

@@ -282,7 +282,7 @@ private enum Fixture {
     }
 
     @Test func aTimeoutIsThrottled() {
-        let result = classify(.failure("timeout", "no response within 15s", durationMs: 15_000))
+        let result = classify(.failure(.timeout, "no response within 15s", durationMs: 15_000))
         #expect(result.attempt.statusCode == nil)
         #expect(result.attempt.errorClass == "timeout")
         #expect(result.attempt.errorMessage == "no response within 15s")
@@ -292,7 +292,7 @@ private enum Fixture {
     }
 
     @Test func aConnectionFailureIsNotThrottled() {
-        let result = classify(.failure("connect", "connection refused", durationMs: 3))
+        let result = classify(.failure(.connect, "connection refused", durationMs: 3))
         #expect(result.attempt.errorClass == "connect")
         #expect(result.throttled == false)
     }

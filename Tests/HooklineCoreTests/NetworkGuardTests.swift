@@ -90,7 +90,7 @@ import Testing
             Issue.record("127.0.0.1 was allowed: \(result)")
             return
         }
-        #expect(refusal.errorClass == "refused_private")
+        #expect(refusal.errorClass == .refusedPrivate)
         #expect(refusal.message.contains("127.0.0.1"))
         #expect(refusal.message.contains("loopback"))
         #expect(refusal.message.contains("--allow-private-networks"))
@@ -111,7 +111,7 @@ import Testing
             Issue.record("[::1] was allowed: \(result)")
             return
         }
-        #expect(refusal.errorClass == "refused_private")
+        #expect(refusal.errorClass == .refusedPrivate)
         #expect(refusal.message.contains("::1"))
     }
 
@@ -121,7 +121,7 @@ import Testing
             Issue.record("10.0.0.1 was allowed: \(result)")
             return
         }
-        #expect(refusal.errorClass == "refused_private")
+        #expect(refusal.errorClass == .refusedPrivate)
         #expect(refusal.message.contains("private"))
     }
 
@@ -140,7 +140,7 @@ import Testing
             Issue.record("localhost was allowed: \(result)")
             return
         }
-        #expect(refusal.errorClass == "refused_private")
+        #expect(refusal.errorClass == .refusedPrivate)
         #expect(refusal.message.contains("localhost"))
         #expect(refusal.message.contains("--allow-private-networks"))
     }
@@ -151,7 +151,7 @@ import Testing
             Issue.record("no-such-host.invalid resolved: \(result)")
             return
         }
-        #expect(refusal.errorClass == "dns")
+        #expect(refusal.errorClass == .dns)
         #expect(refusal.message.contains("no-such-host.invalid"))
         // Even with private networks allowed, nothing resolves.
         let allowed = await NetworkGuard(allowPrivateNetworks: true).check(host: "no-such-host.invalid")
@@ -159,7 +159,7 @@ import Testing
             Issue.record("no-such-host.invalid resolved: \(allowed)")
             return
         }
-        #expect(second.errorClass == "dns")
+        #expect(second.errorClass == .dns)
     }
 }
 

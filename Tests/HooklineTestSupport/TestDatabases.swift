@@ -96,7 +96,7 @@ public struct TestDatabaseError: Error, CustomStringConvertible {
 extension Operations {
     /// Operations as the CLI runs them, with their info lines kept out of the test output (set
     /// HOOKLINE_TEST_LOG=info to see them).
-    public static func quiet(_ store: any HooklineStore, actor: Actor = .cli) -> Operations {
+    public static func quiet(_ store: any HooklineStore, actor: AuditActor = .cli) -> Operations {
         var logger = Logger(label: "test.operations")
         logger.logLevel = ProcessInfo.processInfo.environment["HOOKLINE_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
         return Operations(store: store, actor: actor, logger: logger)

@@ -36,7 +36,7 @@ public struct PaneContent: Sendable, Hashable {
     public var rows: [PaneRow]
 }
 
-/// Builds each pane's rows from a snapshot: the columns of DESIGN.md section 8.
+/// Builds each pane's rows from a snapshot, with the columns an operator reads in each pane.
 public enum Panes {
     public static func content(_ pane: PaneID, snapshot: DashboardSnapshot?, now: Date) -> PaneContent {
         guard let snapshot else { return PaneContent(columns: columns(pane), rows: []) }

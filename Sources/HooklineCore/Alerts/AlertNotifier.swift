@@ -155,14 +155,14 @@ public actor AlertNotifier {
                 logger.debug("alert posted", metadata: ["alert.kind": "\(alert.kind)", "endpoint.id": "\(alert.endpoint.id)"])
                 return
             }
-            let problem = outcome.statusCode.map { "HTTP \($0)" } ?? (outcome.errorMessage ?? outcome.errorClass ?? "failed")
+            let problem = outcome.statusCode.map { "HTTP \($0)" } ?? (outcome.errorMessage ?? outcome.errorClass?.rawValue ?? "failed")
             logger.info("posting an alert failed", metadata: [
                 "alert.kind": "\(alert.kind)", "alert.url": "\(target.redacted)", "alert.try": "\(index + 1)",
                 "error": "\(target.redact(problem))",
             ])
         }
         abandoned += 1
-        logger.warning("an alert could not be posted after every retry; it is dropped", metadata: [
+        logger.info("an alert could not be posted after every retry; it is dropped", metadata: [
             "alert.kind": "\(alert.kind)", "alert.url": "\(target.redacted)", "endpoint.id": "\(alert.endpoint.id)",
         ])
     }

@@ -9,12 +9,13 @@ public enum AttemptClassifier {
         var attempt = Attempt(
             deliveryID: delivery.id, number: delivery.attempts + 1, trigger: delivery.manual ? .manual : .scheduled,
             startedAt: startedAt, durationMs: outcome.durationMs, statusCode: outcome.statusCode,
-            errorClass: outcome.errorClass, errorMessage: outcome.errorMessage,
+            errorClass: outcome.errorClass?.rawValue, errorMessage: outcome.errorMessage,
             responseExcerpt: outcome.bodyExcerpt.isEmpty ? nil : String(decoding: outcome.bodyExcerpt, as: UTF8.self))
         var retryAfter: TimeInterval?
-        var throttled = outcome.errorClass == "timeout"
+        var throttled = outcome.errorClass == .timeout
         if let code = outcome.statusCode, !(200..<300).contains(code) {
-            (attempt.errorClass, attempt.errorMessage) = failure(status: code, outcome: outcome)
+            let (errorClass, message) = failure(status: code, outcome: outcome)
+            (attempt.errorClass, attempt.errorMessage) = (errorClass.rawValue, message)
             if code == 429 || code == 503, let header = outcome.headers["retry-after"] {
                 retryAfter = RetryPolicy.retryAfterSeconds(header, now: finishedAt)
                 if let retryAfter { attempt.errorMessage! += " (Retry-After \(DurationText.format(retryAfter)))" }
@@ -25,11 +26,11 @@ public enum AttemptClassifier {
     }
 
     /// The error class and sentence of a response that is not 2xx.
-    public static func failure(status code: Int, outcome: TransportOutcome) -> (errorClass: String, message: String) {
+    public static func failure(status code: Int, outcome: TransportOutcome) -> (errorClass: AttemptErrorClass, message: String) {
         if (300..<400).contains(code) {
             let target = outcome.headers["location"].map { "to \($0)" } ?? "without a Location"
-            return ("redirect", "HTTP \(code) redirect \(target) was not followed; update the endpoint URL")
+            return (.redirect, "HTTP \(code) redirect \(target) was not followed; update the endpoint URL")
         }
-        return ("http_status", "HTTP \(code)")
+        return (.httpStatus, "HTTP \(code)")
     }
 }

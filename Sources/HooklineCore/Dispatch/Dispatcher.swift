@@ -460,7 +460,7 @@ public actor Dispatcher {
             blockedOnTotal.removeAll()
         }
         let result = AttemptClassifier.result(for: delivery, outcome: outcome, startedAt: startedAt, finishedAt: clock.now())
-        let statusClass = outcome.statusCode.map { "\($0 / 100)xx" } ?? (outcome.errorClass ?? "error")
+        let statusClass = outcome.statusCode.map { "\($0 / 100)xx" } ?? (outcome.errorClass?.rawValue ?? "error")
         metrics.attempt(endpointID: delivery.endpointID, statusClass: statusClass, durationMs: outcome.durationMs)
         if !result.attempt.succeeded || logger.logLevel <= .debug {
             // Built only when it will be written: this runs once per attempt.
@@ -515,7 +515,7 @@ public actor Dispatcher {
             } catch {
                 flushFailures += 1
                 pendingResults = batch + pendingResults
-                logger.error("recording attempts failed; retrying", metadata: ["error": "\(error)", "attempts.count": "\(batch.count)"])
+                logger.info("recording attempts failed; retrying", metadata: ["error": "\(error)", "attempts.count": "\(batch.count)"])
                 try? await Task.sleep(for: .milliseconds(min(5000, 200 * flushFailures)))
                 if stopping && flushFailures > 25 { break }
             }
@@ -543,7 +543,8 @@ public actor Dispatcher {
                 details["breaker.state"] = "\(item.breaker.state.rawValue)"
                 if let probe = item.breaker.nextProbeAt { details["breaker.next_probe_at"] = "\(Timestamp.iso8601(probe))" }
                 details["breaker.previous"] = "\(previous?.state.rawValue ?? "closed")"
-                logger.warning("breaker \(transition.rawValue)", metadata: details)
+                details["breaker.transition"] = "\(transition.rawValue)"
+                logger.info("breaker changed", metadata: details)
                 switch transition {
                 case .opened, .reopened:
                     notices(.breakerOpened(
@@ -556,11 +557,11 @@ public actor Dispatcher {
             if let reason = item.plan.disableEndpoint {
                 endpoints[item.endpointID]?.enabled = false
                 disabledNoticed.insert(item.endpointID)
-                logger.warning("endpoint disabled", metadata: metadata.merging(["endpoint.reason": "\(reason)"]) { $1 })
+                logger.info("endpoint disabled", metadata: metadata.merging(["endpoint.reason": "\(reason)"]) { $1 })
                 notices(.endpointDisabled(endpoint: endpoint, reason: reason))
             }
             if item.plan.status == .failed {
-                logger.warning("delivery failed permanently", metadata: metadata)
+                logger.info("delivery failed permanently", metadata: metadata)
                 notices(.deliveryFailed(
                     endpoint: endpoint, deliveryID: item.deliveryID, eventID: result?.delivery.eventID ?? "",
                     attempts: result?.attempt.number ?? 0, lastError: result?.attempt.errorMessage))

@@ -23,12 +23,12 @@ public struct TransportOutcome: Sendable, Hashable {
     public var headers: [String: String]
     /// At most the first 16 KiB of the response body.
     public var bodyExcerpt: [UInt8]
-    /// `timeout`, `connect`, `dns`, `tls`, `reset`, `refused_private`, `invalid_url`, `network`; nil for a response.
-    public var errorClass: String?
+    /// Why no response came; nil for a response.
+    public var errorClass: AttemptErrorClass?
     public var errorMessage: String?
     public var durationMs: Int
 
-    public init(statusCode: Int? = nil, headers: [String: String] = [:], bodyExcerpt: [UInt8] = [], errorClass: String? = nil, errorMessage: String? = nil, durationMs: Int) {
+    public init(statusCode: Int? = nil, headers: [String: String] = [:], bodyExcerpt: [UInt8] = [], errorClass: AttemptErrorClass? = nil, errorMessage: String? = nil, durationMs: Int) {
         self.statusCode = statusCode
         self.headers = headers
         self.bodyExcerpt = bodyExcerpt
@@ -38,7 +38,7 @@ public struct TransportOutcome: Sendable, Hashable {
     }
 
     /// A failure before any response.
-    public static func failure(_ errorClass: String, _ message: String, durationMs: Int) -> TransportOutcome {
+    public static func failure(_ errorClass: AttemptErrorClass, _ message: String, durationMs: Int) -> TransportOutcome {
         TransportOutcome(errorClass: errorClass, errorMessage: message, durationMs: durationMs)
     }
 }

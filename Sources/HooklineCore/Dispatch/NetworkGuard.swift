@@ -14,7 +14,7 @@ public struct NetworkGuard: Sendable {
 
     /// A refusal or a resolution failure, as an attempt records it.
     public struct Refusal: Error, Sendable, Hashable {
-        public var errorClass: String
+        public var errorClass: AttemptErrorClass
         public var message: String
     }
 
@@ -25,16 +25,16 @@ public struct NetworkGuard: Sendable {
         let resolved = Self.isAddressLiteral(bare) ? .success([bare]) : await Self.resolve(bare)
         guard case .success(let addresses) = resolved else {
             if case .failure(let message) = resolved {
-                return .failure(Refusal(errorClass: "dns", message: "\(host) does not resolve (\(message))"))
+                return .failure(Refusal(errorClass: .dns, message: "\(host) does not resolve (\(message))"))
             }
-            return .failure(Refusal(errorClass: "dns", message: "\(host) does not resolve"))
+            return .failure(Refusal(errorClass: .dns, message: "\(host) does not resolve"))
         }
         if !allowPrivateNetworks {
             for address in addresses {
                 if let kind = Self.nonGlobalKind(address) {
                     return .failure(Refusal(
-                        errorClass: "refused_private",
-                        message: "\(host) resolves to \(address), a \(kind) address; delivery to private networks is refused unless --allow-private-networks is given"))
+                        errorClass: .refusedPrivate,
+                        message: "\(host) resolves to \(address), a \(kind) address; delivery to private networks is refused unless they are allowed"))
                 }
             }
         }

@@ -33,7 +33,7 @@ public struct RetentionWorker: Sendable {
             do {
                 _ = try await operations.prune(olderThan: retention, pause: pause)
             } catch {
-                logger.warning("pruning old events failed; trying again later", metadata: ["error": "\(error)"])
+                logger.info("pruning old events failed; trying again later", metadata: ["error": "\(error)"])
             }
             try? await Task.sleep(for: .milliseconds(Int(interval * 1000)))
         }

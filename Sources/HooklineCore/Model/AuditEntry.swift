@@ -1,7 +1,7 @@
 import Foundation
 
 /// Who acted on the store: the CLI, the console, or the dispatcher itself.
-public enum Actor: String, Sendable, Hashable {
+public enum AuditActor: String, Sendable, Hashable {
     case cli
     case console
     case system
@@ -11,7 +11,7 @@ public enum Actor: String, Sendable, Hashable {
 /// One operator action, kept for the record.
 public struct AuditEntry: Sendable, Hashable {
     public var at: Date
-    public var actor: Actor
+    public var actor: AuditActor
     /// A short verb phrase: `endpoint.add`, `endpoint.disable`, `delivery.redeliver`, …
     public var action: String
     /// The ids acted on.
@@ -19,7 +19,7 @@ public struct AuditEntry: Sendable, Hashable {
     /// Free text: the reason, the count, the filter used.
     public var detail: String
 
-    public init(at: Date, actor: Actor, action: String, targetIDs: [String], detail: String = "") {
+    public init(at: Date, actor: AuditActor, action: String, targetIDs: [String], detail: String = "") {
         self.at = at
         self.actor = actor
         self.action = action

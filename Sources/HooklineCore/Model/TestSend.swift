@@ -44,29 +44,29 @@ public struct TestSend: Sendable, Hashable {
     /// What an operator should check after a failure, in one sentence; nil on success.
     public var advice: String? {
         guard !succeeded else { return nil }
-        switch errorClass {
-        case "dns":
+        switch errorClass.flatMap(AttemptErrorClass.init(rawValue:)) {
+        case .dns?:
             return "Check the DNS: the endpoint's host name does not resolve from this machine."
-        case "connect", "refused":
+        case .connect?:
             return "Check the connection: is the receiver running and listening on that host and port, and does a firewall let this machine in?"
-        case "tls":
+        case .tls?:
             return "Check TLS: the receiver's certificate must be valid for its host name and signed by a trusted authority."
-        case "timeout":
+        case .timeout?:
             return "Check the receiver's speed: it must answer within the time limit; acknowledge first and process later."
-        case "reset", "network":
+        case .reset?, .network?:
             return "Check the receiver's logs: it dropped the connection before answering."
-        case "refused_private":
-            return "The address is private: pass --allow-private-networks if this receiver is meant to be on a private network."
-        case "invalid_url":
+        case .refusedPrivate?:
+            return "The address is private: allow private networks if this receiver is meant to be on one."
+        case .invalidURL?:
             return "Check the endpoint's URL: it cannot be parsed; add the endpoint again with a full http:// or https:// URL."
-        case "redirect":
+        case .redirect?:
             return "Check the endpoint's URL: the receiver redirects, and redirects are not followed; use the final URL."
         default:
             break
         }
         switch statusCode {
         case 401?, 403?:
-            return "The receiver rejected the signature: check that it verifies X-Webhook-Signature with this endpoint's secret (`hookline endpoint show ID --reveal-secret`) over the raw body."
+            return "The receiver rejected the signature: check that it verifies X-Webhook-Signature with this endpoint's secret over the raw body."
         case 400?:
             return "The receiver refused the payload: check its logs; it may reject the signature or the event type."
         case 404?, 405?:

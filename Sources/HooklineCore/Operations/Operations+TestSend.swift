@@ -20,10 +20,11 @@ extension Operations {
         let outcome = await transport.send(OutboundRequest(url: endpoint.url, headers: headers, body: event.payload, timeout: timeout))
         var send = TestSend(
             endpointID: endpoint.id, eventID: event.id, eventType: type.name, startedAt: startedAt, durationMs: outcome.durationMs,
-            statusCode: outcome.statusCode, errorClass: outcome.errorClass, errorMessage: outcome.errorMessage,
+            statusCode: outcome.statusCode, errorClass: outcome.errorClass?.rawValue, errorMessage: outcome.errorMessage,
             responseExcerpt: outcome.bodyExcerpt.isEmpty ? nil : String(decoding: outcome.bodyExcerpt, as: UTF8.self))
         if let code = outcome.statusCode, !(200..<300).contains(code) {
-            (send.errorClass, send.errorMessage) = AttemptClassifier.failure(status: code, outcome: outcome)
+            let (errorClass, message) = AttemptClassifier.failure(status: code, outcome: outcome)
+            (send.errorClass, send.errorMessage) = (errorClass.rawValue, message)
         }
         let result = send.succeeded ? "HTTP \(send.statusCode ?? 0)" : (send.errorMessage ?? send.errorClass ?? "failed")
         try await store.recordTestSend(send, audit: audit("endpoint.test", [endpoint.id], "\(type.name): \(result) in \(send.durationMs) ms"))

@@ -12,7 +12,7 @@ public struct Operations: Sendable {
     public let store: any HooklineStore
     public let clock: any HooklineClock
     /// Who is acting, recorded with every change.
-    public let actor: Actor
+    public let actor: AuditActor
     public var maximumPayloadBytes: Int
     /// When set, single events are committed together with others arriving at the same time.
     public var groupCommit: GroupCommit?
@@ -21,7 +21,7 @@ public struct Operations: Sendable {
     /// - Parameter groupCommits: commit single events together with others arriving at the same
     ///   time (a ``GroupCommit`` over `store`), as the ingest API does.
     public init(
-        store: any HooklineStore, clock: any HooklineClock = SystemClock(), actor: Actor,
+        store: any HooklineStore, clock: any HooklineClock = SystemClock(), actor: AuditActor,
         maximumPayloadBytes: Int = Operations.defaultMaximumPayloadBytes, groupCommits: Bool = false,
         logger: Logger = Logger(label: "hookline.operations")
     ) {
@@ -102,7 +102,7 @@ public struct Operations: Sendable {
         let newSecret = secret ?? Secret.generate()
         let endpoint = try await store.updateEndpoint(id: id, audit: audit("endpoint.rotate-secret", [id], "grace \(DurationText.format(grace))")) { endpoint throws(HooklineError) in
             guard newSecret != endpoint.secret else {
-                throw .invalidInput("The new secret is the endpoint's current secret; give another one, or leave --secret out to have one generated.")
+                throw .invalidInput("The new secret is the endpoint's current secret; give another one, or give none to have one generated.")
             }
             endpoint.previousSecret = grace > 0 ? endpoint.secret : nil
             endpoint.previousSecretUntil = grace > 0 ? now.addingTimeInterval(grace) : nil

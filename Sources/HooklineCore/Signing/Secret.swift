@@ -15,7 +15,7 @@ public enum Secret {
     /// Checks an operator-supplied secret: at least 24 characters, printable, no spaces.
     public static func validate(_ secret: String) throws(HooklineError) {
         guard !secret.isEmpty else {
-            throw .invalidInput("The secret is empty; give at least \(minimumLength) characters, or leave --secret out to have one generated.")
+            throw .invalidInput("The secret is empty; give at least \(minimumLength) characters, or give none to have one generated.")
         }
         guard secret.count >= minimumLength else {
             throw .invalidInput("The secret is \(secret.count) characters long; give at least \(minimumLength), for example the output of `openssl rand -hex 32`.")

@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 
-/// Builds the signed headers of one attempt, as DESIGN.md section 4 fixes them.
+/// Builds the signed headers of one attempt, in the wire format receivers verify.
 ///
 /// Both schemes are keyed with the UTF-8 bytes of the endpoint secret:
 /// - `X-Webhook-Signature`: lowercase hex HMAC-SHA256 of the body (the guide's verifiers);

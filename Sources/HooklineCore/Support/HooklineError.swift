@@ -39,15 +39,15 @@ extension HooklineError: CustomStringConvertible {
         case .invalidInput(let sentence), .invalidField(_, let sentence):
             return sentence
         case .notFound(let kind, let id):
-            return "No \(kind) with id '\(id)' exists; list them with `hookline \(HooklineError.listCommand(for: kind))`."
+            return "No \(kind) with id '\(id)' exists."
         case .databaseDirectoryMissing(let path):
-            return "The directory of the database path '\(path)' does not exist; create it or pass another --db."
+            return "The directory of the database path '\(path)' does not exist; create it or name another database."
         case .notAHooklineDatabase(let path, let reason):
-            return "'\(path)' is not a Hookline database (\(reason)); pass the right --db or a new file name."
+            return "'\(path)' is not a Hookline database (\(reason)); name the right database or a new file."
         case .databaseFromNewerVersion(let path):
             return "'\(path)' was written by a newer version of Hookline; upgrade hookline to use it."
         case .databaseMissing(let path):
-            return "No Hookline database at '\(path)'; add an endpoint or emit an event to create one, or pass --db."
+            return "No Hookline database at '\(path)'; add an endpoint or emit an event to create one, or name another database."
         case .storage(let sentence):
             return sentence
         case .wrongSecretKey(let source):
@@ -58,15 +58,6 @@ extension HooklineError: CustomStringConvertible {
             return sentence
         case .unknownStoredValue(let column, let value):
             return "The database holds '\(value)' in \(column), which this version of Hookline does not know; upgrade hookline, or correct the row."
-        }
-    }
-
-    private static func listCommand(for kind: String) -> String {
-        switch kind {
-        case "endpoint": return "endpoint list"
-        case "event": return "events"
-        case "delivery": return "deliveries"
-        default: return "--help"
         }
     }
 }

@@ -58,6 +58,9 @@ extension EndpointCommand {
                 Output.line("Response: \(Output.printable(Output.clip(excerpt, 500)))")
             }
             if let advice = send.advice { Output.line(advice) }
+            if send.errorClass == AttemptErrorClass.refusedPrivate.rawValue {
+                Output.line("Pass --allow-private-networks (here and to serve) to deliver to it.")
+            }
         }
     }
 }

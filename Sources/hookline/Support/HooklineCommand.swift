@@ -32,13 +32,38 @@ extension HooklineCommand {
             LogSetup.bootstrap(defaultLevel: Self.defaultLogLevel, destination: try logDestination())
             try await execute()
         } catch let error as HooklineError {
-            Output.error(error.description)
+            Output.error(error.commandLineDescription)
             throw ExitCode(error.exitCode)
         }
     }
 }
 
 extension HooklineError {
+    /// The core's sentence with the command line's way out: the core names no flags.
+    var commandLineDescription: String {
+        switch self {
+        case .notFound(let kind, let id):
+            return "No \(kind) with id '\(id)' exists; list them with `hookline \(Self.listCommand(for: kind))`."
+        case .databaseDirectoryMissing(let path):
+            return "The directory of the database path '\(path)' does not exist; create it or pass another --db."
+        case .notAHooklineDatabase(let path, let reason):
+            return "'\(path)' is not a Hookline database (\(reason)); pass the right --db or a new file name."
+        case .databaseMissing(let path):
+            return "No Hookline database at '\(path)'; add an endpoint or emit an event to create one, or pass --db."
+        default:
+            return description
+        }
+    }
+
+    static func listCommand(for kind: String) -> String {
+        switch kind {
+        case "endpoint": return "endpoint list"
+        case "event": return "events"
+        case "delivery": return "deliveries"
+        default: return "--help"
+        }
+    }
+
     /// sysexits-style codes, so that scripts can tell bad input from a missing record.
     var exitCode: Int32 {
         switch self {

@@ -1,7 +1,7 @@
 import Foundation
 import HooklineCore
 
-/// The `--json` shapes of DESIGN.md section 6: snake_case keys, times in ISO 8601.
+/// The `--json` shapes every listing prints: snake_case keys, times in ISO 8601, ids as strings; scripts depend on them.
 enum JSONRendering {
     static func time(_ date: Date?) -> JSONValue {
         date.map { .string(Timestamp.iso8601($0)) } ?? .null
