@@ -200,12 +200,15 @@ import Glibc
         }
         for client in kept { #expect(client.send("GET /v1/health HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n")) }
         _ = consume kept
+        // Until serve has seen the kept connections close, this request is refused (and counted) too.
         var metrics = ""
+        var refusedGets = 0
         for _ in 0..<50 {
             if let (status, text) = try? await api.get(port, "/metrics"), status == 200 { metrics = text; break }
+            refusedGets += 1
             try await Task.sleep(for: .milliseconds(100))
         }
-        #expect(metrics.contains("hookline_api_connections_refused_total 2"), "\(metrics)")
+        #expect(metrics.contains("hookline_api_connections_refused_total \(2 + refusedGets)\n"), "\(metrics)")
         serve.terminate()
         await serve.exit()
         #expect(serve.terminationStatus == 0)

@@ -93,7 +93,7 @@ import Testing
         #expect(refusal.errorClass == .refusedPrivate)
         #expect(refusal.message.contains("127.0.0.1"))
         #expect(refusal.message.contains("loopback"))
-        #expect(refusal.message.contains("--allow-private-networks"))
+        #expect(refusal.message.contains("refused unless they are allowed"))
     }
 
     @Test func allowPrivateNetworksLetsItThrough() async throws {
@@ -142,7 +142,7 @@ import Testing
         }
         #expect(refusal.errorClass == .refusedPrivate)
         #expect(refusal.message.contains("localhost"))
-        #expect(refusal.message.contains("--allow-private-networks"))
+        #expect(refusal.message.contains("refused unless they are allowed"))
     }
 
     @Test func aNameThatDoesNotResolveIsADNSFailure() async throws {

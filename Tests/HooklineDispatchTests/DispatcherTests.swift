@@ -281,7 +281,7 @@ import Testing
         let attempt = try #require(try await fixture.attempts(delivery).first)
         #expect(attempt.errorClass == "refused_private")
         #expect(attempt.errorMessage?.contains("127.0.0.1") == true)
-        #expect(attempt.errorMessage?.contains("--allow-private-networks") == true)
+        #expect(attempt.errorMessage?.contains("refused unless they are allowed") == true)
     }
 
     @Test func redeliveryMakesAManualAttemptWithTheSameEventId() async throws {

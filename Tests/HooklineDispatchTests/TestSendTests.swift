@@ -98,7 +98,7 @@ import Testing
         await receiver.stop()
         #expect(receiver.requests.isEmpty)
         #expect(send.errorClass == "refused_private")
-        #expect(send.advice?.contains("--allow-private-networks") == true)
+        #expect(send.advice?.contains("allow private networks") == true)
     }
 
     @Test func anUnknownTypeOrEndpointIsAnError() async throws {

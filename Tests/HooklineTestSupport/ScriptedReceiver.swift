@@ -120,7 +120,13 @@ public final class RawSocketServer: @unchecked Sendable {
         thread = Thread {
             while true {
                 let client = accept(fd, nil, nil)
-                if client < 0 { return }
+                if client < 0 {
+                    // Closed by stop(): done. Anything else (an aborted handshake, a full
+                    // descriptor table under a loaded test run) must not stop the server accepting.
+                    if errno == EBADF || errno == EINVAL { return }
+                    usleep(10_000)
+                    continue
+                }
                 if behaviour == .silent {
                     // Accepts and then neither reads nor answers; the socket closes with the server.
                     silentClients.list.withLock { $0.append(client) }
