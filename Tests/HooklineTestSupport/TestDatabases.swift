@@ -1,7 +1,7 @@
 import Foundation
 import HooklineCore
-@testable import HooklinePostgres
-@testable import HooklineSQLite
+import HooklinePostgres
+import HooklineSQLite
 import HooklineStores
 import Logging
 import PostgresNIO
