@@ -17,13 +17,4 @@ public enum StoreLocation {
         }
         return try SQLiteStore(path: location, mode: creating ? .createIfMissing : .mustExist)
     }
-
-    /// Closes a store opened by ``open(_:creating:)``.
-    public static func close(_ store: any HooklineStore) async {
-        if let store = store as? SQLiteStore {
-            try? store.close()
-        } else if let store = store as? PostgresStore {
-            await store.close()
-        }
-    }
 }

@@ -136,7 +136,7 @@ import Testing
         let gaps = zip([burst.last!] + probes, probes).map { $1.timeIntervalSince($0) }
         #expect(gaps.allSatisfy { $0 >= 2.5 }, "no node sent while the shared breaker was open: \(gaps)")
         print("cluster test: kill after \(receivedAtKill) of \(total) receipts with \(inFlightAtKill) in flight; \(duplicates) duplicates; failing endpoint: \(burst.count) failures, then probes at \(probes.map { String(format: "%.1f s", $0.timeIntervalSince(first)) })")
-        await StoreLocation.close(store)
+        try? await store.close()
         await database.remove()
     }
 }

@@ -57,7 +57,7 @@ import Testing
             #expect(readA.url == a.url && readA.eventTypes == a.eventTypes && readA.rateLimit == 5 && readA.description == "A")
             #expect(readA.secret == a.secret && readA.enabled)
             #expect(abs(readA.createdAt.timeIntervalSince(a.createdAt)) < 0.001, "times are kept to the millisecond")
-            await StoreLocation.close(other)
+            try? await other.close()
             await #expect(throws: HooklineError.self) { try await operations.removeEndpoint(id: "ep_01NOSUCHENDPOINT0000000000") }
             try await operations.removeEndpoint(id: a.id)
             #expect(try await store.endpoints().map(\.id) == [b.id])
@@ -122,7 +122,7 @@ import Testing
             #expect(try await store.recoverExpiredLeases(now: now.addingTimeInterval(120)) == 18)
             #expect(try await store.countDeliveries(status: .pending, endpointID: nil) == 30)
             try await expectCountsExact(store)
-            await StoreLocation.close(other)
+            try? await other.close()
         }
     }
 
@@ -156,7 +156,7 @@ import Testing
             _ = try await operations.resetBreaker(endpointID: endpoint.id)
             #expect(try await other.breakers().first?.state == .closed)
             #expect(try await other.nextDueAt().map { $0 <= Date().addingTimeInterval(1) } == true)
-            await StoreLocation.close(other)
+            try? await other.close()
         }
     }
 
@@ -177,7 +177,7 @@ import Testing
             #expect(later.count == 2)
             let none = try await store.claim(request, now: now.addingTimeInterval(0.5), leaseUntil: now.addingTimeInterval(60), owner: "one")
             #expect(none.isEmpty)
-            await StoreLocation.close(other)
+            try? await other.close()
         }
     }
 
@@ -239,7 +239,7 @@ import Testing
             #expect(frame.endpoints.count == 1)
             #expect(frame.counts.pending == 5)
             #expect(frame.storage.bytes > 0)
-            await StoreLocation.close(watcher)
+            try? await watcher.close()
         }
     }
 

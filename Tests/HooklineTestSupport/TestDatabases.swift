@@ -114,11 +114,11 @@ extension TestDatabase {
         do {
             try await body(database, store, Operations.quiet(store))
         } catch {
-            await StoreLocation.close(store)
+            try? await store.close()
             await database.remove()
             throw error
         }
-        await StoreLocation.close(store)
+        try? await store.close()
         await database.remove()
     }
 }

@@ -38,7 +38,7 @@ public actor Dispatcher {
         }
     }
 
-    let store: any HooklineStore
+    let store: any DispatchStore
     let transport: any HTTPTransport
     let clock: any HooklineClock
     let configuration: DispatcherConfiguration
@@ -90,7 +90,7 @@ public actor Dispatcher {
     public private(set) var isRunning = false
 
     public init(
-        store: any HooklineStore, transport: any HTTPTransport, clock: any HooklineClock = SystemClock(),
+        store: any DispatchStore, transport: any HTTPTransport, clock: any HooklineClock = SystemClock(),
         configuration: DispatcherConfiguration = DispatcherConfiguration(), logger: Logger = Logger(label: "hookline.dispatcher"),
         notices: @escaping @Sendable (DispatchNotice) -> Void = { _ in }
     ) {

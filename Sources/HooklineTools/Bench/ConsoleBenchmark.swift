@@ -40,7 +40,7 @@ public struct ConsoleBenchmark: Sendable {
         } else if let store = store as? SQLiteStore {
             counts = try await store.tableCounts()
         }
-        await StoreLocation.close(store)
+        try? await store.close()
         return Report(
             events: counts.events, deliveries: counts.deliveries, p50Milliseconds: Percentile.of(samples, 50),
             p99Milliseconds: Percentile.of(samples, 99), residentBytes: ProcessMemory.resident)

@@ -148,7 +148,7 @@ struct DemoCommand: HooklineCommand {
             let breakers = try await store.breakers().filter { $0.state != .closed }.count
             Output.immediate("Summary: \(demo.emitted.load(ordering: .relaxed)) events emitted; deliveries \(succeeded) succeeded, \(counts.pending) pending, \(counts.failed) failed, \(counts.held) held; \(breakers) breakers not closed.")
         }
-        await StoreLocation.close(store)
+        try? await store.close()
         Output.immediate("Demo database: \(store.location)")
     }
 }

@@ -1,0 +1,74 @@
+import Foundation
+
+/// What ``Operations`` changes: endpoints, events, redelivery, breaker resets, test sends and the
+/// audit log. Every mutation is one transaction and writes its ``AuditEntry`` in it.
+public protocol OperationsStore: Sendable {
+    // MARK: Endpoints
+
+    /// Adds a new endpoint.
+    func createEndpoint(_ endpoint: Endpoint, audit: AuditEntry) async throws(HooklineError)
+    /// The endpoint with this id, or nil.
+    func endpoint(id: String) async throws(HooklineError) -> Endpoint?
+    /// Every endpoint, oldest first.
+    func endpoints() async throws(HooklineError) -> [Endpoint]
+    /// Up to `limit` endpoints in id order, after `after` when given (a page of a listing).
+    func endpoints(after: String?, limit: Int) async throws(HooklineError) -> [Endpoint]
+    /// Changes an endpoint's settings (url, description, event types, rate limit, secrets) in one transaction.
+    ///
+    /// `change` runs inside the transaction on the current row; throwing from it changes nothing.
+    func updateEndpoint(
+        id: String, audit: AuditEntry, _ change: @escaping @Sendable (inout Endpoint) throws(HooklineError) -> Void
+    ) async throws(HooklineError) -> Endpoint
+    /// Enables or disables an endpoint and moves its deliveries between `pending` and `held`.
+    ///
+    /// Disabling holds every `pending` delivery. Enabling releases the `held` ones (due at once)
+    /// unless `releaseHeld` is false.
+    func setEndpointEnabled(
+        id: String, enabled: Bool, reason: String?, releaseHeld: Bool, at: Date, audit: AuditEntry
+    ) async throws(HooklineError) -> EndpointStateChange
+    /// Deletes an endpoint with its deliveries and their attempts; events stay.
+    ///
+    /// Refuses while the endpoint has deliveries that are not `succeeded`, unless `force`.
+    func removeEndpoint(id: String, force: Bool, audit: AuditEntry) async throws(HooklineError)
+
+    // MARK: Events
+
+    /// Stores an event and one delivery per subscribed endpoint, or returns the stored event when
+    /// its id exists already (idempotency: nothing is created then).
+    func ingest(_ event: Event, audit: AuditEntry?) async throws(HooklineError) -> IngestResult
+    /// Ingests several events in one transaction, in order; each behaves as ``ingest(_:audit:)``.
+    func ingestBatch(_ events: [Event]) async throws(HooklineError) -> [IngestResult]
+    /// The event with this id, with its delivery count, or nil.
+    func event(id: String) async throws(HooklineError) -> EventSummary?
+    /// Events, newest first.
+    func events(_ query: EventQuery) async throws(HooklineError) -> [EventSummary]
+
+    // MARK: Breakers and redelivery
+
+    /// Every stored breaker (endpoints that never failed may have none).
+    func breakers() async throws(HooklineError) -> [CircuitBreaker]
+    /// Closes an endpoint's breaker and makes the deliveries it was holding back due now.
+    func resetBreaker(endpointID: String, at: Date, audit: AuditEntry) async throws(HooklineError) -> CircuitBreaker
+    /// Makes deliveries due now for a `manual` attempt, whatever their state, except `sending` ones;
+    /// with `onlyIfStatus`, only those still in that status.
+    func redeliver(_ deliveryIDs: [String], onlyIfStatus: DeliveryStatus?, at: Date, audit: AuditEntry) async throws(HooklineError) -> RedeliveryResult
+    /// The ids of an endpoint's `failed` deliveries last changed at or after `since`, oldest first.
+    func failedDeliveryIDs(endpointID: String, since: Date?) async throws(HooklineError) -> [String]
+    /// Attempts, successes and latency per endpoint since a time.
+    func endpointStats(since: Date) async throws(HooklineError) -> [String: EndpointStats]
+
+    // MARK: Test sends and retention
+
+    /// Keeps a test send with its endpoint, and its audit entry, in one transaction.
+    func recordTestSend(_ send: TestSend, audit: AuditEntry) async throws(HooklineError)
+    /// An endpoint's newest test sends.
+    func testSends(endpointID: String, limit: Int) async throws(HooklineError) -> [TestSend]
+
+    // MARK: Audit
+
+    /// Records an action that changes nothing else in the store (a pruning pass).
+    func recordAudit(_ entry: AuditEntry) async throws(HooklineError)
+
+    /// The newest audit entries first.
+    func auditEntries(limit: Int) async throws(HooklineError) -> [AuditEntry]
+}
