@@ -40,6 +40,8 @@ public final class DemoEnvironment: Sendable {
     let operations: Operations
     let logger: Logger
     let tasks = Mutex<[Task<Void, Never>]>([])
+    /// The receivers, stopped gracefully (never cancelled: see ``RunningService``).
+    let receivers = Mutex<[RunningService]>([])
     let dispatcher: Dispatcher
     let transport: AsyncHTTPTransport
     /// Events emitted so far.
@@ -103,17 +105,18 @@ public final class DemoEnvironment: Sendable {
 
     private func startReceiver(_ name: String, behaviour: WebhookReceiver.Behaviour, secret: String) async throws(HooklineError) -> Int {
         let receiver = WebhookReceiver(host: "127.0.0.1", port: 0, secret: secret, behaviour: behaviour)
-        var quiet = logger
-        quiet.logLevel = .critical
+        var muted = logger
+        muted.logLevel = .critical
+        let quiet = muted
         let (stream, continuation) = AsyncStream<Int>.makeStream()
-        let task = Task {
+        let running = RunningService(ClosureService {
             do {
                 try await receiver.run(logger: quiet, onListening: { continuation.yield($0) })
             } catch {
                 continuation.yield(0)
             }
-        }
-        tasks.withLock { $0.append(task) }
+        }, logger: quiet)
+        receivers.withLock { $0.append(running) }
         var iterator = stream.makeAsyncIterator()
         guard let port = await iterator.next(), port > 0 else {
             throw .storage("The demo receiver '\(name)' could not listen on 127.0.0.1.")
@@ -159,6 +162,7 @@ public final class DemoEnvironment: Sendable {
         let running = tasks.withLock { $0 }
         for task in running { task.cancel() }
         for task in running { _ = await task.value }
+        for receiver in receivers.withLock({ $0 }) { await receiver.stop() }
         await transport.shutdown()
     }
 }

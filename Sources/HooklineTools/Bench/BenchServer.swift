@@ -1,5 +1,6 @@
 import Foundation
 import HooklineCore
+import HooklineServer
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -7,20 +8,20 @@ import NIOCore
 
 /// A local HTTP server for the benchmarks, on 127.0.0.1 and a free port.
 enum BenchServer {
-    /// Starts serving `router`; returns the port and the task to cancel when done.
-    static func start(_ router: Router<BasicRequestContext>) async throws -> (port: Int, task: Task<Void, any Error>) {
+    /// Starts serving `router`; returns the port and the running server to stop when done.
+    static func start(_ router: Router<BasicRequestContext>) async throws -> (port: Int, server: RunningService) {
         var logger = Logger(label: "bench.server")
         logger.logLevel = .critical
         let (stream, continuation) = AsyncStream<Int>.makeStream()
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                               onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: logger)
-        let task = Task { try await app.runService(gracefulShutdownSignals: []) }
+        let server = RunningService(app, logger: logger)
         var iterator = stream.makeAsyncIterator()
         guard let port = await iterator.next(), port > 0 else {
-            task.cancel()
+            await server.stop()
             throw BenchmarkError("the benchmark's local server did not start")
         }
-        return (port, task)
+        return (port, server)
     }
 
     /// The minimal receiver: 200 with a tiny body; `observe` sees each request's headers first.

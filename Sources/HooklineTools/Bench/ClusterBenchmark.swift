@@ -34,7 +34,7 @@ public struct ClusterBenchmark: Sendable {
 
     public func run(log: @escaping @Sendable (String) -> Void) async throws -> [Run] {
         let (port, receiver) = try await BenchServer.start(BenchServer.receiver())
-        defer { receiver.cancel() }
+        defer { receiver.stopSoon() }
         let store = try await PostgresStore(url: url, secretKey: secretKey)
         let operations = Operations(store: store, actor: .cli)
         var runs: [Run] = []

@@ -42,7 +42,7 @@ public struct DispatchBenchmark: Sendable {
 
     public func run(log: @escaping @Sendable (String) -> Void) async throws -> Report {
         let (port, receiver) = try await BenchServer.start(BenchServer.receiver())
-        defer { receiver.cancel() }
+        defer { receiver.stopSoon() }
         let store = try SQLiteStore(path: directory + "/bench-dispatch.db")
         defer { try? store.close() }
         let operations = Operations(store: store, actor: .cli)

@@ -61,7 +61,7 @@ public struct FanoutBenchmark: Sendable {
     public func run(log: @escaping @Sendable (String) -> Void) async throws -> Report {
         let arrivals = Arrivals()
         let (port, receiver) = try await BenchServer.start(BenchServer.receiver { _, path in arrivals.record(path) })
-        defer { receiver.cancel() }
+        defer { receiver.stopSoon() }
         let store = try SQLiteStore(path: directory + "/bench-fanout-\(endpoints).db")
         defer { try? store.close() }
         var quietLogger = Logger(label: "bench.fanout")

@@ -66,7 +66,7 @@ public struct IngestBenchmark: Sendable {
         let (receiverPort, receiver) = try await BenchServer.start(BenchServer.receiver { headers, path in
             if let id = headers[HTTPField.Name("X-Webhook-Id")!] { arrivals.record(id + path) }
         })
-        defer { receiver.cancel() }
+        defer { receiver.stopSoon() }
         let headers = [("Authorization", "Bearer \(Self.token)"), ("Content-Type", "application/json")]
         let data = String(decoding: try JSONValue.parse(EventCatalog.type(named: "case.created")!.exampleData).canonicalBytes, as: UTF8.self)
         let event = "{\"event\":\"case.created\",\"data\":\(data)}"
@@ -106,7 +106,7 @@ public struct IngestBenchmark: Sendable {
     struct Stack {
         let store: SQLiteStore
         let port: Int
-        let server: Task<Void, any Error>
+        let server: RunningService
         let dispatcher: (Dispatcher, AsyncHTTPTransport, Task<Void, any Error>)?
 
         init(path: String, receiverPort: Int, endpoints: Int, maximumBatch: Int, dispatching: Bool) async throws {
@@ -136,7 +136,7 @@ public struct IngestBenchmark: Sendable {
         func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
 
         func stop() async {
-            server.cancel()
+            await server.stop()
             if let (dispatcher, transport, task) = dispatcher {
                 await dispatcher.stop()
                 _ = try? await task.value

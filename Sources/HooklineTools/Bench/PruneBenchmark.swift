@@ -32,7 +32,7 @@ public struct PruneBenchmark: Sendable {
         let (receiverPort, receiver) = try await BenchServer.start(BenchServer.receiver { headers, path in
             if let id = headers[.init("X-Webhook-Id")!] { arrivals.record(id + path) }
         })
-        defer { receiver.cancel() }
+        defer { receiver.stopSoon() }
         let latency = IngestBenchmark(endpoints: endpoints, rate: rate, latencySeconds: seconds, directory: "")
         let data = String(decoding: try JSONValue.parse(EventCatalog.type(named: "case.created")!.exampleData).canonicalBytes, as: UTF8.self)
         let generator = LoadGenerator(
