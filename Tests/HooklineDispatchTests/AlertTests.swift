@@ -280,6 +280,53 @@ import Testing
         silent.stop()
     }
 
+    /// The failure interval passes on a clock the test moves: no wall-clock minute is waited for.
+    @Test func failuresWithinTheIntervalArePostedWhenTheClockReachesIt() async throws {
+        let alerts = try await ScriptedReceiver()
+        let clock = ManualClock()
+        let transport = AsyncHTTPTransport(networkGuard: NetworkGuard(allowPrivateNetworks: true), connectTimeout: 1)
+        var logger = Logger(label: "test.alerts")
+        logger.logLevel = .critical
+        let notifier = AlertNotifier(
+            configuration: .init(target: try AlertTarget(url: alerts.url("/alerts")), failureInterval: 60, retryDelays: [], timeout: 5),
+            transport: transport, clock: clock, logger: logger)
+        let running = Task { await notifier.run() }
+        let endpoint = EndpointRef(id: "ep_clock", url: "https://receiver.example.com/hook")
+        func failed(_ n: Int) -> DispatchNotice {
+            .deliveryFailed(endpoint: endpoint, deliveryID: "dlv_\(n)", eventID: "evt_\(n)", attempts: 8, lastError: "HTTP 500")
+        }
+        func posted() -> [JSONObject] {
+            alerts.requests.compactMap { request in
+                guard case .object(let object)? = try? JSONValue.parse(request.body) else { return nil }
+                return object
+            }
+        }
+        func waitUntil(_ condition: () -> Bool) async throws {
+            for _ in 0..<500 where !condition() { try await Task.sleep(for: .milliseconds(10)) }
+        }
+
+        notifier.notify(failed(1))
+        try await waitUntil { posted().count == 1 }
+        #expect(posted().count == 1, "the first failure is posted at once")
+        notifier.notify(failed(2))
+        notifier.notify(failed(3))
+        // Both are grouped and the notifier waits on the clock for the interval to end.
+        try await waitUntil { clock.sleeping == 1 }
+        #expect(clock.sleeping == 1)
+        clock.advance(by: 59)
+        #expect(posted().count == 1)
+        clock.advance(by: 1)
+        try await waitUntil { posted().count == 2 }
+        #expect(posted().count == 2)
+        #expect(posted().last?["failed_deliveries"] == .number(2))
+        #expect(posted().last?["delivery_ids"] == .array([.string("dlv_2"), .string("dlv_3")]))
+
+        notifier.finish()
+        await running.value
+        await transport.shutdown()
+        await alerts.stop()
+    }
+
     @Test func theAlertURLIsShownWithoutItsSecret() throws {
         let target = try AlertTarget(url: "https://hooks.slack.com/services/T000/B000/XXXXsecretXXXX")
         #expect(target.redacted == "https://hooks.slack.com/…")

@@ -128,10 +128,9 @@ public actor AlertNotifier {
         }
         if let nextDue, flushAt.map({ nextDue < $0 }) ?? true {
             flushAt = nextDue
-            let continuation = self.continuation
-            let delay = max(0, nextDue.timeIntervalSince(now))
+            let continuation = self.continuation, clock = self.clock
             Task {
-                try? await Task.sleep(for: .milliseconds(Int(delay * 1000) + 1))
+                await clock.sleep(until: nextDue)
                 continuation.yield(.flushDue)
             }
         }

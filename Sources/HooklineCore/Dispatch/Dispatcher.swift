@@ -607,8 +607,10 @@ public actor Dispatcher {
         let token = sleepToken
         await withCheckedContinuation { continuation in
             sleeper = continuation
+            let clock = self.clock
             timer = Task {
-                try? await Task.sleep(for: .milliseconds(Int(seconds * 1000) + 1))
+                await clock.sleep(until: deadline)
+                guard !Task.isCancelled else { return }
                 self.timerFired(token)
             }
         }
