@@ -45,7 +45,10 @@ import Testing
         }
 
         /// The alerts received so far, parsed.
-        var received: [JSONObject] {
+        var received: [JSONObject] { Self.parsed(alerts) }
+
+        /// The alerts a receiver has got, parsed.
+        static func parsed(_ alerts: ScriptedReceiver) -> [JSONObject] {
             alerts.requests.compactMap { request in
                 guard case .object(let object)? = try? JSONValue.parse(request.body) else { return nil }
                 return object
@@ -295,12 +298,7 @@ import Testing
         func failed(_ n: Int) -> DispatchNotice {
             .deliveryFailed(endpoint: endpoint, deliveryID: "dlv_\(n)", eventID: "evt_\(n)", attempts: 8, lastError: "HTTP 500")
         }
-        func posted() -> [JSONObject] {
-            alerts.requests.compactMap { request in
-                guard case .object(let object)? = try? JSONValue.parse(request.body) else { return nil }
-                return object
-            }
-        }
+        func posted() -> [JSONObject] { Harness.parsed(alerts) }
         func waitUntil(_ condition: () -> Bool) async throws {
             for _ in 0..<500 where !condition() { try await Task.sleep(for: .milliseconds(10)) }
         }
