@@ -148,7 +148,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HooklineCoreTests",
-            dependencies: ["HooklineCore", "HooklineSQLite", "HooklineTools", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["HooklineCore", "HooklineSQLite", "HooklineTools", "HooklineTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
             name: "HooklineStoreTests",

@@ -1,7 +1,7 @@
 import Foundation
 @testable import HooklineCore
+import HooklineTestSupport
 @testable import HooklineSQLite
-import Synchronization
 
 /// A directory under the system temp dir, removed when the value is released by `remove()`.
 struct TemporaryDirectory: Sendable {
@@ -17,26 +17,11 @@ struct TemporaryDirectory: Sendable {
     func remove() { try? FileManager.default.removeItem(atPath: path) }
 }
 
-/// A clock that moves only when told to.
-final class TestClock: HooklineClock {
-    private let current: Mutex<Date>
-
-    init(_ start: Date = Date(timeIntervalSince1970: 1_764_000_000)) {
-        current = Mutex(start)
-    }
-
-    func now() -> Date { current.withLock { $0 } }
-
-    func advance(by seconds: TimeInterval) {
-        current.withLock { $0 = $0.addingTimeInterval(seconds) }
-    }
-}
-
 /// A fresh store in a temporary directory, with operations acting as the CLI.
 struct StoreFixture {
     let directory = TemporaryDirectory()
     let store: SQLiteStore
-    let clock = TestClock()
+    let clock = ManualClock()
     let operations: Operations
 
     init() throws {

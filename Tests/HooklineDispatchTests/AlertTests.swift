@@ -16,7 +16,9 @@ import Testing
         let alertTransport: AsyncHTTPTransport
         let notifierTask: Task<Void, Never>
 
-        init(fixture: DispatchFixture, alerts: ScriptedReceiver, failureInterval: TimeInterval = 60, retryDelays: [TimeInterval] = [0.1, 0.1]) throws {
+        /// A notifier on the fixture's clock: a manual one times the failure interval and the
+        /// retries of a failed post.
+        init(fixture: DispatchFixture, alerts: ScriptedReceiver, failureInterval: TimeInterval = 60, retryDelays: [TimeInterval] = [1, 5]) throws {
             self.fixture = fixture
             self.alerts = alerts
             alertTransport = AsyncHTTPTransport(networkGuard: NetworkGuard(allowPrivateNetworks: true), connectTimeout: 1)
@@ -25,16 +27,17 @@ import Testing
             let notifier = AlertNotifier(
                 configuration: .init(target: try AlertTarget(url: alerts.url("/services/T0/B0/secret-token")), failureInterval: failureInterval,
                                      retryDelays: retryDelays, timeout: 2),
-                transport: alertTransport, logger: logger)
+                transport: alertTransport, clock: fixture.clock ?? SystemClock(), logger: logger)
             self.notifier = notifier
             notifierTask = Task { await notifier.run() }
         }
 
         /// Runs a dispatcher that reports to the notifier until `condition` holds.
         @discardableResult
-        func run(_ configuration: DispatcherConfiguration, limit: TimeInterval = 20, until condition: @Sendable () async throws -> Bool) async throws -> Bool {
+        func run(_ configuration: DispatcherConfiguration, limit: TimeInterval = 20, timeFlows: Bool = true,
+                 until condition: @Sendable () async throws -> Bool) async throws -> Bool {
             let notifier = self.notifier
-            return try await fixture.run(configuration, limit: limit, notices: { notifier.notify($0) }, until: condition)
+            return try await fixture.run(configuration, limit: limit, timeFlows: timeFlows, notices: { notifier.notify($0) }, until: condition)
         }
 
         /// Posts what is queued and stops the notifier.
@@ -71,15 +74,15 @@ import Testing
     }
 
     @Test func aBreakerOpeningAndClosingIsPostedWithItsFacts() async throws {
-        let fixture = try DispatchFixture()
+        let fixture = try DispatchFixture(clock: ManualClock())
         defer { fixture.tearDown() }
         let receiver = try await ScriptedReceiver { _, index in index < 3 ? .init(status: 500) : .ok }
         let alerts = try await ScriptedReceiver()
         let harness = try Harness(fixture: fixture, alerts: alerts)
         let endpoint = try await fixture.addEndpoint(receiver.url())
         _ = try await fixture.emit()
-        let configuration = DispatchFixture.configuration(
-            schedule: [0, 0.05, 0.05, 0.05, 0.05], breaker: BreakerConfiguration(consecutiveFailures: 3, openInterval: 0.3))
+        let configuration = DispatchFixture.manualClockConfiguration(
+            schedule: [0, 5, 5, 5, 5], breaker: BreakerConfiguration(consecutiveFailures: 3, openInterval: 30))
         let done = try await harness.run(configuration) {
             try await fixture.deliveries(endpoint).first?.status == .succeeded && harness.received(kind: "breaker_closed").count == 1
         }
@@ -105,7 +108,8 @@ import Testing
     }
 
     @Test func disablesBy410ByAutoDisableAndByAnOperatorArePosted() async throws {
-        let fixture = try DispatchFixture()
+        let clock = ManualClock()
+        let fixture = try DispatchFixture(clock: clock)
         defer { fixture.tearDown() }
         let gone = try await ScriptedReceiver { _, _ in .init(status: 410) }
         let failing = try await ScriptedReceiver { _, _ in .init(status: 500) }
@@ -116,19 +120,29 @@ import Testing
         let failingEndpoint = try await fixture.addEndpoint(failing.url())
         let healthyEndpoint = try await fixture.addEndpoint(healthy.url())
         _ = try await fixture.emit()
-        var configuration = DispatchFixture.configuration(
-            schedule: Array(repeating: 0.1, count: 30), breaker: BreakerConfiguration(consecutiveFailures: 1000))
-        configuration.planner.autoDisableAfter = 0.5
+        // A failure every minute; after ten minutes of nothing but failures the endpoint is disabled.
+        var configuration = DispatchFixture.manualClockConfiguration(
+            schedule: [0] + Array(repeating: 60, count: 30), breaker: BreakerConfiguration(consecutiveFailures: 1000))
+        configuration.planner.autoDisableAfter = 600
         let operations = fixture.operations
         let disabledByOperator = Mutex(false)
-        let done = try await harness.run(configuration) {
+        // The clock stands still but for the steps the condition takes: the operator's change is
+        // committed before the dispatcher's next look, as it is on a wall clock.
+        let done = try await harness.run(configuration, timeFlows: false) {
             let delivered = try await fixture.deliveries(healthyEndpoint).first?.status == .succeeded
+            if harness.received(kind: "endpoint_disabled").count < 2 {
+                // Until the 410 and the ten minutes of failures have disabled two endpoints.
+                if clock.sleeping > 0 { clock.advance(by: 60) }
+                return false
+            }
             // Once the dispatcher has seen the healthy endpoint enabled, an operator disables it.
             if delivered && !disabledByOperator.withLock({ $0 }) {
                 disabledByOperator.withLock { $0 = true }
                 _ = try await operations.disableEndpoint(id: healthyEndpoint.id, reason: "maintenance window")
             }
-            return harness.received(kind: "endpoint_disabled").count >= 3
+            if harness.received(kind: "endpoint_disabled").count >= 3 { return true }
+            clock.advance(by: 10)
+            return false
         }
         await harness.finish()
         for receiver in [gone, failing, healthy, alerts] { await receiver.stop() }
@@ -146,15 +160,15 @@ import Testing
     }
 
     @Test func anOperatorsBreakerResetIsPosted() async throws {
-        let fixture = try DispatchFixture()
+        let fixture = try DispatchFixture(clock: ManualClock())
         defer { fixture.tearDown() }
         let failing = try await ScriptedReceiver { _, _ in .init(status: 503) }
         let alerts = try await ScriptedReceiver()
         let harness = try Harness(fixture: fixture, alerts: alerts)
         let endpoint = try await fixture.addEndpoint(failing.url())
         _ = try await fixture.emit()
-        let configuration = DispatchFixture.configuration(
-            schedule: Array(repeating: 0.05, count: 10), breaker: BreakerConfiguration(consecutiveFailures: 2, openInterval: 60))
+        let configuration = DispatchFixture.manualClockConfiguration(
+            schedule: [0] + Array(repeating: 5, count: 9), breaker: BreakerConfiguration(consecutiveFailures: 2, openInterval: 600))
         let operations = fixture.operations
         let reset = Mutex(false)
         let done = try await harness.run(configuration) {
@@ -174,55 +188,66 @@ import Testing
     }
 
     @Test func permanentFailuresArePostedAtMostOncePerIntervalPerEndpoint() async throws {
-        let fixture = try DispatchFixture()
+        let clock = ManualClock()
+        let fixture = try DispatchFixture(clock: clock)
         defer { fixture.tearDown() }
         let failing = try await ScriptedReceiver { _, _ in .init(status: 500) }
-        let alerts = try await ScriptedReceiver()
-        let interval: TimeInterval = 3
-        let harness = try Harness(fixture: fixture, alerts: alerts, failureInterval: interval)
+        // When each alert arrived, on the test's clock.
+        let arrivals = Mutex<[Date]>([])
+        let alerts = try await ScriptedReceiver { _, _ in
+            arrivals.withLock { $0.append(clock.now()) }
+            return .ok
+        }
+        let harness = try Harness(fixture: fixture, alerts: alerts)
         let endpoint = try await fixture.addEndpoint(failing.url())
-        // One attempt each: every failure is permanent at once; the breaker stays out of the way.
-        let configuration = DispatchFixture.configuration(schedule: [0], breaker: BreakerConfiguration(consecutiveFailures: 1000, windowMinimumAttempts: 1000))
+        // One attempt each: every failure is permanent at once, so no time need pass for them; the
+        // breaker stays out of the way.
+        let configuration = DispatchFixture.manualClockConfiguration(schedule: [0], breaker: BreakerConfiguration(consecutiveFailures: 1000, windowMinimumAttempts: 1000))
         _ = try await fixture.emit()
-        try await harness.run(configuration) { harness.received(kind: "deliveries_failed").count == 1 }
+        try await harness.run(configuration, timeFlows: false) { harness.received(kind: "deliveries_failed").count == 1 }
         _ = try await fixture.emit(5)
-        try await harness.run(configuration) {
+        try await harness.run(configuration, timeFlows: false) {
             try await fixture.deliveries(endpoint).filter { $0.status == .failed }.count == 6
         }
-        try await harness.waitFor(kind: "deliveries_failed", count: 2, limit: 5)
-        // Nothing more comes: the five were one message.
-        try await Task.sleep(for: .seconds(interval + 0.3))
+        // The five wait, grouped, for the minute to end.
+        try await waitUntil { clock.sleeping > 0 }
+        #expect(harness.received(kind: "deliveries_failed").count == 1)
+        clock.advance(by: 59)
+        #expect(harness.received(kind: "deliveries_failed").count == 1)
+        clock.advance(by: 1)
+        try await harness.waitFor(kind: "deliveries_failed", count: 2, limit: 10)
         await harness.finish()
         await failing.stop()
         await alerts.stop()
 
         let failures = harness.received(kind: "deliveries_failed")
-        #expect(failures.count == 2)
+        #expect(failures.count == 2, "the five were one message")
         #expect(failures.first?["failed_deliveries"] == .number(1))
         #expect(failures.last?["failed_deliveries"] == .number(5))
         if case .array(let ids)? = failures.last?["delivery_ids"] { #expect(ids.count == 5) } else { Issue.record("no delivery ids") }
         #expect(Self.text(failures.last!).contains("5 deliveries to \(endpoint.id)"))
         #expect(Self.text(failures.last!).contains("hookline redeliver --endpoint \(endpoint.id) --failed"))
-        let times = alerts.requests.map(\.at)
-        // Spaced by the interval when they were sent; their arrivals also differ by each post's own
-        // latency (the first one opens the connection, which took 0.5 s on a loaded CI machine), so
-        // allow for that: without grouping they would arrive milliseconds apart.
-        #expect(times[1].timeIntervalSince(times[0]) >= interval * 0.75, "at most one failure message per interval")
+        let times = arrivals.withLock { $0 }
+        #expect(times.count == 2)
+        #expect(times[1].timeIntervalSince(times[0]) == 60, "the second message came when the interval ended")
     }
 
     @Test func withTheDefaultMinuteFailuresAfterTheFirstWaitAndAreFlushedAtShutdown() async throws {
-        let fixture = try DispatchFixture()
+        let clock = ManualClock()
+        let fixture = try DispatchFixture(clock: clock)
         defer { fixture.tearDown() }
         let failing = try await ScriptedReceiver { _, _ in .init(status: 500) }
         let alerts = try await ScriptedReceiver()
         let harness = try Harness(fixture: fixture, alerts: alerts)
         let endpoint = try await fixture.addEndpoint(failing.url())
-        let configuration = DispatchFixture.configuration(schedule: [0], breaker: BreakerConfiguration(consecutiveFailures: 1000, windowMinimumAttempts: 1000))
+        let configuration = DispatchFixture.manualClockConfiguration(schedule: [0], breaker: BreakerConfiguration(consecutiveFailures: 1000, windowMinimumAttempts: 1000))
         _ = try await fixture.emit(10)
-        try await harness.run(configuration) {
+        // The clock stands still: the minute never ends before the notifier is stopped.
+        try await harness.run(configuration, timeFlows: false) {
             try await fixture.deliveries(endpoint).filter { $0.status == .failed }.count == 10
         }
-        try await Task.sleep(for: .seconds(1))
+        try await harness.waitFor(kind: "deliveries_failed", count: 1)
+        try await waitUntil { clock.sleeping > 0 }
         let beforeShutdown = harness.received(kind: "deliveries_failed")
         await harness.finish()
         await failing.stop()
@@ -239,18 +264,23 @@ import Testing
     }
 
     @Test func aFailingAlertReceiverIsRetriedAndNeverHoldsUpDelivery() async throws {
-        let fixture = try DispatchFixture()
-        defer { fixture.tearDown() }
         // The alert receiver fails twice, then accepts.
         let alerts = try await ScriptedReceiver { _, index in index < 2 ? .init(status: 503) : .ok }
-        let harness = try Harness(fixture: fixture, alerts: alerts, retryDelays: [0.1, 0.1, 0.1])
+        let clock = ManualClock()
+        let harness = try Harness(fixture: try DispatchFixture(clock: clock), alerts: alerts, retryDelays: [5, 15, 60])
+        defer { harness.fixture.tearDown() }
         harness.notifier.notify(.endpointDisabled(endpoint: EndpointRef(id: "ep_x", url: "https://example.com/hook"), reason: "test"))
-        try await harness.waitFor(kind: "endpoint_disabled", count: 3)
-        // The receiver logs a request before it answers: wait for the notifier to see the answer.
-        let deadline = Date().addingTimeInterval(5)
-        while await harness.notifier.posted < 1 && Date() < deadline {
-            try await Task.sleep(for: .milliseconds(10))
+        // The retries' 5 and 15 seconds pass on the test's clock.
+        let started = clock.now()
+        try await clock.flowing {
+            try await harness.waitFor(kind: "endpoint_disabled", count: 3)
+            // The receiver logs a request before it answers: wait for the notifier to see the answer.
+            let deadline = Date().addingTimeInterval(5)
+            while await harness.notifier.posted < 1 && Date() < deadline {
+                try await Task.sleep(for: .milliseconds(10))
+            }
         }
+        #expect(clock.now().timeIntervalSince(started) >= 20, "the third try waited for both delays")
         #expect(alerts.requests.count == 3)
         #expect(await harness.notifier.posted == 1)
         await harness.finish()

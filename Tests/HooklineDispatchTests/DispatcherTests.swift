@@ -3,6 +3,7 @@ import HooklineCore
 import HooklineHTTP
 @testable import HooklineSQLite
 import HooklineTestSupport
+import Logging
 import Synchronization
 import Testing
 
@@ -65,13 +66,15 @@ import Testing
         #expect(!SignatureVerifier(secret: endpoint.secret).isValid(signatureHex: hex, body: request.body))
     }
 
-    @Test func a500IsRetriedWithTheSameEventIdAndANewAttemptNumber() async throws {
-        let fixture = try DispatchFixture()
+    @Test func a500IsRetriedOnTheScheduleWithTheSameEventIdAndANewAttemptNumber() async throws {
+        let clock = ManualClock()
+        let fixture = try DispatchFixture(clock: clock)
         defer { fixture.tearDown() }
         let receiver = try await ScriptedReceiver { _, index in index < 2 ? ScriptedReceiver.Reply(status: 500, body: "boom") : .ok }
         let endpoint = try await fixture.addEndpoint(receiver.url())
         let eventID = try await fixture.emit()[0]
-        try await fixture.drain()
+        // The schedule's minute and five minutes pass on the test's clock, not the wall's.
+        try await fixture.drain(DispatchFixture.manualClockConfiguration(schedule: [0, 60, 300]))
         await receiver.stop()
 
         #expect(receiver.requests.map { $0.headers["x-webhook-attempt"] } == ["1", "2", "3"])
@@ -82,6 +85,10 @@ import Testing
         #expect(attempts.map(\.statusCode) == [500, 500, 200])
         #expect(attempts[0].errorClass == "http_status")
         #expect(attempts[0].responseExcerpt == "boom")
+        // Each retry went out its delay after the attempt before it (no test time passes while a
+        // request is out), not a poll later.
+        let waits = zip(attempts.dropFirst(), attempts).map { $0.startedAt.timeIntervalSince($1.startedAt) }
+        #expect(waits == [60, 300], "\(waits)")
     }
 
     @Test func timeoutsRefusedConnectionsAndResetsAreRecordedAndRetriedUntilFailed() async throws {
@@ -100,7 +107,8 @@ import Testing
         let resetting = try await fixture.addEndpoint(reset.url())
         let closed = try await fixture.addEndpoint(closing.url())
         _ = try await fixture.emit()
-        try await fixture.drain(DispatchFixture.configuration(schedule: [0, 0.05], timeout: 1.5, throttleFloor: 0))
+        // The retry is due at once: what is waited for here is the transport's time limit.
+        try await fixture.drain(DispatchFixture.configuration(schedule: [0, 0], timeout: 1.5, throttleFloor: 0))
         await hanging.stop()
         reset.stop()
         closing.stop()
@@ -194,44 +202,64 @@ import Testing
     }
 
     @Test func theBreakerOpensSendsNothingWhileOpenProbesOnceAndCloses() async throws {
-        let fixture = try DispatchFixture()
+        let clock = ManualClock()
+        let fixture = try DispatchFixture(clock: clock)
         defer { fixture.tearDown() }
-        let healthy = Mutex(false)
-        let receiver = try await ScriptedReceiver { _, _ in healthy.withLock { $0 } ? .ok : ScriptedReceiver.Reply(status: 500) }
+        // While healthy, each request notes whether the first healthy one (the probe) had been
+        // answered when it arrived: a second probe sent beside the first would not see it.
+        let state = Mutex((healthy: false, probeAnswered: false, arrivedBeforeProbeAnswer: 0))
+        let receiver = try await ScriptedReceiver { _, _ in
+            let reply: ScriptedReceiver.Reply = state.withLock { state in
+                guard state.healthy else { return ScriptedReceiver.Reply(status: 500) }
+                if !state.probeAnswered { state.arrivedBeforeProbeAnswer += 1 }
+                return .ok
+            }
+            if reply.status == 200 { state.withLock { $0.probeAnswered = true } }
+            return reply
+        }
         let endpoint = try await fixture.addEndpoint(receiver.url())
         _ = try await fixture.emit(10)
-        let breaker = BreakerConfiguration(consecutiveFailures: 3, openInterval: 3, maximumOpenInterval: 10)
-        let configuration = DispatchFixture.configuration(schedule: [0, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01], breaker: breaker)
+        let breaker = BreakerConfiguration(consecutiveFailures: 3, openInterval: 30, maximumOpenInterval: 300)
+        let configuration = DispatchFixture.manualClockConfiguration(schedule: [0, 5, 5, 5, 5, 5, 5, 5], breaker: breaker)
         let (dispatcher, transport) = fixture.dispatcher(configuration)
         let task = Task { try await dispatcher.run(.continuous) }
 
-        // Opens after 3 consecutive failures.
+        // Opens after 3 consecutive failures, before any retry is due: time has not moved.
         try await waitUntil { try await fixture.store.breakers().first?.state == .open }
-        let openedAt = receiver.requests.count
-        #expect(openedAt >= 3)
-        let sentWhileClosed = openedAt
-        // While open, nothing is sent and no attempt is used up: the count stays put for a while.
-        try await Task.sleep(for: .milliseconds(700))
-        #expect(receiver.requests.count <= sentWhileClosed + 8, "only requests already in flight when it opened")
+        let opened = try #require(try await fixture.store.breakers().first)
+        let probeAt = try #require(opened.nextProbeAt)
+        #expect(probeAt == clock.now().addingTimeInterval(30))
+        // The requests in flight when it opened come back; then nothing is out.
+        try await waitUntil { try await fixture.deliveries(endpoint).allSatisfy { $0.status != .sending } ? await dispatcher.isAtRest : false }
         let settled = receiver.requests.count
-        try await Task.sleep(for: .milliseconds(500))
-        #expect(receiver.requests.count == settled, "no request while the breaker is open")
+        #expect(settled >= 3 && settled <= 10)
         let pending = try await fixture.deliveries(endpoint).filter { $0.status == .pending }
         #expect(!pending.isEmpty)
-        let probeAt = try #require(try await fixture.store.breakers().first?.nextProbeAt)
         #expect(pending.allSatisfy { ($0.nextAttemptAt ?? .distantFuture) >= probeAt }, "pending deliveries wait for the probe")
 
-        // The receiver recovers; after the open interval exactly one probe goes out, then it closes.
-        healthy.withLock { $0 = true }
-        try await waitUntil { try await fixture.store.breakers().first?.state == .closed }
-        try #require(receiver.requests.count > settled, "the probe and the deliveries after it went out")
-        let probe = receiver.requests[settled]
-        #expect(probe.at.timeIntervalSince(receiver.requests[settled - 1].at) >= 2.5, "the probe waited for the open interval")
-        try await waitUntil { try await fixture.deliveries(endpoint).allSatisfy { $0.status == .succeeded } }
-        await dispatcher.stop()
-        try await task.value
+        // Up to a second before the probe is due, the retries' times (5 s) come and go unsent.
+        while clock.now() < probeAt.addingTimeInterval(-1) {
+            try await step(clock, by: 1)
+        }
+        #expect(receiver.requests.count == settled, "no request while the breaker is open")
+
+        // The receiver recovers; at the probe's time exactly one probe goes out, then it closes
+        // and the rest follow.
+        state.withLock { $0.healthy = true }
+        try await fixture.flowing([dispatcher]) {
+            try await waitUntil { try await fixture.deliveries(endpoint).allSatisfy { $0.status == .succeeded } }
+            await dispatcher.stop()
+            try await task.value
+        }
         await transport.shutdown()
         await receiver.stop()
+        #expect(state.withLock { $0.arrivedBeforeProbeAnswer } == 1, "one probe, and nothing beside it")
+        let attempts = try await fixture.deliveries(endpoint).asyncMap { try await fixture.attempts($0) }.flatMap { $0 }
+        let succeeded = attempts.filter { $0.statusCode == 200 }
+        #expect(succeeded.count == 10, "each delivery succeeded once")
+        #expect(attempts.count == settled + 10)
+        #expect(succeeded.allSatisfy { $0.startedAt >= probeAt }, "nothing was sent before the probe was due")
+        #expect(attempts.filter { $0.statusCode == 500 }.allSatisfy { $0.startedAt < probeAt })
         let stored = try #require(try await fixture.store.breakers().first)
         #expect(stored.state == .closed)
         #expect(stored.consecutiveFailures == 0)
@@ -330,6 +358,13 @@ import Testing
     }
 }
 
+/// Moves a manual clock on by `seconds` and waits until the dispatcher it woke sleeps again: each
+/// step is one look of the dispatcher at the time the clock shows.
+func step(_ clock: ManualClock, by seconds: TimeInterval) async throws {
+    clock.advance(by: seconds)
+    try await waitUntil { clock.sleeping > 0 }
+}
+
 /// Waits until `condition` holds, checking every 20 ms, for at most 20 s.
 func waitUntil(_ condition: () async throws -> Bool) async throws {
     let deadline = Date().addingTimeInterval(20)
@@ -367,24 +402,9 @@ extension Array {
 
 /// Two dispatchers (two processes' worth of connections) on one SQLite file.
 @Suite struct SharedDatabaseTests {
-    /// The real transport, counting what it sends: shows that both dispatchers did part of the work.
-    final class CountingTransport: HTTPTransport {
-        let inner: AsyncHTTPTransport
-        let sent = Mutex(0)
-        init(_ inner: AsyncHTTPTransport) { self.inner = inner }
-        /// Requests that got an answer (a connection that fails under load before the request
-        /// reaches the receiver is retried, and the receiver never sees it).
-        let answered = Mutex(0)
-        func send(_ request: OutboundRequest) async -> TransportOutcome {
-            sent.withLock { $0 += 1 }
-            let outcome = await inner.send(request)
-            if outcome.statusCode != nil { answered.withLock { $0 += 1 } }
-            return outcome
-        }
-    }
-
     @Test func twoDispatchersOnOneFileNeverSendADeliveryTwiceAtOnceAndLoseNone() async throws {
-        let fixture = try DispatchFixture()
+        let clock = ManualClock()
+        let fixture = try DispatchFixture(clock: clock)
         defer { fixture.tearDown() }
         // The receiver notices a delivery arriving while the same delivery is still in flight.
         let inFlight = Mutex<[String: Int]>([:])
@@ -402,26 +422,33 @@ extension Array {
 
         let second = try SQLiteStore(path: fixture.directory + "/hookline.db")
         defer { try? second.close() }
-        let configuration = DispatchFixture.configuration(schedule: [0, 0.05, 0.05, 0.05, 0.05, 0.05])
-        var dispatchers: [(Dispatcher, CountingTransport)] = []
+        // The retries (every seventh answer is a 500) come 30 s later on the shared test clock.
+        let configuration = DispatchFixture.manualClockConfiguration(schedule: [0, 30, 30, 30, 30, 30])
+        var dispatchers: [(Dispatcher, TrackingTransport, AsyncHTTPTransport)] = []
         for store in [fixture.store, second] {
-            let transport = CountingTransport(AsyncHTTPTransport(networkGuard: NetworkGuard(allowPrivateNetworks: true), connectTimeout: 3))
-            dispatchers.append((Dispatcher(store: store, transport: transport, configuration: configuration), transport))
+            let http = AsyncHTTPTransport(networkGuard: NetworkGuard(allowPrivateNetworks: true), connectTimeout: 3)
+            let transport = TrackingTransport(http)
+            var logger = Logger(label: "test.dispatcher")
+            logger.logLevel = .critical
+            dispatchers.append((Dispatcher(store: store, transport: transport, clock: clock, configuration: configuration, logger: logger), transport, http))
         }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for (dispatcher, _) in dispatchers { group.addTask { try await dispatcher.run(.drain) } }
-            try await group.waitForAll()
+        let transports = dispatchers.map(\.1)
+        try await fixture.flowing(dispatchers.map(\.0)) {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (dispatcher, _, _) in dispatchers { group.addTask { try await dispatcher.run(.drain) } }
+                try await group.waitForAll()
+            }
         }
-        for (_, transport) in dispatchers { await transport.inner.shutdown() }
+        for (_, _, http) in dispatchers { await http.shutdown() }
         await receiver.stop()
 
         #expect(overlaps.withLock { $0 } == 0, "no delivery was in flight twice at the same time")
         for endpoint in endpoints {
             #expect(try await fixture.store.countDeliveries(status: .succeeded, endpointID: endpoint.id) == 300)
         }
-        let counts = dispatchers.map { $0.1.sent.withLock { $0 } }
+        let counts = transports.map(\.sent)
         #expect(counts.allSatisfy { $0 > 0 }, "both dispatchers delivered: \(counts)")
-        let answered = dispatchers.map { $0.1.answered.withLock { $0 } }.reduce(0, +)
+        let answered = transports.map(\.answered).reduce(0, +)
         #expect(answered <= receiver.requests.count && receiver.requests.count <= counts.reduce(0, +),
                 "every request the receiver saw was sent by one of the two: \(answered) answered, \(receiver.requests.count) received, \(counts.reduce(0, +)) sent")
     }

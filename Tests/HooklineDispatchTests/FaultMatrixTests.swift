@@ -12,7 +12,8 @@ import Testing
 /// endpoint is served while the others hang.
 @Suite(.serialized) struct FaultMatrixTests {
     @Test func everyStatusIsClassifiedAndScheduled() async throws {
-        let fixture = try DispatchFixture()
+        let clock = ManualClock()
+        let fixture = try DispatchFixture(clock: clock)
         defer { fixture.tearDown() }
         let elsewhere = try await ScriptedReceiver()
         let replies: [(String, ScriptedReceiver.Reply)] = [
@@ -30,10 +31,18 @@ import Testing
             endpoints[name] = try await fixture.addEndpoint(receiver.url())
         }
         _ = try await fixture.emit()
-        let started = Date()
+        let started = clock.now()
         let byName = endpoints
-        // Two attempts 50 ms apart, unless the receiver asks for longer.
-        try await fixture.run(DispatchFixture.configuration(schedule: [0, 0.05, 3600], throttleFloor: 0)) {
+        // Two attempts a minute apart on the test's clock, unless the receiver asks for longer:
+        // once every first attempt is recorded, the clock moves on by the minute, and no further.
+        let moved = Mutex(false)
+        try await fixture.run(DispatchFixture.manualClockConfiguration(schedule: [0, 60, 3600], throttleFloor: 0), timeFlows: false) {
+            if !moved.withLock({ $0 }) {
+                for endpoint in byName.values where try await fixture.deliveries(endpoint).first?.attempts != 1 { return false }
+                moved.withLock { $0 = true }
+                clock.advance(by: 60)
+                return false
+            }
             for name in ["502", "503", "301", "302"] where try await fixture.deliveries(byName[name]!).first?.attempts != 2 { return false }
             return try await fixture.deliveries(byName["503+retry-after"]!).first?.attempts == 1
         }
@@ -50,7 +59,7 @@ import Testing
         #expect(elsewhere.requests.isEmpty, "redirects are not followed")
         let throttled = try #require(try await fixture.deliveries(endpoints["503+retry-after"]!).first)
         let wait = try #require(throttled.nextAttemptAt).timeIntervalSince(started)
-        #expect(wait >= 119 && wait <= 125, "Retry-After: 120 on a 503 pushes the next attempt, not the 50 ms schedule")
+        #expect(wait == 120, "Retry-After: 120 on a 503 pushes the next attempt, not the schedule's minute")
     }
 
     @Test func hostileReceiversAreCutOffAndDoNotDelayAHealthyOne() async throws {

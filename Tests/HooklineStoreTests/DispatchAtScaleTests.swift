@@ -149,7 +149,8 @@ extension AtScale {
                 }
                 #expect(failing.count == 3)
                 for _ in 0..<5 { _ = try await operations.emit(type: "case.created", data: Self.created) }
-                let (dispatcher, transport) = dispatcher(store, schedule: [0, 0.01, 0.01, 0.01, 0.01, 0.01], strict: true)
+                // Retries due at once: the breaker, not a delay, is what stops the failing ones.
+                let (dispatcher, transport) = dispatcher(store, schedule: [0, 0, 0, 0, 0, 0], strict: true)
                 let running = Task { try await dispatcher.run(.continuous) }
                 try await within(.seconds(240), "every healthy delivery succeeds and the failing breakers open") {
                     while true {

@@ -51,6 +51,34 @@ public final class ManualClock: HooklineClock {
         }
     }
 
+    /// The earliest deadline a task waits for, if any does.
+    public var nextDeadline: Date? { state.withLock { $0.sleepers.map(\.deadline).min() } }
+
+    /// Moves the time to the earliest deadline a task waits for and wakes it (and every other
+    /// sleeper due then). Returns false, leaving the time alone, when no task waits.
+    @discardableResult
+    public func advanceToNextDeadline() -> Bool {
+        guard let next = nextDeadline else { return false }
+        advance(by: max(0, next.timeIntervalSince(now())))
+        return true
+    }
+
+    /// Runs `body` while time flows: whenever a task waits on this clock and `isAtRest` says the
+    /// work waits only for time, the time jumps to the earliest deadline. Time passes as fast as
+    /// the tasks wait for it, and never while a request is out, so a retry an hour away comes at
+    /// once and an attempt in flight takes no time at all.
+    public func flowing<T>(isAtRest: @escaping @Sendable () async -> Bool = { true }, _ body: () async throws -> T) async rethrows -> T {
+        let driver = Task {
+            while !Task.isCancelled {
+                if sleeping > 0, await isAtRest() { advanceToNextDeadline() }
+                // A real pause, so that the tasks woken and the sockets they use make progress.
+                try? await Task.sleep(for: .milliseconds(1))
+            }
+        }
+        defer { driver.cancel() }
+        return try await body()
+    }
+
     /// Moves the time on and wakes every sleeper whose deadline has come.
     public func advance(by seconds: TimeInterval) {
         let due = state.withLock { state -> [CheckedContinuation<Void, Never>] in

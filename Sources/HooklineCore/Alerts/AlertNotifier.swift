@@ -146,7 +146,7 @@ public actor AlertNotifier {
         for (index, wait) in waits.enumerated() {
             if wait > 0 {
                 if finishing.load(ordering: .relaxed) { break }
-                try? await Task.sleep(for: .milliseconds(Int(wait * 1000)))
+                await clock.sleep(until: clock.now().addingTimeInterval(wait))
             }
             let outcome = await transport.send(request)
             if let code = outcome.statusCode, (200..<300).contains(code) {

@@ -124,6 +124,13 @@ public actor Dispatcher {
         wake()
     }
 
+    /// Whether the dispatcher waits only for time to pass: no request out, no claim or record
+    /// under way, no lane ready to send. A test moving a manual clock moves it only then, so that
+    /// no attempt is timed by a jump of the clock.
+    public var isAtRest: Bool {
+        totalInFlight == 0 && !claiming && !flushing && pendingResults.isEmpty && runnable.isEmpty
+    }
+
     /// Tells the dispatcher that new work may be due (an event was just accepted in this process).
     public func wake() {
         if claiming { wokenWhileClaiming = true }
