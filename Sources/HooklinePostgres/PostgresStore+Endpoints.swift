@@ -9,11 +9,10 @@ extension PostgresStore {
         let previous = try e.previousSecret.map { s throws(HooklineError) in try secrets.seal(s, endpointID: e.id) }
         try await write { connection in
             try await connection.run("""
-                INSERT INTO endpoint (id, url, description, secret, enabled, event_types, rate_limit, disabled_reason, disabled_at,
-                                      created_at, updated_at, previous_secret, previous_secret_until)
+                INSERT INTO endpoint (\(unescaped: Self.endpointColumns))
                 VALUES (\(e.id), \(e.url), \(e.description), \(secret), \(e.enabled), \(e.eventTypes.storedValue), \(e.rateLimit),
                         \(e.disabledReason), \(Self.millis(e.disabledAt)), \(Self.millis(e.createdAt)), \(Self.millis(e.updatedAt)),
-                        \(previous), \(Self.millis(e.previousSecretUntil)))
+                        \(previous), \(Self.millis(e.previousSecretUntil)), \(e.tenant), \(EndpointHeader.storedValue(e.headers)))
                 """, logger)
             try await Self.insertAudit(audit, on: connection, logger)
         }
@@ -23,15 +22,15 @@ extension PostgresStore {
         try await read { connection in try await self.fetchEndpoint(id, on: connection) }
     }
 
-    public func endpoints() async throws(HooklineError) -> [Endpoint] {
-        try await read { connection in try await self.fetchEndpoints(on: connection) }
-    }
-
-    public func endpoints(after: String?, limit: Int) async throws(HooklineError) -> [Endpoint] {
+    public func endpoints(_ query: EndpointQuery) async throws(HooklineError) -> [Endpoint] {
         let logger = self.logger
         return try await read { connection in
-            try await connection.rows(
-                "SELECT \(unescaped: Self.endpointColumns) FROM endpoint WHERE id > \(after ?? "") ORDER BY id LIMIT \(limit)", logger
+            // A tenant is the value or NULL (every tenant); no limit is LIMIT NULL.
+            try await connection.rows("""
+                SELECT \(unescaped: Self.endpointColumns) FROM endpoint
+                WHERE id > \(query.after ?? "") AND (\(query.tenant)::text IS NULL OR tenant = \(query.tenant))
+                ORDER BY id LIMIT \(query.limit)
+                """, logger
             ).map(self.endpoint)
         }
     }
@@ -70,7 +69,8 @@ extension PostgresStore {
             try await connection.run("""
                 UPDATE endpoint SET url = \(endpoint.url), description = \(endpoint.description), event_types = \(endpoint.eventTypes.storedValue),
                                     rate_limit = \(endpoint.rateLimit), updated_at = \(Self.millis(endpoint.updatedAt)), secret = \(secret),
-                                    previous_secret = \(previous), previous_secret_until = \(Self.millis(endpoint.previousSecretUntil))
+                                    previous_secret = \(previous), previous_secret_until = \(Self.millis(endpoint.previousSecretUntil)),
+                                    headers = \(EndpointHeader.storedValue(endpoint.headers))
                 WHERE id = \(id)
                 """, logger)
             try await Self.insertAudit(audit, on: connection, logger)

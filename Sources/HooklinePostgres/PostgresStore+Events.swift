@@ -8,7 +8,8 @@ extension PostgresStore {
         let logger = self.logger
         return try await write { connection in
             var counts = DeliveryCountChanges()
-            let result = try await Self.insert(event, targets: try await Self.deliveryTargets(connection, logger), counts: &counts, on: connection, logger)
+            let result = try await Self.insert(
+                event, targets: try await Self.deliveryTargets(tenant: event.tenant, connection, logger), counts: &counts, on: connection, logger)
             try await counts.save(on: connection, logger)
             if let audit, result.wasCreated {
                 try await Self.insertAudit(audit, on: connection, logger)
@@ -21,11 +22,13 @@ extension PostgresStore {
         guard !events.isEmpty else { return [] }
         let logger = self.logger
         return try await write { connection in
-            let targets = try await Self.deliveryTargets(connection, logger)
+            // Each tenant's endpoints are read once per transaction.
+            var targets: [String: [DeliveryTarget]] = [:]
             var results: [IngestResult] = []
             var counts = DeliveryCountChanges()
             for event in events {
-                results.append(try await Self.insert(event, targets: targets, counts: &counts, on: connection, logger))
+                if targets[event.tenant] == nil { targets[event.tenant] = try await Self.deliveryTargets(tenant: event.tenant, connection, logger) }
+                results.append(try await Self.insert(event, targets: targets[event.tenant]!, counts: &counts, on: connection, logger))
             }
             try await counts.save(on: connection, logger)
             return results
@@ -38,8 +41,9 @@ extension PostgresStore {
         var eventTypes: EventTypeSelection
     }
 
-    static func deliveryTargets(_ connection: PostgresConnection, _ logger: Logger) async throws -> [DeliveryTarget] {
-        try await connection.rows("SELECT id, enabled, event_types FROM endpoint ORDER BY created_at, id", logger).map {
+    /// The endpoints an event of `tenant` may be delivered to: as many rows as the tenant has endpoints.
+    static func deliveryTargets(tenant: String, _ connection: PostgresConnection, _ logger: Logger) async throws -> [DeliveryTarget] {
+        try await connection.rows("SELECT id, enabled, event_types FROM endpoint WHERE tenant = \(tenant) ORDER BY id", logger).map {
             DeliveryTarget(id: try $0.get(0), enabled: try $0.get(1), eventTypes: EventTypeSelection(stored: try $0.get(2)))
         }
     }
@@ -51,7 +55,8 @@ extension PostgresStore {
     ) async throws -> IngestResult {
         let now = millis(event.createdAt)
         let inserted = try await count(connection, logger, """
-            INSERT INTO event (id, type, payload, created_at) VALUES (\(event.id), \(event.type), \(ByteBuffer(bytes: event.payload)), \(now))
+            INSERT INTO event (id, type, payload, created_at, tenant)
+            VALUES (\(event.id), \(event.type), \(ByteBuffer(bytes: event.payload)), \(now), \(event.tenant))
             ON CONFLICT (id) DO NOTHING RETURNING 1
             """)
         guard inserted == 1 else {
@@ -91,14 +96,11 @@ extension PostgresStore {
     }
 
     static func fetchEvents(_ query: EventQuery, on connection: PostgresConnection, _ logger: Logger) async throws -> [EventSummary] {
-        if let type = query.type {
-            return try await connection.rows("""
-                SELECT \(unescaped: eventSummaryColumns) FROM event e WHERE e.type = \(type)
-                ORDER BY e.created_at DESC, e.id DESC LIMIT \(query.limit)
-                """, logger).map(eventSummary)
-        }
-        return try await connection.rows("""
-            SELECT \(unescaped: eventSummaryColumns) FROM event e ORDER BY e.created_at DESC, e.id DESC LIMIT \(query.limit)
+        // Each filter is either the value or NULL (no filter).
+        try await connection.rows("""
+            SELECT \(unescaped: eventSummaryColumns) FROM event e
+            WHERE (\(query.type)::text IS NULL OR e.type = \(query.type)) AND (\(query.tenant)::text IS NULL OR e.tenant = \(query.tenant))
+            ORDER BY e.created_at DESC, e.id DESC LIMIT \(query.limit)
             """, logger).map(eventSummary)
     }
 

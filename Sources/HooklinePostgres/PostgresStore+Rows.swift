@@ -7,7 +7,7 @@ import PostgresNIO
 extension PostgresStore {
     static let endpointColumns = """
         id, url, description, secret, enabled, event_types, rate_limit, disabled_reason, disabled_at, created_at, updated_at, \
-        previous_secret, previous_secret_until
+        previous_secret, previous_secret_until, tenant, headers
         """
 
     func endpoint(_ row: PostgresRandomAccessRow) throws -> Endpoint {
@@ -18,7 +18,14 @@ extension PostgresStore {
             disabledReason: try row.get(7), disabledAt: Self.date(try row.get(8, as: Int64?.self)),
             createdAt: Self.date(try row.get(9, as: Int64.self)), updatedAt: Self.date(try row.get(10, as: Int64.self)),
             previousSecret: try (try row.get(11, as: String?.self)).map { try secrets.unseal($0, endpointID: id) },
-            previousSecretUntil: Self.date(try row.get(12, as: Int64?.self)))
+            previousSecretUntil: Self.date(try row.get(12, as: Int64?.self)),
+            tenant: try row.get(13), headers: EndpointHeader.headers(stored: try row.get(14)))
+    }
+
+    static let tenantColumns = "id, name, metadata, created_at"
+
+    static func tenant(_ row: PostgresRandomAccessRow) throws -> Tenant {
+        Tenant(id: try row.get(0), name: try row.get(1), metadata: Tenant.metadata(stored: try row.get(2)), createdAt: date(try row.get(3, as: Int64.self)))
     }
 
     static let deliveryColumns =
@@ -35,14 +42,14 @@ extension PostgresStore {
 
     /// An event with its delivery count, for `FROM event e`.
     static let eventSummaryColumns =
-        "e.id, e.type, e.payload, e.created_at, (SELECT count(*) FROM delivery d WHERE d.event_id = e.id)"
+        "e.id, e.type, e.payload, e.created_at, e.tenant, (SELECT count(*) FROM delivery d WHERE d.event_id = e.id)"
 
     static func eventSummary(_ row: PostgresRandomAccessRow) throws -> EventSummary {
         let payload = try row.get(2, as: ByteBuffer.self)
         return EventSummary(
             event: Event(id: try row.get(0), type: try row.get(1), payload: Array(payload.readableBytesView),
-                         createdAt: date(try row.get(3, as: Int64.self))),
-            deliveries: try row.get(4, as: Int.self))
+                         createdAt: date(try row.get(3, as: Int64.self)), tenant: try row.get(4)),
+            deliveries: try row.get(5, as: Int.self))
     }
 
     static let attemptColumns =
@@ -110,7 +117,4 @@ extension PostgresStore {
         ).first.map(endpoint)
     }
 
-    func fetchEndpoints(on connection: PostgresConnection) async throws -> [Endpoint] {
-        try await connection.rows("SELECT \(unescaped: Self.endpointColumns) FROM endpoint ORDER BY created_at, id", logger).map(endpoint)
-    }
 }

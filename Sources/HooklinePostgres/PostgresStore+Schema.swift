@@ -139,6 +139,23 @@ extension PostgresStore {
             CREATE INDEX breaker_not_closed ON breaker (endpoint_id) WHERE state <> 'closed';
             CREATE INDEX endpoint_by_updated ON endpoint (updated_at);
             """),
+        (4, "tenants, custom headers", """
+            -- Every endpoint and event of a database from before tenants belongs to 'default'.
+            -- Added columns with a constant default rewrite no rows.
+            CREATE TABLE tenant (
+                id         text PRIMARY KEY,
+                name       text NOT NULL,
+                metadata   text NOT NULL DEFAULT '{}',
+                created_at bigint NOT NULL
+            );
+            INSERT INTO tenant (id, name, metadata, created_at)
+                VALUES ('default', 'default', '{}', (extract(epoch FROM now()) * 1000)::bigint);
+            ALTER TABLE endpoint ADD COLUMN tenant text NOT NULL DEFAULT 'default';
+            ALTER TABLE endpoint ADD COLUMN headers text NOT NULL DEFAULT '[]';
+            ALTER TABLE event ADD COLUMN tenant text NOT NULL DEFAULT 'default';
+            CREATE INDEX endpoint_by_tenant ON endpoint (tenant, id);
+            CREATE INDEX event_by_tenant ON event (tenant, created_at, id);
+            """),
     ]
 
     /// Applies the migrations not applied yet, one transaction each, under an advisory lock so that

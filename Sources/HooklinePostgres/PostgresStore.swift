@@ -129,6 +129,10 @@ public final class PostgresStore: HooklineStore {
     }
 
     static func isRetryable(_ error: any Error) -> Bool {
+        // A statement's failure inside a transaction comes wrapped in the transaction's error.
+        if let wrapped = error as? PostgresTransactionError {
+            return [wrapped.closureError, wrapped.commitError].contains { $0.map(isRetryable) ?? false }
+        }
         guard let error = error as? PSQLError, let state = error.serverInfo?[.sqlState] else { return false }
         // serialization_failure, deadlock_detected
         return state == "40001" || state == "40P01"
@@ -137,6 +141,12 @@ public final class PostgresStore: HooklineStore {
     /// One sentence for whatever PostgreSQL or the connection threw.
     func map(_ error: any Error) -> HooklineError {
         if let error = error as? HooklineError { return error }
+        // A refusal from inside a transaction (not found, conflict) is the caller's error, not
+        // PostgreSQL's: the transaction wraps it.
+        if let error = error as? PostgresTransactionError {
+            if let inner = error.closureError { return map(inner) }
+            if let inner = error.beginError ?? error.commitError { return map(inner) }
+        }
         if let error = error as? PSQLError {
             if let message = error.serverInfo?[.message] {
                 let state = error.serverInfo?[.sqlState] ?? ""

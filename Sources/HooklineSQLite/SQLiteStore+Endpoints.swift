@@ -6,7 +6,7 @@ extension SQLiteStore {
     public func createEndpoint(_ endpoint: Endpoint, audit: AuditEntry) async throws(HooklineError) {
         try await write { db in
             try db.execute(
-                sql: "INSERT INTO endpoint (\(Self.endpointColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                sql: "INSERT INTO endpoint (\(Self.endpointColumns)) VALUES (\(Self.endpointPlaceholders))",
                 arguments: try Self.endpointArguments(endpoint, secrets: self.secrets))
             try Self.insertAudit(audit, in: db)
         }
@@ -16,16 +16,17 @@ extension SQLiteStore {
         try await read { db in try Self.fetchEndpoint(db, id: id, secrets: self.secrets) }
     }
 
-    public func endpoints() async throws(HooklineError) -> [Endpoint] {
-        try await read { db in try Self.fetchEndpoints(db, secrets: self.secrets) }
-    }
-
-    public func endpoints(after: String?, limit: Int) async throws(HooklineError) -> [Endpoint] {
+    public func endpoints(_ query: EndpointQuery) async throws(HooklineError) -> [Endpoint] {
         try await read { db in
-            try Row.fetchAll(
-                db.cachedStatement(sql: "SELECT \(Self.endpointColumns) FROM endpoint WHERE id > ? ORDER BY id LIMIT ?"),
-                arguments: [after ?? "", limit]
-            ).map { try Self.endpoint($0, secrets: self.secrets) }
+            var sql = "SELECT \(Self.endpointColumns) FROM endpoint WHERE id > ?"
+            var arguments: StatementArguments = [query.after ?? ""]
+            if let tenant = query.tenant {
+                sql += " AND tenant = ?"
+                arguments += [tenant]
+            }
+            sql += " ORDER BY id LIMIT ?"
+            arguments += [query.limit ?? -1]
+            return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).map { try Self.endpoint($0, secrets: self.secrets) }
         }
     }
 
@@ -52,10 +53,6 @@ extension SQLiteStore {
         }
     }
 
-    static func fetchEndpoints(_ db: Database, secrets: SecretBox) throws -> [Endpoint] {
-        try Row.fetchAll(db, sql: "SELECT \(endpointColumns) FROM endpoint ORDER BY created_at, id").map { try endpoint($0, secrets: secrets) }
-    }
-
     public func updateEndpoint(
         id: String, audit: AuditEntry, _ change: @escaping @Sendable (inout Endpoint) throws(HooklineError) -> Void
     ) async throws(HooklineError) -> Endpoint {
@@ -69,12 +66,13 @@ extension SQLiteStore {
                 try db.execute(
                     sql: """
                         UPDATE endpoint SET url = ?, description = ?, event_types = ?, rate_limit = ?, updated_at = ?,
-                                            secret = ?, previous_secret = ?, previous_secret_until = ?
+                                            secret = ?, previous_secret = ?, previous_secret_until = ?, headers = ?
                         WHERE id = ?
                         """,
                     arguments: [endpoint.url, endpoint.description, endpoint.eventTypes.storedValue,
                                 endpoint.rateLimit, Self.millis(endpoint.updatedAt),
-                                sealed.secret, sealed.previousSecret, Self.millis(endpoint.previousSecretUntil), id])
+                                sealed.secret, sealed.previousSecret, Self.millis(endpoint.previousSecretUntil),
+                                EndpointHeader.storedValue(endpoint.headers), id])
                 try Self.insertAudit(audit, in: db)
                 return endpoint
             }
@@ -161,7 +159,7 @@ extension SQLiteStore {
         let sealed = try sealedSecrets(e, secrets: secrets)
         return [e.id, e.url, e.description, sealed.secret, e.enabled, e.eventTypes.storedValue, e.rateLimit,
                 e.disabledReason, millis(e.disabledAt), millis(e.createdAt), millis(e.updatedAt),
-                sealed.previousSecret, millis(e.previousSecretUntil)]
+                sealed.previousSecret, millis(e.previousSecretUntil), e.tenant, EndpointHeader.storedValue(e.headers)]
     }
 
     /// The stored forms of an endpoint's secret and, during a rotation, of the one it replaced.

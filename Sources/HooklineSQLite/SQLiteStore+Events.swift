@@ -6,7 +6,7 @@ extension SQLiteStore {
     public func ingest(_ event: Event, audit: AuditEntry?) async throws(HooklineError) -> IngestResult {
         try await write { db in
             var counts = DeliveryCountChanges()
-            let result = try Self.insert(event, targets: Self.deliveryTargets(db), counts: &counts, in: db)
+            let result = try Self.insert(event, targets: Self.deliveryTargets(db, tenant: event.tenant), counts: &counts, in: db)
             try counts.save(in: db)
             if let audit, result.wasCreated {
                 try Self.insertAudit(audit, in: db)
@@ -18,23 +18,28 @@ extension SQLiteStore {
     public func ingestBatch(_ events: [Event]) async throws(HooklineError) -> [IngestResult] {
         guard !events.isEmpty else { return [] }
         return try await write { db in
-            let targets = try Self.deliveryTargets(db)
+            // Each tenant's endpoints are read once per transaction.
+            var targets: [String: [DeliveryTarget]] = [:]
             var counts = DeliveryCountChanges()
-            let results = try events.map { try Self.insert($0, targets: targets, counts: &counts, in: db) }
+            let results = try events.map { event in
+                if targets[event.tenant] == nil { targets[event.tenant] = try Self.deliveryTargets(db, tenant: event.tenant) }
+                return try Self.insert(event, targets: targets[event.tenant]!, counts: &counts, in: db)
+            }
             try counts.save(in: db)
             return results
         }
     }
 
-    /// The endpoints an event may be delivered to, read once per transaction.
+    /// The endpoints an event of `tenant` may be delivered to, read once per transaction: as many
+    /// rows as the tenant has endpoints, whatever the others have.
     struct DeliveryTarget {
         var id: String
         var enabled: Bool
         var eventTypes: EventTypeSelection
     }
 
-    static func deliveryTargets(_ db: Database) throws -> [DeliveryTarget] {
-        try Row.fetchAll(db.cachedStatement(sql: "SELECT id, enabled, event_types FROM endpoint ORDER BY created_at, id")).map {
+    static func deliveryTargets(_ db: Database, tenant: String) throws -> [DeliveryTarget] {
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT id, enabled, event_types FROM endpoint WHERE tenant = ? ORDER BY id"), arguments: [tenant]).map {
             DeliveryTarget(id: $0[0], enabled: $0[1], eventTypes: EventTypeSelection(stored: $0[2]))
         }
     }
@@ -45,8 +50,8 @@ extension SQLiteStore {
             return .existing(existing)
         }
         let now = Self.millis(event.createdAt)
-        try db.cachedStatement(sql: "INSERT INTO event (id, type, payload, created_at) VALUES (?, ?, ?, ?)")
-            .execute(arguments: [event.id, event.type, Data(event.payload), now])
+        try db.cachedStatement(sql: "INSERT INTO event (id, type, payload, created_at, tenant) VALUES (?, ?, ?, ?, ?)")
+            .execute(arguments: [event.id, event.type, Data(event.payload), now, event.tenant])
         let insert = try db.cachedStatement(sql: """
             INSERT INTO delivery (id, event_id, endpoint_id, status, next_attempt_at, created_at, updated_at)
             VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -74,11 +79,17 @@ extension SQLiteStore {
 
     static func fetchEvents(_ db: Database, _ query: EventQuery) throws -> [EventSummary] {
         var sql = "SELECT \(Self.eventSummaryColumns) FROM event e"
+        var clauses: [String] = []
         var arguments: StatementArguments = []
         if let type = query.type {
-            sql += " WHERE e.type = ?"
+            clauses.append("e.type = ?")
             arguments += [type]
         }
+        if let tenant = query.tenant {
+            clauses.append("e.tenant = ?")
+            arguments += [tenant]
+        }
+        if !clauses.isEmpty { sql += " WHERE " + clauses.joined(separator: " AND ") }
         sql += " ORDER BY e.created_at DESC, e.id DESC LIMIT ?"
         arguments += [query.limit]
         return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.eventSummary)

@@ -6,8 +6,11 @@ import HooklineCore
 extension SQLiteStore {
     package static let endpointColumns = """
         id, url, description, secret, enabled, event_types, rate_limit, disabled_reason, disabled_at, created_at, updated_at, \
-        previous_secret, previous_secret_until
+        previous_secret, previous_secret_until, tenant, headers
         """
+
+    /// One `?` per column of ``endpointColumns``.
+    package static let endpointPlaceholders = Array(repeating: "?", count: endpointColumns.split(separator: ",").count).joined(separator: ", ")
 
     /// An endpoint row, its secrets opened with `secrets`.
     static func endpoint(_ row: Row, secrets: SecretBox) throws -> Endpoint {
@@ -19,7 +22,14 @@ extension SQLiteStore {
             disabledAt: date(row["disabled_at"]), createdAt: date(row["created_at"]),
             updatedAt: date(row["updated_at"]),
             previousSecret: try (row["previous_secret"] as String?).map { try secrets.unseal($0, endpointID: id) },
-            previousSecretUntil: date(row["previous_secret_until"]))
+            previousSecretUntil: date(row["previous_secret_until"]),
+            tenant: row["tenant"], headers: EndpointHeader.headers(stored: row["headers"]))
+    }
+
+    static let tenantColumns = "id, name, metadata, created_at"
+
+    static func tenant(_ row: Row) -> Tenant {
+        Tenant(id: row["id"], name: row["name"], metadata: Tenant.metadata(stored: row["metadata"]), createdAt: date(row["created_at"]))
     }
 
     static let deliveryColumns =
@@ -36,12 +46,12 @@ extension SQLiteStore {
 
     /// Columns of an event with its delivery count, for `FROM event e`.
     static let eventSummaryColumns =
-        "e.id, e.type, e.payload, e.created_at, (SELECT count(*) FROM delivery d WHERE d.event_id = e.id) AS deliveries"
+        "e.id, e.type, e.payload, e.created_at, e.tenant, (SELECT count(*) FROM delivery d WHERE d.event_id = e.id) AS deliveries"
 
     static func eventSummary(_ row: Row) -> EventSummary {
         let payload: Data = row["payload"]
         return EventSummary(
-            event: Event(id: row["id"], type: row["type"], payload: [UInt8](payload), createdAt: date(row["created_at"])),
+            event: Event(id: row["id"], type: row["type"], payload: [UInt8](payload), createdAt: date(row["created_at"]), tenant: row["tenant"]),
             deliveries: row["deliveries"])
     }
 

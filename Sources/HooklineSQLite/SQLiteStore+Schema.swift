@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import HooklineCore
 
@@ -225,6 +226,26 @@ extension SQLiteStore {
                 CREATE INDEX breaker_not_closed ON breaker(endpoint_id) WHERE state != 'closed';
                 CREATE INDEX endpoint_by_updated ON endpoint(updated_at);
                 """)
+        }
+        migrator.registerMigration("v8: tenants, custom headers") { db in
+            // Every endpoint and event of a database from before tenants belongs to `default`.
+            // Added columns with a constant default cost nothing per row in SQLite.
+            try db.execute(sql: """
+                CREATE TABLE tenant (
+                    id         TEXT PRIMARY KEY,
+                    name       TEXT NOT NULL,
+                    metadata   TEXT NOT NULL DEFAULT '{}',
+                    created_at INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                ALTER TABLE endpoint ADD COLUMN tenant TEXT NOT NULL DEFAULT 'default';
+                ALTER TABLE endpoint ADD COLUMN headers TEXT NOT NULL DEFAULT '[]';
+                ALTER TABLE event ADD COLUMN tenant TEXT NOT NULL DEFAULT 'default';
+                CREATE INDEX endpoint_by_tenant ON endpoint(tenant, id);
+                CREATE INDEX event_by_tenant ON event(tenant, created_at, id);
+                """)
+            try db.execute(
+                sql: "INSERT INTO tenant (id, name, metadata, created_at) VALUES (?, ?, '{}', ?)",
+                arguments: [Tenant.defaultID, Tenant.defaultID, Int64(Date().timeIntervalSince1970 * 1000)])
         }
         return migrator
     }

@@ -33,7 +33,7 @@ extension SQLiteStore {
                     id: id, url: "https://receiver-\(index).example.com/hook", description: "synthetic \(index)", secret: Secret.generate(),
                     createdAt: started, updatedAt: started)
                 try db.execute(
-                    sql: "INSERT INTO endpoint (\(Self.endpointColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    sql: "INSERT INTO endpoint (\(Self.endpointColumns)) VALUES (\(Self.endpointPlaceholders))",
                     arguments: try Self.endpointArguments(endpoint, secrets: self.secrets))
             }
             }

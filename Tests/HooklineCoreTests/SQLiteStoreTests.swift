@@ -38,6 +38,40 @@ import Testing
         #expect(applied == Set(migrator.migrations))
     }
 
+    /// A database of the last schema before tenants (v7), with an endpoint and an event written by
+    /// that schema's columns, opens under `default` and works as before.
+    @Test func aDatabaseFromBeforeTenantsMigratesUnderTheDefaultTenant() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.file("old.db")
+        let secrets = try SecretBox.forDatabase(at: path, environmentKey: nil, mayCreate: true)
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try await queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA application_id = \(SQLiteStore.applicationID)") }
+            let migrator = SQLiteStore.migrator(secrets: secrets)
+            try migrator.migrate(queue, upTo: "v7: dispatch cost grows with work, not with endpoints")
+            try await queue.write { db in
+                #expect(try !db.tableExists("tenant"))
+                try db.execute(sql: """
+                    INSERT INTO endpoint (id, url, description, secret, enabled, event_types, created_at, updated_at)
+                    VALUES ('ep_01KOLDENDPOINT000000000000', 'https://old.example.com/hook', '', ?, 1, '*', 1000, 1000)
+                    """, arguments: [try secrets.seal("an-old-secret-of-24-chars-or-more", endpointID: "ep_01KOLDENDPOINT000000000000")])
+                try db.execute(sql: "INSERT INTO event (id, type, payload, created_at) VALUES ('evt_01KOLDEVENT0000000000000000', 'case.created', x'7b7d', 1000)")
+            }
+            try queue.close()
+        }
+        let store = try SQLiteStore(path: path, mode: .mustExist)
+        defer { try? store.close() }
+        let endpoint = try #require(try await store.endpoint(id: "ep_01KOLDENDPOINT000000000000"))
+        #expect(endpoint.tenant == Tenant.defaultID && endpoint.headers.isEmpty && endpoint.secret == "an-old-secret-of-24-chars-or-more")
+        #expect(try await store.event(id: "evt_01KOLDEVENT0000000000000000")?.event.tenant == Tenant.defaultID)
+        #expect(try await store.tenants(after: nil, limit: 10).map(\.id) == [Tenant.defaultID])
+        // An event given no tenant still reaches the old endpoint.
+        let operations = Operations(store: store, actor: .cli)
+        let emitted = try await operations.emit(type: "case.created", data: try JSONValue.parse(EventCatalog.type(named: "case.created")!.exampleData))
+        #expect(emitted.summary.deliveries == 1)
+    }
+
     @Test func theQueriesOfTheDispatcherAndConsoleUseTheirIndexes() throws {
         let fixture = try StoreFixture()
         defer { fixture.tearDown() }
@@ -58,6 +92,11 @@ import Testing
         #expect(try plan("SELECT id FROM delivery WHERE endpoint_id = 'ep_x' AND status = 'failed'").contains("delivery_by_endpoint"))
         #expect(try plan("SELECT id FROM event ORDER BY created_at DESC, id DESC LIMIT 50").contains("event_by_created"))
         #expect(try plan("SELECT id FROM delivery WHERE status = 'failed' ORDER BY updated_at DESC LIMIT 50").contains("delivery_failed"))
+        // Fan-out reads only the event's tenant's endpoints; tenant listings seek to the tenant.
+        let fanOut = try plan("SELECT id, enabled, event_types FROM endpoint WHERE tenant = 'acme' ORDER BY id")
+        #expect(fanOut.contains("endpoint_by_tenant") && !fanOut.contains("TEMP B-TREE"), "\(fanOut)")
+        let tenantEvents = try plan("SELECT id FROM event e WHERE e.tenant = 'acme' ORDER BY e.created_at DESC, e.id DESC LIMIT 50")
+        #expect(tenantEvents.contains("event_by_tenant") && !tenantEvents.contains("TEMP B-TREE"), "\(tenantEvents)")
     }
 
     @Test func aMissingDirectoryIsNamed() {

@@ -447,9 +447,8 @@ public actor Dispatcher {
         lanes[delivery.endpointID, default: Lane()].inFlight += 1
         totalInFlight += 1
         let startedAt = clock.now()
-        let headers = endpoint.signer(at: startedAt).headers(
-            body: delivery.payload, eventID: delivery.eventID, eventType: delivery.eventType,
-            attempt: delivery.attempts + 1, timestamp: Int64(startedAt.timeIntervalSince1970))
+        let headers = endpoint.requestHeaders(
+            body: delivery.payload, eventID: delivery.eventID, eventType: delivery.eventType, attempt: delivery.attempts + 1, at: startedAt)
         let request = OutboundRequest(url: endpoint.url, headers: headers, body: delivery.payload, timeout: configuration.requestTimeout)
         let transport = self.transport
         Task {

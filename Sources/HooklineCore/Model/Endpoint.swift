@@ -25,11 +25,16 @@ public struct Endpoint: Sendable, Hashable {
     /// During a secret rotation, the secret that was replaced: it also signs until `previousSecretUntil`.
     public var previousSecret: String?
     public var previousSecretUntil: Date?
+    /// The tenant whose events this endpoint receives.
+    public var tenant: String
+    /// Headers sent with every attempt, in this order, after Hookline's own.
+    public var headers: [EndpointHeader]
 
     public init(
         id: String, url: String, description: String = "", secret: String, enabled: Bool = true,
         eventTypes: EventTypeSelection = .all, rateLimit: Double? = nil, disabledReason: String? = nil,
-        disabledAt: Date? = nil, createdAt: Date, updatedAt: Date, previousSecret: String? = nil, previousSecretUntil: Date? = nil
+        disabledAt: Date? = nil, createdAt: Date, updatedAt: Date, previousSecret: String? = nil, previousSecretUntil: Date? = nil,
+        tenant: String = Tenant.defaultID, headers: [EndpointHeader] = []
     ) {
         self.id = id
         self.url = url
@@ -44,6 +49,8 @@ public struct Endpoint: Sendable, Hashable {
         self.updatedAt = updatedAt
         self.previousSecret = previousSecret
         self.previousSecretUntil = previousSecretUntil
+        self.tenant = tenant
+        self.headers = headers
     }
 
     /// The secret as it may be displayed: its last four characters, the rest masked.
@@ -58,5 +65,12 @@ public struct Endpoint: Sendable, Hashable {
     /// The signer of an attempt starting at `now`: the secret, and the replaced one during a rotation.
     public func signer(at now: Date) -> WebhookSigner {
         WebhookSigner(secret: secret, previousSecret: previousSecret(at: now))
+    }
+
+    /// Every header of an attempt starting at `at`: Hookline's own, signed, then the endpoint's
+    /// custom headers (whose names can never be one of Hookline's).
+    public func requestHeaders(body: [UInt8], eventID: String, eventType: String, attempt: Int, at: Date) -> [(name: String, value: String)] {
+        signer(at: at).headers(body: body, eventID: eventID, eventType: eventType, attempt: attempt, timestamp: Int64(at.timeIntervalSince1970))
+            + headers.map { ($0.name, $0.value) }
     }
 }

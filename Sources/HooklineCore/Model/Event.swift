@@ -9,12 +9,15 @@ public struct Event: Sendable, Hashable {
     /// The canonical envelope bytes `{"event":…,"id":…,"timestamp":…,"data":…}`.
     public var payload: [UInt8]
     public var createdAt: Date
+    /// The tenant whose endpoints the event fans out to.
+    public var tenant: String
 
-    public init(id: String, type: String, payload: [UInt8], createdAt: Date) {
+    public init(id: String, type: String, payload: [UInt8], createdAt: Date, tenant: String = Tenant.defaultID) {
         self.id = id
         self.type = type
         self.payload = payload
         self.createdAt = createdAt
+        self.tenant = tenant
     }
 }
 

@@ -15,8 +15,7 @@ extension Operations {
         let event = try prepare(type: type.name, data: try JSONValue.parse(Array(type.exampleData.utf8)), id: nil, timestamp: nil)
         // Stored to the millisecond: the result returned is the one kept.
         let startedAt = Timestamp.date(milliseconds: Timestamp.milliseconds(clock.now()))
-        let headers = endpoint.signer(at: startedAt).headers(
-            body: event.payload, eventID: event.id, eventType: type.name, attempt: 1, timestamp: Int64(startedAt.timeIntervalSince1970))
+        let headers = endpoint.requestHeaders(body: event.payload, eventID: event.id, eventType: type.name, attempt: 1, at: startedAt)
         let outcome = await transport.send(OutboundRequest(url: endpoint.url, headers: headers, body: event.payload, timeout: timeout))
         var send = TestSend(
             endpointID: endpoint.id, eventID: event.id, eventType: type.name, startedAt: startedAt, durationMs: outcome.durationMs,

@@ -39,20 +39,22 @@ public struct Operations: Sendable {
 
     // MARK: Endpoints
 
-    /// Adds an endpoint; the secret is generated when `secret` is nil.
+    /// Adds an endpoint of `tenant` (which must exist); the secret is generated when `secret` is nil.
     public func addEndpoint(
         url: String, eventTypes: EventTypeSelection = .all, secret: String? = nil, description: String = "",
-        rateLimit: Double? = nil
+        rateLimit: Double? = nil, tenant: String = Tenant.defaultID, headers: [EndpointHeader] = []
     ) async throws(HooklineError) -> Endpoint {
         let url = try EndpointSettings.validateURL(url)
         try EndpointSettings.validateDescription(description)
         try EndpointSettings.validateRateLimit(rateLimit)
+        try EndpointHeader.validate(headers)
         if let secret { try Secret.validate(secret) }
+        try await requireTenant(tenant)
         let now = clock.now()
         let endpoint = Endpoint(
             id: Identifier.endpoint(at: now), url: url, description: description,
             secret: secret ?? Secret.generate(), eventTypes: eventTypes, rateLimit: rateLimit,
-            createdAt: now, updatedAt: now)
+            createdAt: now, updatedAt: now, tenant: tenant, headers: headers)
         try await store.createEndpoint(endpoint, audit: audit("endpoint.add", [endpoint.id], url))
         logger.info("endpoint added", metadata: ["endpoint.id": "\(endpoint.id)", "endpoint.url": "\(url)"])
         return endpoint
@@ -152,6 +154,15 @@ public struct Operations: Sendable {
         }
     }
 
+    /// Replaces an endpoint's custom headers.
+    public func setHeaders(id: String, to headers: [EndpointHeader]) async throws(HooklineError) -> Endpoint {
+        try Identifier.validate(id, prefix: Identifier.endpointPrefix, kind: "endpoint")
+        try EndpointHeader.validate(headers)
+        return try await store.updateEndpoint(id: id, audit: audit("endpoint.headers", [id], headers.map(\.name).joined(separator: ", "))) { endpoint in
+            endpoint.headers = headers
+        }
+    }
+
     /// Removes an endpoint with its deliveries; refuses while work is left unless `force`.
     public func removeEndpoint(id: String, force: Bool = false) async throws(HooklineError) {
         try Identifier.validate(id, prefix: Identifier.endpointPrefix, kind: "endpoint")
@@ -165,8 +176,11 @@ public struct Operations: Sendable {
     /// stores it with one delivery per subscribed endpoint (`held` for disabled ones).
     ///
     /// An `id` that exists already returns the stored event and creates nothing.
-    public func emit(type: String, data: JSONValue, id: String? = nil, timestamp: Date? = nil) async throws(HooklineError) -> IngestResult {
-        let event = try prepare(type: type, data: data, id: id, timestamp: timestamp)
+    public func emit(
+        type: String, data: JSONValue, id: String? = nil, timestamp: Date? = nil, tenant: String = Tenant.defaultID
+    ) async throws(HooklineError) -> IngestResult {
+        let event = try prepare(type: type, data: data, id: id, timestamp: timestamp, tenant: tenant)
+        try await requireTenant(tenant)
         let result: IngestResult
         if let groupCommit {
             result = try await groupCommit.ingest(event)
@@ -186,9 +200,21 @@ public struct Operations: Sendable {
         var results: [Result<IngestResult, HooklineError>?] = Array(repeating: nil, count: items.count)
         var events: [Event] = []
         var positions: [Int] = []
+        // Each tenant named is looked up once; an unknown one refuses its items only.
+        var tenants: [String: HooklineError?] = [:]
         for (index, item) in items.enumerated() {
-            do {
-                events.append(try prepare(type: item.type, data: item.data, id: item.id, timestamp: item.timestamp))
+            do throws(HooklineError) {
+                let event = try prepare(type: item.type, data: item.data, id: item.id, timestamp: item.timestamp, tenant: item.tenant)
+                if tenants[item.tenant] == nil {
+                    do throws(HooklineError) {
+                        try await requireTenant(item.tenant)
+                        tenants[item.tenant] = .some(nil)
+                    } catch {
+                        tenants[item.tenant] = .some(error)
+                    }
+                }
+                if let refusal = tenants[item.tenant] ?? nil { throw refusal }
+                events.append(event)
                 positions.append(index)
             } catch {
                 results[index] = .failure(error)
@@ -202,7 +228,8 @@ public struct Operations: Sendable {
     }
 
     /// Checks an event against the catalog and builds its canonical envelope, without storing it.
-    public func prepare(type: String, data: JSONValue, id: String?, timestamp: Date?) throws(HooklineError) -> Event {
+    public func prepare(type: String, data: JSONValue, id: String?, timestamp: Date?, tenant: String = Tenant.defaultID) throws(HooklineError) -> Event {
+        try Tenant.validate(id: tenant)
         let eventType = try EventCatalog.requireKnown(type)
         try eventType.validate(data: data)
         let now = clock.now()
@@ -223,16 +250,18 @@ public struct Operations: Sendable {
         guard payload.count <= maximumPayloadBytes else {
             throw .invalidInput("The event is \(payload.count) bytes long; the limit is \(maximumPayloadBytes) bytes, so send less data.")
         }
-        return Event(id: eventID, type: type, payload: payload, createdAt: now)
+        return Event(id: eventID, type: type, payload: payload, createdAt: now, tenant: tenant)
     }
 
     /// Parses `data` from JSON text, then emits it as ``emit(type:data:id:timestamp:)`` does.
-    public func emit<Bytes: Collection>(type: String, dataJSON: Bytes, id: String? = nil, timestamp: Date? = nil) async throws(HooklineError) -> IngestResult where Bytes.Element == UInt8 {
+    public func emit<Bytes: Collection>(
+        type: String, dataJSON: Bytes, id: String? = nil, timestamp: Date? = nil, tenant: String = Tenant.defaultID
+    ) async throws(HooklineError) -> IngestResult where Bytes.Element == UInt8 {
         guard dataJSON.count <= maximumPayloadBytes else {
             throw .invalidInput("The data is \(dataJSON.count) bytes long; the limit is \(maximumPayloadBytes) bytes, so send less data.")
         }
         let data = try JSONValue.parse(dataJSON)
-        return try await emit(type: type, data: data, id: id, timestamp: timestamp)
+        return try await emit(type: type, data: data, id: id, timestamp: timestamp, tenant: tenant)
     }
 
     /// The event with this id, or a not-found error.
@@ -256,11 +285,14 @@ public struct EmitRequest: Sendable {
     public var data: JSONValue
     public var id: String?
     public var timestamp: Date?
+    /// The tenant whose endpoints receive it.
+    public var tenant: String
 
-    public init(type: String, data: JSONValue, id: String? = nil, timestamp: Date? = nil) {
+    public init(type: String, data: JSONValue, id: String? = nil, timestamp: Date? = nil, tenant: String = Tenant.defaultID) {
         self.type = type
         self.data = data
         self.id = id
         self.timestamp = timestamp
+        self.tenant = tenant
     }
 }

@@ -1,18 +1,32 @@
 import Foundation
 
-/// What ``Operations`` changes: endpoints, events, redelivery, breaker resets, test sends and the
-/// audit log. Every mutation is one transaction and writes its ``AuditEntry`` in it.
+/// What ``Operations`` changes: tenants, endpoints, events, redelivery, breaker resets, test sends
+/// and the audit log. Every mutation is one transaction and writes its ``AuditEntry`` in it.
 public protocol OperationsStore: Sendable {
+    // MARK: Tenants
+
+    /// Adds a new tenant; a conflict when one with its id exists.
+    func createTenant(_ tenant: Tenant, audit: AuditEntry) async throws(HooklineError)
+    /// The tenant with this id, or nil.
+    func tenant(id: String) async throws(HooklineError) -> Tenant?
+    /// Up to `limit` tenants in id order, after `after` when given.
+    func tenants(after: String?, limit: Int) async throws(HooklineError) -> [Tenant]
+    /// Changes a tenant's name or metadata in one transaction; `change` runs on the current row.
+    func updateTenant(
+        id: String, audit: AuditEntry, _ change: @escaping @Sendable (inout Tenant) throws(HooklineError) -> Void
+    ) async throws(HooklineError) -> Tenant
+    /// Removes a tenant and its events. With endpoints it needs `force` (they go with it), and it
+    /// is refused while any of its deliveries is pending or sending. Returns the endpoints removed.
+    func removeTenant(id: String, force: Bool, audit: AuditEntry) async throws(HooklineError) -> Int
+
     // MARK: Endpoints
 
     /// Adds a new endpoint.
     func createEndpoint(_ endpoint: Endpoint, audit: AuditEntry) async throws(HooklineError)
     /// The endpoint with this id, or nil.
     func endpoint(id: String) async throws(HooklineError) -> Endpoint?
-    /// Every endpoint, oldest first.
-    func endpoints() async throws(HooklineError) -> [Endpoint]
-    /// Up to `limit` endpoints in id order, after `after` when given (a page of a listing).
-    func endpoints(after: String?, limit: Int) async throws(HooklineError) -> [Endpoint]
+    /// The endpoints the query selects, in id order (oldest first).
+    func endpoints(_ query: EndpointQuery) async throws(HooklineError) -> [Endpoint]
     /// Changes an endpoint's settings (url, description, event types, rate limit, secrets) in one transaction.
     ///
     /// `change` runs inside the transaction on the current row; throwing from it changes nothing.
@@ -71,4 +85,16 @@ public protocol OperationsStore: Sendable {
 
     /// The newest audit entries first.
     func auditEntries(limit: Int) async throws(HooklineError) -> [AuditEntry]
+}
+
+extension OperationsStore {
+    /// Every endpoint, oldest first.
+    public func endpoints() async throws(HooklineError) -> [Endpoint] {
+        try await endpoints(EndpointQuery())
+    }
+
+    /// Up to `limit` endpoints in id order, after `after` when given (a page of a listing).
+    public func endpoints(after: String?, limit: Int) async throws(HooklineError) -> [Endpoint] {
+        try await endpoints(EndpointQuery(after: after, limit: limit))
+    }
 }

@@ -36,10 +36,29 @@ public struct EndpointStateChange: Sendable, Hashable {
 /// Which events to list.
 public struct EventQuery: Sendable, Hashable {
     public var type: String?
+    /// Only this tenant's events, when set.
+    public var tenant: String?
     public var limit: Int
 
-    public init(type: String? = nil, limit: Int = 50) {
+    public init(type: String? = nil, tenant: String? = nil, limit: Int = 50) {
         self.type = type
+        self.tenant = tenant
+        self.limit = limit
+    }
+}
+
+/// Which endpoints to list: oldest first (id order), optionally one tenant's, after an id.
+public struct EndpointQuery: Sendable, Hashable {
+    /// Only this tenant's endpoints, when set.
+    public var tenant: String?
+    /// Only endpoints whose id sorts after this one (the last id of the previous page).
+    public var after: String?
+    /// At most this many; nil for all.
+    public var limit: Int?
+
+    public init(tenant: String? = nil, after: String? = nil, limit: Int? = nil) {
+        self.tenant = tenant
+        self.after = after
         self.limit = limit
     }
 }

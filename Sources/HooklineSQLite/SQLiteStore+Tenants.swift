@@ -1,0 +1,66 @@
+import Foundation
+import GRDB
+import HooklineCore
+
+extension SQLiteStore {
+    public func createTenant(_ tenant: Tenant, audit: AuditEntry) async throws(HooklineError) {
+        try await write { db in
+            guard try Self.fetchTenant(db, id: tenant.id) == nil else {
+                throw HooklineError.conflict("A tenant with the id '\(tenant.id)' exists already; choose another id, or change that one.")
+            }
+            try db.execute(
+                sql: "INSERT INTO tenant (\(Self.tenantColumns)) VALUES (?, ?, ?, ?)",
+                arguments: [tenant.id, tenant.name, Tenant.storedValue(metadata: tenant.metadata), Self.millis(tenant.createdAt)])
+            try Self.insertAudit(audit, in: db)
+        }
+    }
+
+    public func tenant(id: String) async throws(HooklineError) -> Tenant? {
+        try await read { db in try Self.fetchTenant(db, id: id) }
+    }
+
+    public func tenants(after: String?, limit: Int) async throws(HooklineError) -> [Tenant] {
+        try await read { db in
+            try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT \(Self.tenantColumns) FROM tenant WHERE id > ? ORDER BY id LIMIT ?"), arguments: [after ?? "", limit]
+            ).map(Self.tenant)
+        }
+    }
+
+    public func updateTenant(
+        id: String, audit: AuditEntry, _ change: @escaping @Sendable (inout Tenant) throws(HooklineError) -> Void
+    ) async throws(HooklineError) -> Tenant {
+        try await write { db in
+            guard var tenant = try Self.fetchTenant(db, id: id) else { throw HooklineError.notFound(kind: "tenant", id: id) }
+            try change(&tenant)
+            try db.execute(
+                sql: "UPDATE tenant SET name = ?, metadata = ? WHERE id = ?",
+                arguments: [tenant.name, Tenant.storedValue(metadata: tenant.metadata), id])
+            try Self.insertAudit(audit, in: db)
+            return tenant
+        }
+    }
+
+    public func removeTenant(id: String, force: Bool, audit: AuditEntry) async throws(HooklineError) -> Int {
+        try await write { db in
+            guard try Self.fetchTenant(db, id: id) != nil else { throw HooklineError.notFound(kind: "tenant", id: id) }
+            let counts = try Row.fetchOne(db, sql: """
+                SELECT count(*), coalesce(sum((SELECT coalesce(sum(n), 0) FROM delivery_count c
+                                               WHERE c.endpoint_id = e.id AND c.status IN ('pending', 'sending'))), 0)
+                FROM endpoint e WHERE e.tenant = ?
+                """, arguments: [id])
+            let plan = try TenantRemoval(tenant: id, endpoints: counts?[0] ?? 0, activeDeliveries: counts?[1] ?? 0, force: force)
+            try db.execute(sql: "DELETE FROM endpoint WHERE tenant = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM event WHERE tenant = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM tenant WHERE id = ?", arguments: [id])
+            var entry = audit
+            entry.detail = plan.auditDetail
+            try Self.insertAudit(entry, in: db)
+            return plan.endpoints
+        }
+    }
+
+    static func fetchTenant(_ db: Database, id: String) throws -> Tenant? {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(tenantColumns) FROM tenant WHERE id = ?"), arguments: [id]).map(tenant)
+    }
+}

@@ -1,0 +1,127 @@
+import Foundation
+import HooklineCore
+import HooklineStores
+import HooklineTestSupport
+import Testing
+
+/// Tenants on both back ends: fan-out stays inside a tenant, listings scope to one, and removal
+/// keeps the rules (never `default`, never with work pending, endpoints only when forced).
+@Suite struct TenantContractTests {
+    static let data = try! JSONValue.parse(Array(EventCatalog.type(named: "case.created")!.exampleData.utf8))
+
+    @Test(arguments: StoreBackend.available)
+    func anEventReachesOnlyItsTenantsEndpoints(_ backend: StoreBackend) async throws {
+        try await TestDatabase.withStore(backend) { database, store, operations in
+            _ = try await operations.addTenant(id: "acme", name: "Acme Corp", metadata: ["plan": "pro"])
+            _ = try await operations.addTenant(id: "globex")
+            let acme = [try await operations.addEndpoint(url: "https://acme.example.com/a", tenant: "acme"),
+                        try await operations.addEndpoint(url: "https://acme.example.com/b", tenant: "acme")]
+            let globex = try await operations.addEndpoint(url: "https://globex.example.com/hook", tenant: "globex")
+            let plain = try await operations.addEndpoint(url: "https://default.example.com/hook")
+            #expect(plain.tenant == Tenant.defaultID)
+
+            let forAcme = try await operations.emit(type: "case.created", data: Self.data, tenant: "acme")
+            #expect(forAcme.summary.deliveries == 2)
+            #expect(forAcme.summary.event.tenant == "acme")
+            let delivered = try await store.deliveries(DeliveryQuery(eventID: forAcme.summary.event.id)).map(\.endpointID)
+            #expect(Set(delivered) == Set(acme.map(\.id)), "not globex's, not default's")
+            let forDefault = try await operations.emit(type: "case.created", data: Self.data)
+            #expect(try await store.deliveries(DeliveryQuery(eventID: forDefault.summary.event.id)).map(\.endpointID) == [plain.id])
+
+            // A batch: each tenant's items fan out to it; an unknown tenant refuses its items only.
+            let batch = try await operations.emitBatch([
+                EmitRequest(type: "case.created", data: Self.data, tenant: "globex"),
+                EmitRequest(type: "case.created", data: Self.data, tenant: "initech"),
+                EmitRequest(type: "case.created", data: Self.data, tenant: "acme"),
+            ])
+            #expect(try batch[0].get().summary.deliveries == 1)
+            #expect(try batch[2].get().summary.deliveries == 2)
+            guard case .failure(.invalidField(let field, let sentence)) = batch[1] else {
+                Issue.record("an unknown tenant is refused: \(batch[1])")
+                return
+            }
+            #expect(field == "tenant" && sentence.contains("'initech'"))
+            await #expect(throws: HooklineError.self) { try await operations.emit(type: "case.created", data: Self.data, tenant: "initech") }
+            await #expect(throws: HooklineError.self) { try await operations.emit(type: "case.created", data: Self.data, tenant: "no spaces") }
+            await #expect(throws: HooklineError.self) { try await operations.addEndpoint(url: "https://x.example.com", tenant: "initech") }
+
+            // Listings scope to a tenant; another connection reads the same.
+            let other = try await database.open()
+            #expect(try await other.endpoints(EndpointQuery(tenant: "acme")).map(\.id) == acme.map(\.id))
+            #expect(try await other.endpoints(EndpointQuery(tenant: "globex")).map(\.id) == [globex.id])
+            #expect(try await other.endpoints().count == 4)
+            #expect(try await other.events(EventQuery(tenant: "acme")).count == 2)
+            #expect(try await other.events(EventQuery(tenant: Tenant.defaultID)).map(\.event.id) == [forDefault.summary.event.id])
+            let tenant = try #require(try await other.tenant(id: "acme"))
+            #expect(tenant.name == "Acme Corp" && tenant.metadata == ["plan": "pro"])
+            #expect(try await other.tenants(after: nil, limit: 10).map(\.id) == ["acme", "default", "globex"])
+            #expect(try await other.tenants(after: "acme", limit: 1).map(\.id) == ["default"])
+            try? await other.close()
+        }
+    }
+
+    @Test(arguments: StoreBackend.available)
+    func tenantsChangeAndAreRemovedOnlyWhenNothingIsLeftToDeliver(_ backend: StoreBackend) async throws {
+        try await TestDatabase.withStore(backend) { _, store, operations in
+            _ = try await operations.addTenant(id: "acme")
+            await #expect(throws: HooklineError.conflict("A tenant with the id 'acme' exists already; choose another id, or change that one.")) {
+                try await operations.addTenant(id: "acme")
+            }
+            let changed = try await operations.updateTenant(id: "acme", name: "Acme", metadata: ["region": "eu"])
+            #expect(try await store.tenant(id: "acme") == changed)
+            let endpoint = try await operations.addEndpoint(url: "https://acme.example.com", tenant: "acme")
+            let event = try await operations.emit(type: "case.created", data: Self.data, tenant: "acme")
+
+            await #expect(throws: HooklineError.self, "default is never removed") { try await operations.removeTenant(id: Tenant.defaultID, force: true) }
+            do {
+                try await operations.removeTenant(id: "acme", force: true)
+                Issue.record("removed with a delivery pending")
+            } catch let error {
+                #expect("\(error)".contains("1 deliveries pending or sending"))
+            }
+            _ = try await operations.disableEndpoint(id: endpoint.id)
+            do {
+                try await operations.removeTenant(id: "acme")
+                Issue.record("removed with an endpoint, unforced")
+            } catch let error {
+                #expect("\(error)".contains("1 endpoints"))
+            }
+            #expect(try await store.endpoint(id: endpoint.id) != nil, "a refused removal changes nothing")
+            #expect(try await operations.removeTenant(id: "acme", force: true) == 1)
+            #expect(try await store.tenant(id: "acme") == nil)
+            #expect(try await store.endpoint(id: endpoint.id) == nil)
+            #expect(try await store.event(id: event.summary.event.id) == nil)
+            #expect(try await store.deliveries(DeliveryQuery(limit: 100)).isEmpty)
+            await #expect(throws: HooklineError.notFound(kind: "tenant", id: "acme")) { try await operations.removeTenant(id: "acme") }
+            let audit = try await store.auditEntries(limit: 10)
+            #expect(audit.first?.action == "tenant.remove" && audit.first?.detail == "removed with 1 endpoints")
+            #expect(audit.map(\.action).contains("tenant.update") && audit.map(\.action).contains("tenant.add"))
+        }
+    }
+
+    @Test(arguments: StoreBackend.available)
+    func customHeadersAreKeptAndChecked(_ backend: StoreBackend) async throws {
+        try await TestDatabase.withStore(backend) { database, store, operations in
+            let headers = [EndpointHeader(name: "X-Api-Key", value: "k-123"), EndpointHeader(name: "X-Route", value: "eu west")]
+            let endpoint = try await operations.addEndpoint(url: "https://a.example.com", headers: headers)
+            let other = try await database.open()
+            #expect(try await other.endpoint(id: endpoint.id)?.headers == headers)
+            try? await other.close()
+            let changed = try await operations.setHeaders(id: endpoint.id, to: [EndpointHeader(name: "Authorization", value: "Bearer x")])
+            #expect(try await store.endpoint(id: endpoint.id)?.headers == changed.headers)
+            for (name, value) in [("X-Webhook-Signature", "forged"), ("content-type", "text/plain"), ("Host", "evil"), ("webhook-id", "x"),
+                                  ("Bad Name", "v"), ("X-Ok", "line\r\nbreak"), ("", "v")] {
+                await #expect(throws: HooklineError.self, "\(name)") {
+                    try await operations.setHeaders(id: endpoint.id, to: [EndpointHeader(name: name, value: value)])
+                }
+            }
+            await #expect(throws: HooklineError.self, "each header once") {
+                try await operations.setHeaders(id: endpoint.id, to: [EndpointHeader(name: "X-A", value: "1"), EndpointHeader(name: "x-a", value: "2")])
+            }
+            await #expect(throws: HooklineError.self, "at most 20") {
+                try await operations.setHeaders(id: endpoint.id, to: (0..<21).map { EndpointHeader(name: "X-H\($0)", value: "v") })
+            }
+            #expect(try await store.endpoint(id: endpoint.id)?.headers == changed.headers, "refused changes change nothing")
+        }
+    }
+}
