@@ -114,7 +114,7 @@ public final class IngestAPI: Sendable {
             return Self.rateLimited(wait)
         }
         do {
-            let result = try await operations.emit(type: item.type, data: item.data, id: item.id, timestamp: item.timestamp)
+            let result = try await operations.emit(type: item.type, data: item.data, id: item.id, timestamp: item.timestamp, tenant: item.tenant)
             if result.wasCreated { await onAccepted() }
             return Self.json(result.wasCreated ? .accepted : .ok, Self.render(result))
         } catch {
@@ -192,13 +192,13 @@ public final class IngestAPI: Sendable {
         results.values.contains { $0["status"] == .number(202) }
     }
 
-    /// `{"event": TYPE, "data": {…}, "id"?: "evt_…", "timestamp"?: ISO 8601}`, nothing else.
+    /// `{"event": TYPE, "data": {…}, "id"?: "evt_…", "timestamp"?: ISO 8601, "tenant"?: ID}`, nothing else.
     static func parseItem(_ json: JSONValue, path: String, idempotencyKey: String?) throws(HooklineError) -> EmitRequest {
         guard case .object(let object) = json else {
             throw .invalidField(field: path.isEmpty ? "body" : String(path.dropLast()), sentence: "An event must be a JSON object, not \(json.typeName).")
         }
-        for key in object.keys where !["event", "data", "id", "timestamp"].contains(key) {
-            throw .invalidField(field: path + key, sentence: "Unknown field '\(path + key)'; an event has event, data, id and timestamp.")
+        for key in object.keys where !["event", "data", "id", "timestamp", "tenant"].contains(key) {
+            throw .invalidField(field: path + key, sentence: "Unknown field '\(path + key)'; an event has event, data, id, timestamp and tenant.")
         }
         guard case .string(let type)? = object["event"] else {
             throw .invalidField(field: path + "event", sentence: "'\(path)event' is required and must be a string naming an event type.")
@@ -226,12 +226,24 @@ public final class IngestAPI: Sendable {
             }
             timestamp = date
         }
+        var tenant = Tenant.defaultID
+        if let value = object["tenant"] {
+            guard case .string(let text) = value else {
+                throw .invalidField(field: path + "tenant", sentence: "'\(path)tenant' must be a string: the id of a tenant.")
+            }
+            do {
+                try Tenant.validate(id: text)
+            } catch {
+                throw .invalidField(field: path + "tenant", sentence: error.description)
+            }
+            tenant = text
+        }
         do {
             try EventCatalog.requireKnown(type)
         } catch {
             throw .invalidField(field: path + "event", sentence: error.description)
         }
-        return EmitRequest(type: type, data: data, id: id, timestamp: timestamp)
+        return EmitRequest(type: type, data: data, id: id, timestamp: timestamp, tenant: tenant)
     }
 
     /// Takes `count` tokens; nil when allowed, else how long until the next token.

@@ -73,6 +73,19 @@ import Testing
         Row(arguments: ["events", "--db", ""], message: "The database path is empty; pass --db PATH or set HOOKLINE_DB.", exitCode: 64),
         Row(arguments: ["events", "--db", "corrupt.db"], message: "'corrupt.db' is not a Hookline database", exitCode: 65),
         Row(arguments: ["endpoint", "list", "--db", "."], message: "is a directory; give a file path", exitCode: 64),
+        Row(arguments: ["tenant", "add", "acme corp"], message: "'acme corp' is not a tenant id; use 1 to 128 letters", exitCode: 64),
+        Row(arguments: ["tenant", "add", "acme", "--metadata", "plan"], message: "'plan' is not key=value", exitCode: 64),
+        Row(arguments: ["tenant", "show", "initech"], message: "No tenant with id 'initech' exists", exitCode: 66),
+        Row(arguments: ["tenant", "remove", "initech"], message: "No tenant with id 'initech' exists", exitCode: 66),
+        Row(arguments: ["tenant", "remove", "default", "--force"], message: "The tenant 'default' holds every endpoint given no tenant and cannot be removed.", exitCode: 75),
+        Row(arguments: ["emit", "case.lost", "--data", #"{"case":{"id":"c"},"loss_details":{"lost_at":"x","reason":"y"}}"#, "--tenant", "initech"], message: "There is no tenant 'initech'; create it first", exitCode: 64),
+        Row(arguments: ["emit", "case.lost", "--data", #"{"case":{"id":"c"},"loss_details":{"lost_at":"x","reason":"y"}}"#, "--tenant", "../etc"], message: "'../etc' is not a tenant id", exitCode: 64),
+        Row(arguments: ["endpoint", "add", "https://example.com", "--tenant", "initech"], message: "There is no tenant 'initech'", exitCode: 64),
+        Row(arguments: ["endpoint", "list", "--tenant", "initech"], message: "No tenant with id 'initech' exists", exitCode: 66),
+        Row(arguments: ["endpoint", "add", "https://example.com", "--header", "X-Webhook-Signature: forged"],
+            message: "The header 'X-Webhook-Signature' is set by Hookline and cannot be replaced", exitCode: 64),
+        Row(arguments: ["endpoint", "add", "https://example.com", "--header", "no colon here"], message: "'no colon here' is not a header; write it as 'Name: value'.", exitCode: 64),
+        Row(arguments: ["endpoint", "add", "https://example.com", "--header", "X-A: 1", "--header", "x-a: 2"], message: "The header 'x-a' is given twice", exitCode: 64),
     ]
 
     @Test(arguments: rows)

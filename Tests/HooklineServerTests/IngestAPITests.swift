@@ -199,6 +199,31 @@ final class RunningAPI: Sendable {
         #expect(refused.json["field"] == JSONValue.string("events"))
     }
 
+    @Test func anEventNamesItsTenantAndReachesOnlyItsEndpoints() async throws {
+        let api = try await RunningAPI(.init(token: Self.token))
+        defer { Task { await api.stop() } }
+        let operations = Operations(store: api.store, actor: .cli)
+        _ = try await operations.addTenant(id: "acme")
+        let acme = try await operations.addEndpoint(url: "https://acme.example.com/hook", tenant: "acme")
+        let lostForAcme = #"{"event":"case.lost","tenant":"acme","data":{"case":{"id":"c1"},"loss_details":{"lost_at":"t","reason":"r"}}}"#
+        let answer = try await api.send("/v1/events", body: lostForAcme)
+        #expect(answer.status == 202)
+        #expect(answer.json["deliveries"] == JSONValue.number(1), "acme's one endpoint, not default's two")
+        let id = try #require(answer.json["id"]?.stringValue)
+        #expect(try await api.store.deliveries(DeliveryQuery(eventID: id)).map(\.endpointID) == [acme.id])
+
+        let unknown = try await api.send("/v1/events", body: lostForAcme.replacingOccurrences(of: "acme", with: "initech"))
+        #expect(unknown.status == 400)
+        #expect(unknown.json["field"] == JSONValue.string("tenant"))
+        #expect(unknown.json["error"]?.stringValue?.contains("There is no tenant 'initech'") == true)
+        let malformed = try await api.send("/v1/events", body: lostForAcme.replacingOccurrences(of: #""acme""#, with: "7"))
+        #expect(malformed.status == 400 && malformed.json["field"] == JSONValue.string("tenant"))
+        let batch = try await api.send("/v1/events/batch", body: #"{"events":[\#(lostForAcme),\#(lostForAcme.replacingOccurrences(of: "acme", with: "initech"))]}"#)
+        #expect(batch.json["results"]?.arrayValue?.map { $0["status"] } == [JSONValue.number(202), .number(400)])
+        #expect(batch.json["results"]?.arrayValue?.last?["field"] == JSONValue.string("events[1].tenant"))
+        #expect(try await api.store.events(EventQuery(tenant: "acme")).count == 2)
+    }
+
     @Test func healthIs200WhenTheDispatcherRunsAnd503Otherwise() async throws {
         let api = try await RunningAPI(.init(token: Self.token))
         defer { Task { await api.stop() } }

@@ -11,6 +11,15 @@ public struct EndpointHeader: Sendable, Hashable {
         self.value = value
     }
 
+    /// The value as listings show it: masked when the name looks like a credential
+    /// (`Authorization`, `Cookie`, or a name with `key`, `token`, `secret` or `password` in it).
+    public var displayValue: String {
+        let lowered = name.lowercased()
+        let credential = lowered == "authorization" || lowered == "proxy-authorization" || lowered == "cookie"
+            || ["key", "token", "secret", "password", "auth"].contains { lowered.contains($0) }
+        return credential ? Secret.mask(value) : value
+    }
+
     /// The most headers an endpoint may have.
     public static let maximumCount = 20
     /// The longest value accepted.

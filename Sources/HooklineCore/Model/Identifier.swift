@@ -92,7 +92,7 @@ public enum Identifier {
     }
 
     /// A short, printable rendering of untrusted text for error messages.
-    static func printable(_ text: String) -> String {
+    package static func printable(_ text: String) -> String {
         let cleaned = String(text.unicodeScalars.map { $0.properties.generalCategory == .control ? "?" : Character($0) })
         return cleaned.count > 60 ? String(cleaned.prefix(60)) + "…" : cleaned
     }

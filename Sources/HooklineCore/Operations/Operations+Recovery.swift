@@ -46,10 +46,13 @@ extension Operations {
     }
 
     /// Endpoints with their breakers and health over the last hour, in id order after `after`, at
-    /// most `limit` (a page of a listing).
-    public func endpointOverview(after: String? = nil, limit: Int = 10_000, window: TimeInterval = 3600) async throws(HooklineError) -> [EndpointOverview] {
+    /// most `limit` (a page of a listing); only `tenant`'s when given.
+    public func endpointOverview(
+        after: String? = nil, limit: Int = 10_000, tenant: String? = nil, window: TimeInterval = 3600
+    ) async throws(HooklineError) -> [EndpointOverview] {
         if let after { try Identifier.validate(after, prefix: Identifier.endpointPrefix, kind: "endpoint") }
-        let endpoints = try await store.endpoints(after: after, limit: limit)
+        if let tenant { _ = try await self.tenant(id: tenant) }
+        let endpoints = try await store.endpoints(EndpointQuery(tenant: tenant, after: after, limit: limit))
         return EndpointOverview.combine(
             endpoints: endpoints, breakers: try await store.breakers(endpointIDs: endpoints.map(\.id), orNotClosed: false),
             stats: try await store.endpointStats(since: clock.now().addingTimeInterval(-window)))

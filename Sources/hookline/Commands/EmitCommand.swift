@@ -8,7 +8,8 @@ struct EmitCommand: HooklineCommand {
         abstract: "Accept an event and make one delivery per subscribed endpoint.",
         discussion: """
             The data is wrapped in the guide's envelope {"event","id","timestamp","data"} and stored as \
-            canonical JSON. Repeating an --id returns the stored event and creates nothing.
+            canonical JSON. Repeating an --id returns the stored event and creates nothing. The event \
+            goes only to the endpoints of its --tenant (default: the tenant 'default').
             Example: hookline emit case.created --data @case.json
             """)
 
@@ -18,14 +19,16 @@ struct EmitCommand: HooklineCommand {
     var data: String
     @Option(help: ArgumentHelp("The event id (evt_…), which is also the idempotency key.", valueName: "id"))
     var id: String?
+    @OptionGroup var tenant: TenantOption
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: JSONFlag
 
     func execute() async throws {
         try EventCatalog.requireKnown(type)
         if let id { try Identifier.validate(id, prefix: Identifier.eventPrefix, kind: "event") }
+        let tenant = try self.tenant.acting()
         let bytes = try InputSource.read(data, what: "--data")
-        let result = try await store.operations(creating: true).emit(type: type, dataJSON: bytes, id: id)
+        let result = try await store.operations(creating: true).emit(type: type, dataJSON: bytes, id: id, tenant: tenant)
         let summary = result.summary
         if output.json {
             Output.json(.object(JSONObject([

@@ -23,18 +23,27 @@ struct EndpointCommand: AsyncParsableCommand {
         var description = ""
         @Option(name: .customLong("rate-limit"), help: ArgumentHelp("Deliveries per second at most.", valueName: "n"))
         var rateLimit: Double?
+        @Option(name: .customLong("header"), help: ArgumentHelp(
+            "A header sent with every attempt, as 'Name: value'; repeat for more (at most 20).", valueName: "header"))
+        var headers: [String] = []
+        @OptionGroup var tenant: TenantOption
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: JSONFlag
 
         func execute() async throws {
             let selection = try EventTypeSelection(parsing: events)
             try EndpointSettings.validateRateLimit(rateLimit)
+            let parsed = try headers.map { text throws(HooklineError) in try EndpointHeader.parse(text) }
+            try EndpointHeader.validate(parsed)
+            let tenant = try self.tenant.acting()
             let endpoint = try await store.operations(creating: true).addEndpoint(
-                url: url, eventTypes: selection, secret: secret, description: description, rateLimit: rateLimit)
+                url: url, eventTypes: selection, secret: secret, description: description, rateLimit: rateLimit,
+                tenant: tenant, headers: parsed)
             if output.json {
                 Output.json(JSONRendering.endpoint(endpoint, revealSecret: true))
             } else {
                 Output.line("Added endpoint \(endpoint.id) → \(endpoint.url)")
+                if endpoint.tenant != Tenant.defaultID { Output.line("Tenant: \(endpoint.tenant)") }
                 Output.line("Events: \(endpoint.eventTypes.storedValue)")
                 Output.line("Secret: \(endpoint.secret)")
                 Output.line("Keep the secret now: it is shown only here and by `endpoint show --reveal-secret`.")
@@ -43,14 +52,15 @@ struct EndpointCommand: AsyncParsableCommand {
     }
 
     struct List: HooklineCommand {
-        static let configuration = CommandConfiguration(abstract: "List endpoints in id order, a page at a time.")
+        static let configuration = CommandConfiguration(abstract: "List endpoints in id order, a page at a time; one tenant's with --tenant.")
         @OptionGroup var page: LimitOption
         @OptionGroup var cursor: AfterOption
+        @OptionGroup var tenant: TenantOption
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: JSONFlag
 
         func execute() async throws {
-            let overview = try await store.operations(creating: false).endpointOverview(after: cursor.after, limit: page.limit)
+            let overview = try await store.operations(creating: false).endpointOverview(after: cursor.after, limit: page.limit, tenant: tenant.tenant == nil ? nil : try tenant.acting())
             if output.json {
                 Output.json(.array(overview.map { JSONRendering.overview($0, revealSecret: false) }))
                 return
@@ -223,6 +233,7 @@ struct EndpointCommand: AsyncParsableCommand {
         let e = overview.endpoint
         let b = overview.breaker
         Output.line("Endpoint     \(e.id)")
+        Output.line("Tenant       \(e.tenant)")
         Output.line("URL          \(e.url)")
         if !e.description.isEmpty { Output.line("Description  \(e.description)") }
         Output.line("State        \(e.enabled ? "enabled" : "disabled")")
@@ -230,6 +241,11 @@ struct EndpointCommand: AsyncParsableCommand {
         Output.line("Events       \(e.eventTypes.storedValue)")
         Output.line("Rate limit   \(e.rateLimit.map { "\($0) deliveries/s" } ?? "none")")
         Output.line("Secret       \(revealSecret ? e.secret : e.maskedSecret)")
+        for (index, header) in e.headers.enumerated() {
+            let label = index == 0 ? "Headers      " : "             "
+            let value = revealSecret ? header.value : header.displayValue
+            Output.line(label + header.name + ": " + value)
+        }
         var breaker = b.state.rawValue
         if b.state != .closed { breaker += ", opened \(Output.time(b.openedAt)), next probe \(Output.time(b.nextProbeAt))" }
         if b.consecutiveFailures > 0 { breaker += ", \(b.consecutiveFailures) consecutive failures" }

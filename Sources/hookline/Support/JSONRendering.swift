@@ -15,6 +15,7 @@ enum JSONRendering {
     static func endpoint(_ e: Endpoint, revealSecret: Bool) -> JSONValue {
         var object = JSONObject([
             ("id", .string(e.id)),
+            ("tenant", .string(e.tenant)),
             ("url", .string(e.url)),
             ("description", .string(e.description)),
             ("enabled", .bool(e.enabled)),
@@ -24,6 +25,7 @@ enum JSONRendering {
             ("disabled_at", time(e.disabledAt)),
             ("created_at", time(e.createdAt)),
             ("updated_at", time(e.updatedAt)),
+            ("headers", headers(e.headers, reveal: revealSecret)),
         ])
         if revealSecret {
             object["secret"] = .string(e.secret)
@@ -36,6 +38,24 @@ enum JSONRendering {
             object["previous_secret_until"] = time(until)
         }
         return .object(object)
+    }
+
+    /// Custom headers, name → value; values of credential-like headers are masked unless revealed.
+    static func headers(_ headers: [EndpointHeader], reveal: Bool) -> JSONValue {
+        var object = JSONObject()
+        for header in headers { object[header.name] = JSONValue.string(reveal ? header.value : header.displayValue) }
+        return .object(object)
+    }
+
+    static func tenant(_ t: Tenant) -> JSONValue {
+        var metadata = JSONObject()
+        for key in t.metadata.keys.sorted() { metadata[key] = JSONValue.string(t.metadata[key] ?? "") }
+        return .object(JSONObject([
+            ("id", .string(t.id)),
+            ("name", .string(t.name)),
+            ("metadata", .object(metadata)),
+            ("created_at", time(t.createdAt)),
+        ]))
     }
 
     static func breaker(_ b: CircuitBreaker) -> JSONValue {
@@ -78,6 +98,7 @@ enum JSONRendering {
     static func event(_ s: EventSummary) -> JSONValue {
         .object(JSONObject([
             ("id", .string(s.event.id)),
+            ("tenant", .string(s.event.tenant)),
             ("type", .string(s.event.type)),
             ("created_at", time(s.event.createdAt)),
             ("deliveries", .number(Double(s.deliveries))),

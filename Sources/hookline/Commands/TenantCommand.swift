@@ -1,0 +1,130 @@
+import ArgumentParser
+import Foundation
+import HooklineCore
+
+struct TenantCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tenant",
+        abstract: "Add, list, show and remove tenants: the customers whose endpoints receive only their own events.",
+        discussion: """
+            Every database has the tenant 'default', which holds the endpoints and events given no tenant.
+            Example: hookline tenant add acme --name "Acme Corp" --metadata plan=pro
+            """,
+        subcommands: [Add.self, List.self, Show.self, Remove.self])
+
+    struct Add: HooklineCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a tenant; its id is your own customer id.")
+        @Argument(help: "Tenant id: 1 to 128 letters, digits, '.', '_' or '-'.") var id: String
+        @Option(help: "A name for people (default: the id).") var name: String?
+        @Option(help: ArgumentHelp("Your own facts about the tenant, as key=value; repeat for more.", valueName: "key=value"))
+        var metadata: [String] = []
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: JSONFlag
+
+        func execute() async throws {
+            try Tenant.validate(id: id)
+            if let name { try Tenant.validate(name: name) }
+            try Tenant.validate(metadata: try TenantCommand.metadata(metadata))
+            let tenant = try await store.operations(creating: true).addTenant(id: id, name: name, metadata: try TenantCommand.metadata(metadata))
+            if output.json {
+                Output.json(JSONRendering.tenant(tenant))
+            } else {
+                Output.line("Added tenant \(tenant.id) (\(tenant.name)).")
+                Output.line("Add its endpoints with `hookline endpoint add URL --tenant \(tenant.id)`.")
+            }
+        }
+    }
+
+    struct List: HooklineCommand {
+        static let configuration = CommandConfiguration(abstract: "List tenants in id order, a page at a time.")
+        @OptionGroup var page: LimitOption
+        @OptionGroup var cursor: AfterOption
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: JSONFlag
+
+        func execute() async throws {
+            let tenants = try await store.operations(creating: false).tenants(after: cursor.after, limit: page.limit)
+            if output.json {
+                Output.json(.array(tenants.map(JSONRendering.tenant)))
+                return
+            }
+            let rows: [[String]] = tenants.map { tenant in [tenant.id, tenant.name, Output.time(tenant.createdAt)] }
+            let after = cursor.after ?? ""
+            Output.table(["ID", "NAME", "CREATED"], rows, empty: "No tenants after " + after + ".")
+            AfterOption.nextPageHint(shown: tenants.count, limit: page.limit, lastID: tenants.last?.id)
+        }
+    }
+
+    struct Show: HooklineCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one tenant with its endpoints.")
+        @Argument(help: "Tenant id.") var id: String
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: JSONFlag
+
+        func execute() async throws {
+            try Tenant.validate(id: id)
+            let operations = try await store.operations(creating: false)
+            let tenant = try await operations.tenant(id: id)
+            let endpoints = try await operations.store.endpoints(EndpointQuery(tenant: id))
+            if output.json {
+                guard case .object(var object) = JSONRendering.tenant(tenant) else { return }
+                object["endpoints"] = .array(endpoints.map { .string($0.id) })
+                Output.json(.object(object))
+                return
+            }
+            Output.line("Tenant       \(tenant.id)")
+            Output.line("Name         \(tenant.name)")
+            for (index, key) in tenant.metadata.keys.sorted().enumerated() {
+                let label = index == 0 ? "Metadata     " : "             "
+                let value = tenant.metadata[key] ?? ""
+                Output.line(label + key + "=" + value)
+            }
+            Output.line("Created      \(Output.time(tenant.createdAt))")
+            Output.line("Endpoints    \(endpoints.isEmpty ? "none" : endpoints.map(\.id).joined(separator: ", "))")
+        }
+    }
+
+    struct Remove: HooklineCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Remove a tenant with its events; never 'default', never while its deliveries are pending or sending.")
+        @Argument(help: "Tenant id.") var id: String
+        @Flag(help: "Remove its endpoints (and their deliveries) with it.") var force = false
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: JSONFlag
+
+        func execute() async throws {
+            try Tenant.validate(id: id)
+            let removed = try await TenantCommand.naming(flag: "--force") {
+                try await store.operations(creating: false).removeTenant(id: id, force: force)
+            }
+            if output.json {
+                let answer: [(String, JSONValue)] = [("id", .string(id)), ("removed", .bool(true)), ("endpoints_removed", .number(Double(removed)))]
+                Output.json(.object(JSONObject(answer)))
+            } else {
+                Output.line("Removed tenant \(id)\(removed > 0 ? " with \(removed) endpoints" : "").")
+            }
+        }
+    }
+
+    /// Runs `body`; a refusal that says to force the removal names the flag that does.
+    static func naming(flag: String, _ body: () async throws -> Int) async throws -> Int {
+        do {
+            return try await body()
+        } catch let error as HooklineError {
+            guard case .conflict(let sentence) = error, sentence.contains("force the removal") else { throw error }
+            throw HooklineError.conflict(sentence.replacingOccurrences(of: "force the removal", with: "pass " + flag))
+        }
+    }
+
+    /// `key=value` pairs as metadata; a pair without `=` is refused.
+    static func metadata(_ pairs: [String]) throws(HooklineError) -> [String: String] {
+        var metadata: [String: String] = [:]
+        for pair in pairs {
+            guard let equals = pair.firstIndex(of: "=") else {
+                throw .invalidField(field: "metadata", sentence: "'\(Identifier.printable(pair))' is not key=value; write metadata such as --metadata plan=pro.")
+            }
+            metadata[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
+        }
+        return metadata
+    }
+}
