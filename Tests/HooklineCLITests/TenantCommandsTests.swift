@@ -36,6 +36,10 @@ import Testing
         #expect(shown.stdout.contains("Tenant       acme"))
         #expect(shown.stdout.contains("X-Api-Key: ••••6789") && shown.stdout.contains("X-Region: eu"), "\(shown.stdout)")
         #expect(!shown.stdout.contains("k-123456789"))
+        let table = try await cli.run(["endpoint", "list"])
+        let lines = table.stdout.split(separator: "\n")
+        #expect(lines.first?.hasPrefix("ID") == true && lines.first?.contains("TENANT") == true, "\(table.stdout)")
+        #expect(lines.contains { $0.contains(acmeID) && $0.contains(" acme ") })
         let listed = try await cli.run(["endpoint", "list", "--tenant", "globex", "--json"])
         #expect((listed.json as? [[String: Any]])?.map { $0["id"] as? String } == [globexID])
 

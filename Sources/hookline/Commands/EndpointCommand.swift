@@ -65,13 +65,20 @@ struct EndpointCommand: AsyncParsableCommand {
                 Output.json(.array(overview.map { JSONRendering.overview($0, revealSecret: false) }))
                 return
             }
+            // A tenant column once the page holds endpoints of a tenant other than `default`.
+            let showTenant = overview.contains { $0.endpoint.tenant != Tenant.defaultID }
+            let rows: [[String]] = overview.map { item in
+                let row: [String] = [
+                    item.endpoint.id, item.endpoint.enabled ? "on" : "off", item.breaker.state.rawValue,
+                    EndpointCommand.percent(item.stats), item.stats.p95LatencyMs.map { "\($0) ms" } ?? "-",
+                    Output.clip(item.endpoint.eventTypes.storedValue, 40), item.endpoint.url,
+                ]
+                return showTenant ? [row[0], item.endpoint.tenant] + row.dropFirst() : row
+            }
+            let headers = ["ID", "STATE", "BREAKER", "SUCCESS 1H", "P95", "EVENTS", "URL"]
             Output.table(
-                ["ID", "STATE", "BREAKER", "SUCCESS 1H", "P95", "EVENTS", "URL"],
-                overview.map {
-                    [$0.endpoint.id, $0.endpoint.enabled ? "on" : "off", $0.breaker.state.rawValue,
-                     EndpointCommand.percent($0.stats), $0.stats.p95LatencyMs.map { "\($0) ms" } ?? "-",
-                     Output.clip($0.endpoint.eventTypes.storedValue, 40), $0.endpoint.url]
-                },
+                showTenant ? ["ID", "TENANT"] + headers.dropFirst() : headers,
+                rows,
                 empty: cursor.after == nil ? "No endpoints yet; add one with `hookline endpoint add URL`." : "No endpoints after \(cursor.after ?? "")."
             )
             AfterOption.nextPageHint(shown: overview.count, limit: page.limit, lastID: overview.last?.endpoint.id)
