@@ -11,9 +11,7 @@ extension PostgresStore {
                 VALUES (\(tenant.id), \(tenant.name), \(Tenant.storedValue(metadata: tenant.metadata)), \(Self.millis(tenant.createdAt)))
                 ON CONFLICT (id) DO NOTHING RETURNING 1
                 """)
-            guard inserted == 1 else {
-                throw HooklineError.conflict("A tenant with the id '\(tenant.id)' exists already; choose another id, or change that one.")
-            }
+            guard inserted == 1 else { throw Tenant.exists(tenant.id) }
             try await Self.insertAudit(audit, on: connection, logger)
         }
     }

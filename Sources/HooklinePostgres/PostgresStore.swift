@@ -128,25 +128,23 @@ public final class PostgresStore: HooklineStore {
         }
     }
 
+    /// What failed inside a transaction: the transaction wraps a statement's failure or the
+    /// caller's own refusal (not found, conflict) in its error.
+    static func unwrapped(_ error: any Error) -> any Error {
+        guard let wrapped = error as? PostgresTransactionError else { return error }
+        return wrapped.closureError ?? wrapped.commitError ?? wrapped.beginError ?? error
+    }
+
     static func isRetryable(_ error: any Error) -> Bool {
-        // A statement's failure inside a transaction comes wrapped in the transaction's error.
-        if let wrapped = error as? PostgresTransactionError {
-            return [wrapped.closureError, wrapped.commitError].contains { $0.map(isRetryable) ?? false }
-        }
-        guard let error = error as? PSQLError, let state = error.serverInfo?[.sqlState] else { return false }
+        guard let error = unwrapped(error) as? PSQLError, let state = error.serverInfo?[.sqlState] else { return false }
         // serialization_failure, deadlock_detected
         return state == "40001" || state == "40P01"
     }
 
     /// One sentence for whatever PostgreSQL or the connection threw.
     func map(_ error: any Error) -> HooklineError {
+        let error = Self.unwrapped(error)
         if let error = error as? HooklineError { return error }
-        // A refusal from inside a transaction (not found, conflict) is the caller's error, not
-        // PostgreSQL's: the transaction wraps it.
-        if let error = error as? PostgresTransactionError {
-            if let inner = error.closureError { return map(inner) }
-            if let inner = error.beginError ?? error.commitError { return map(inner) }
-        }
         if let error = error as? PSQLError {
             if let message = error.serverInfo?[.message] {
                 let state = error.serverInfo?[.sqlState] ?? ""

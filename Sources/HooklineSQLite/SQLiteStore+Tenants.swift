@@ -5,9 +5,7 @@ import HooklineCore
 extension SQLiteStore {
     public func createTenant(_ tenant: Tenant, audit: AuditEntry) async throws(HooklineError) {
         try await write { db in
-            guard try Self.fetchTenant(db, id: tenant.id) == nil else {
-                throw HooklineError.conflict("A tenant with the id '\(tenant.id)' exists already; choose another id, or change that one.")
-            }
+            guard try Self.fetchTenant(db, id: tenant.id) == nil else { throw Tenant.exists(tenant.id) }
             try db.execute(
                 sql: "INSERT INTO tenant (\(Self.tenantColumns)) VALUES (?, ?, ?, ?)",
                 arguments: [tenant.id, tenant.name, Tenant.storedValue(metadata: tenant.metadata), Self.millis(tenant.createdAt)])

@@ -61,9 +61,21 @@ public struct Tenant: Sendable, Hashable {
         }
     }
 
-    /// The metadata as stored: a JSON object of strings, keys sorted.
+    /// The metadata as a JSON object of strings, keys sorted: how it is stored and shown.
+    public static func object(metadata: [String: String]) -> JSONObject {
+        var object = JSONObject()
+        for key in metadata.keys.sorted() { object[key] = JSONValue.string(metadata[key] ?? "") }
+        return object
+    }
+
+    /// The metadata as stored.
     public static func storedValue(metadata: [String: String]) -> String {
-        JSONValue.object(JSONObject(metadata.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })).canonicalString
+        JSONValue.object(object(metadata: metadata)).canonicalString
+    }
+
+    /// The refusal of a second tenant with an id that is taken.
+    public static func exists(_ id: String) -> HooklineError {
+        .conflict("A tenant with the id '\(id)' exists already; choose another id, or change that one.")
     }
 
     /// Metadata from its stored form; entries that are not strings are skipped.

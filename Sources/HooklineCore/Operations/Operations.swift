@@ -201,19 +201,19 @@ public struct Operations: Sendable {
         var events: [Event] = []
         var positions: [Int] = []
         // Each tenant named is looked up once; an unknown one refuses its items only.
-        var tenants: [String: HooklineError?] = [:]
+        var tenants: [String: Result<Void, HooklineError>] = [:]
         for (index, item) in items.enumerated() {
             do throws(HooklineError) {
                 let event = try prepare(type: item.type, data: item.data, id: item.id, timestamp: item.timestamp, tenant: item.tenant)
                 if tenants[item.tenant] == nil {
                     do throws(HooklineError) {
                         try await requireTenant(item.tenant)
-                        tenants[item.tenant] = .some(nil)
+                        tenants[item.tenant] = .success(())
                     } catch {
-                        tenants[item.tenant] = .some(error)
+                        tenants[item.tenant] = .failure(error)
                     }
                 }
-                if let refusal = tenants[item.tenant] ?? nil { throw refusal }
+                try tenants[item.tenant]?.get()
                 events.append(event)
                 positions.append(index)
             } catch {

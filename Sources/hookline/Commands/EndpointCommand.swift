@@ -55,12 +55,12 @@ struct EndpointCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List endpoints in id order, a page at a time; one tenant's with --tenant.")
         @OptionGroup var page: LimitOption
         @OptionGroup var cursor: AfterOption
-        @OptionGroup var tenant: TenantOption
+        @OptionGroup var tenant: TenantFilter
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: JSONFlag
 
         func execute() async throws {
-            let overview = try await store.operations(creating: false).endpointOverview(after: cursor.after, limit: page.limit, tenant: tenant.tenant == nil ? nil : try tenant.acting())
+            let overview = try await store.operations(creating: false).endpointOverview(after: cursor.after, limit: page.limit, tenant: try tenant.scope())
             if output.json {
                 Output.json(.array(overview.map { JSONRendering.overview($0, revealSecret: false) }))
                 return

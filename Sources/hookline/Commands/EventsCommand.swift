@@ -31,16 +31,14 @@ struct EventsCommand: HooklineCommand {
 
     @Option(help: ArgumentHelp("Only events of this type.", valueName: "type"))
     var type: String?
-    @Option(help: ArgumentHelp("Only this tenant's events.", valueName: "tenant"))
-    var tenant: String?
+    @OptionGroup var tenant: TenantFilter
     @OptionGroup var limit: LimitOption
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: JSONFlag
 
     func execute() async throws {
         if let type { try EventCatalog.requireKnown(type) }
-        if let tenant { try Tenant.validate(id: tenant) }
-        let events = try await store.open(creating: false).events(EventQuery(type: type, tenant: tenant, limit: limit.limit))
+        let events = try await store.open(creating: false).events(EventQuery(type: type, tenant: try tenant.scope(), limit: limit.limit))
         if output.json {
             Output.json(.array(events.map(JSONRendering.event)))
             return

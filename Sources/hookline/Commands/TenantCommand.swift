@@ -94,25 +94,13 @@ struct TenantCommand: AsyncParsableCommand {
 
         func execute() async throws {
             try Tenant.validate(id: id)
-            let removed = try await TenantCommand.naming(flag: "--force") {
-                try await store.operations(creating: false).removeTenant(id: id, force: force)
-            }
+            let removed = try await store.operations(creating: false).removeTenant(id: id, force: force)
             if output.json {
                 let answer: [(String, JSONValue)] = [("id", .string(id)), ("removed", .bool(true)), ("endpoints_removed", .number(Double(removed)))]
                 Output.json(.object(JSONObject(answer)))
             } else {
                 Output.line("Removed tenant \(id)\(removed > 0 ? " with \(removed) endpoints" : "").")
             }
-        }
-    }
-
-    /// Runs `body`; a refusal that says to force the removal names the flag that does.
-    static func naming(flag: String, _ body: () async throws -> Int) async throws -> Int {
-        do {
-            return try await body()
-        } catch let error as HooklineError {
-            guard case .conflict(let sentence) = error, sentence.contains("force the removal") else { throw error }
-            throw HooklineError.conflict(sentence.replacingOccurrences(of: "force the removal", with: "pass " + flag))
         }
     }
 

@@ -50,6 +50,9 @@ extension HooklineError {
             return "'\(path)' is not a Hookline database (\(reason)); pass the right --db or a new file name."
         case .databaseMissing(let path):
             return "No Hookline database at '\(path)'; add an endpoint or emit an event to create one, or pass --db."
+        case .conflict(let sentence):
+            // The core says a removal may be forced; on the command line that is --force.
+            return sentence.replacingOccurrences(of: "force the removal", with: "pass --force")
         default:
             return description
         }

@@ -48,12 +48,10 @@ enum JSONRendering {
     }
 
     static func tenant(_ t: Tenant) -> JSONValue {
-        var metadata = JSONObject()
-        for key in t.metadata.keys.sorted() { metadata[key] = JSONValue.string(t.metadata[key] ?? "") }
-        return .object(JSONObject([
+        .object(JSONObject([
             ("id", .string(t.id)),
             ("name", .string(t.name)),
-            ("metadata", .object(metadata)),
+            ("metadata", .object(Tenant.object(metadata: t.metadata))),
             ("created_at", time(t.createdAt)),
         ]))
     }

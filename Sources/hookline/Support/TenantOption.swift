@@ -14,3 +14,15 @@ struct TenantOption: ParsableArguments {
         return tenant
     }
 }
+
+/// `--tenant` on a listing: only that tenant's rows; every tenant's without it.
+struct TenantFilter: ParsableArguments {
+    @Option(help: ArgumentHelp("Only this tenant's rows (its id, from `hookline tenant list`); default: every tenant's.", valueName: "tenant"))
+    var tenant: String?
+
+    /// The tenant to list, checked here, in `execute`, so that a bad id is one `hookline:` sentence.
+    func scope() throws(HooklineError) -> String? {
+        if let tenant { try Tenant.validate(id: tenant) }
+        return tenant
+    }
+}
