@@ -26,7 +26,16 @@ extension PostgresStore {
         let logger = self.logger
         return try await read { connection in
             // A tenant is the value or NULL (every tenant); no limit is LIMIT NULL.
-            try await connection.rows("""
+            if query.newestFirst {
+                // "~" sorts after every id character: no cursor is the newest end.
+                return try await connection.rows("""
+                    SELECT \(unescaped: Self.endpointColumns) FROM endpoint
+                    WHERE id < \(query.after ?? "~") AND (\(query.tenant)::text IS NULL OR tenant = \(query.tenant))
+                    ORDER BY id DESC LIMIT \(query.limit)
+                    """, logger
+                ).map(self.endpoint)
+            }
+            return try await connection.rows("""
                 SELECT \(unescaped: Self.endpointColumns) FROM endpoint
                 WHERE id > \(query.after ?? "") AND (\(query.tenant)::text IS NULL OR tenant = \(query.tenant))
                 ORDER BY id LIMIT \(query.limit)

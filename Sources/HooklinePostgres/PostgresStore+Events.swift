@@ -100,6 +100,8 @@ extension PostgresStore {
         try await connection.rows("""
             SELECT \(unescaped: eventSummaryColumns) FROM event e
             WHERE (\(query.type)::text IS NULL OR e.type = \(query.type)) AND (\(query.tenant)::text IS NULL OR e.tenant = \(query.tenant))
+              AND (\(query.before.map { millis($0.createdAt) })::bigint IS NULL
+                   OR (e.created_at, e.id) < (\(query.before.map { millis($0.createdAt) }), \(query.before?.id ?? "")))
             ORDER BY e.created_at DESC, e.id DESC LIMIT \(query.limit)
             """, logger).map(eventSummary)
     }
@@ -120,6 +122,8 @@ extension PostgresStore {
                 WHERE (\(query.status?.rawValue)::text IS NULL OR status = \(query.status?.rawValue))
                   AND (\(query.endpointID)::text IS NULL OR endpoint_id = \(query.endpointID))
                   AND (\(query.eventID)::text IS NULL OR event_id = \(query.eventID))
+                  AND (\(query.tenant)::text IS NULL OR endpoint_id IN (SELECT id FROM endpoint WHERE tenant = \(query.tenant)))
+                  AND id < \(query.before ?? "~")
                 ORDER BY id DESC LIMIT \(query.limit)
                 """, logger).map { try Self.delivery($0) }
         }

@@ -21,12 +21,24 @@ extension PostgresStore {
         return try await read { connection in try await Self.fetchTenant(id, lock: false, on: connection, logger) }
     }
 
-    public func tenants(after: String?, limit: Int) async throws(HooklineError) -> [Tenant] {
+    public func tenants(_ query: TenantQuery) async throws(HooklineError) -> [Tenant] {
         let logger = self.logger
         return try await read { connection in
-            try await connection.rows(
-                "SELECT \(unescaped: Self.tenantColumns) FROM tenant WHERE id > \(after ?? "") ORDER BY id LIMIT \(limit)", logger
-            ).map(Self.tenant)
+            switch query.order {
+            case .id(let after):
+                return try await connection.rows(
+                    "SELECT \(unescaped: Self.tenantColumns) FROM tenant WHERE id > \(after ?? "") ORDER BY id LIMIT \(query.limit)", logger
+                ).map(Self.tenant)
+            case .newestFirst(let before):
+                // Tenants are hundreds, not millions: the sort needs no index of its own.
+                let millis = before.map { Self.millis($0.createdAt) }
+                return try await connection.rows("""
+                    SELECT \(unescaped: Self.tenantColumns) FROM tenant
+                    WHERE \(millis)::bigint IS NULL OR (created_at, id) < (\(millis), \(before?.id ?? ""))
+                    ORDER BY created_at DESC, id DESC LIMIT \(query.limit)
+                    """, logger
+                ).map(Self.tenant)
+            }
         }
     }
 

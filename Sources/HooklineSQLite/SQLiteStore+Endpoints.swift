@@ -18,13 +18,21 @@ extension SQLiteStore {
 
     public func endpoints(_ query: EndpointQuery) async throws(HooklineError) -> [Endpoint] {
         try await read { db in
-            var sql = "SELECT \(Self.endpointColumns) FROM endpoint WHERE id > ?"
-            var arguments: StatementArguments = [query.after ?? ""]
+            var sql = "SELECT \(Self.endpointColumns) FROM endpoint"
+            var arguments: StatementArguments = []
+            if query.newestFirst {
+                // "~" sorts after every id character: no cursor is the newest end.
+                sql += " WHERE id < ?"
+                arguments += [query.after ?? "~"]
+            } else {
+                sql += " WHERE id > ?"
+                arguments += [query.after ?? ""]
+            }
             if let tenant = query.tenant {
                 sql += " AND tenant = ?"
                 arguments += [tenant]
             }
-            sql += " ORDER BY id LIMIT ?"
+            sql += query.newestFirst ? " ORDER BY id DESC LIMIT ?" : " ORDER BY id LIMIT ?"
             arguments += [query.limit ?? -1]
             return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).map { try Self.endpoint($0, secrets: self.secrets) }
         }

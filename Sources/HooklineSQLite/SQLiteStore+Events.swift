@@ -89,6 +89,10 @@ extension SQLiteStore {
             clauses.append("e.tenant = ?")
             arguments += [tenant]
         }
+        if let before = query.before {
+            clauses.append("(e.created_at, e.id) < (?, ?)")
+            arguments += [Self.millis(before.createdAt), before.id]
+        }
         if !clauses.isEmpty { sql += " WHERE " + clauses.joined(separator: " AND ") }
         sql += " ORDER BY e.created_at DESC, e.id DESC LIMIT ?"
         arguments += [query.limit]
@@ -117,6 +121,14 @@ extension SQLiteStore {
             if let eventID = query.eventID {
                 clauses.append("event_id = ?")
                 arguments += [eventID]
+            }
+            if let tenant = query.tenant {
+                clauses.append("endpoint_id IN (SELECT id FROM endpoint WHERE tenant = ?)")
+                arguments += [tenant]
+            }
+            if let before = query.before {
+                clauses.append("id < ?")
+                arguments += [before]
             }
             var sql = "SELECT \(Self.deliveryColumns) FROM delivery"
             if !clauses.isEmpty {

@@ -17,11 +17,25 @@ extension SQLiteStore {
         try await read { db in try Self.fetchTenant(db, id: id) }
     }
 
-    public func tenants(after: String?, limit: Int) async throws(HooklineError) -> [Tenant] {
+    public func tenants(_ query: TenantQuery) async throws(HooklineError) -> [Tenant] {
         try await read { db in
-            try Row.fetchAll(
-                db.cachedStatement(sql: "SELECT \(Self.tenantColumns) FROM tenant WHERE id > ? ORDER BY id LIMIT ?"), arguments: [after ?? "", limit]
-            ).map(Self.tenant)
+            switch query.order {
+            case .id(let after):
+                return try Row.fetchAll(
+                    db.cachedStatement(sql: "SELECT \(Self.tenantColumns) FROM tenant WHERE id > ? ORDER BY id LIMIT ?"),
+                    arguments: [after ?? "", query.limit]
+                ).map(Self.tenant)
+            case .newestFirst(let before):
+                // Tenants are hundreds, not millions: the sort needs no index of its own.
+                let key = before.map { (Self.millis($0.createdAt), $0.id) } ?? (Int64.max, "")
+                return try Row.fetchAll(
+                    db.cachedStatement(sql: """
+                        SELECT \(Self.tenantColumns) FROM tenant WHERE (created_at, id) < (?, ?) OR ? = 1
+                        ORDER BY created_at DESC, id DESC LIMIT ?
+                        """),
+                    arguments: [key.0, key.1, before == nil ? 1 : 0, query.limit]
+                ).map(Self.tenant)
+            }
         }
     }
 

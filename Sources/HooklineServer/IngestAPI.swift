@@ -38,9 +38,13 @@ public final class IngestAPI: Sendable {
     let metricsText: @Sendable () -> [UInt8]
     let bucket: Mutex<TokenBucket?>
 
+    let management: ManagementAPI
+
+    /// - Parameter testTransport: what the management API's test sends go out with; nil turns them off.
     public init(
         operations: Operations, configuration: Configuration, onAccepted: @escaping @Sendable () async -> Void = {},
-        dispatcherRunning: @escaping DispatcherProbe, metricsText: @escaping @Sendable () -> [UInt8]
+        dispatcherRunning: @escaping DispatcherProbe, metricsText: @escaping @Sendable () -> [UInt8],
+        testTransport: (any HTTPTransport)? = nil
     ) {
         self.operations = operations
         self.configuration = configuration
@@ -48,44 +52,48 @@ public final class IngestAPI: Sendable {
         self.dispatcherRunning = dispatcherRunning
         self.metricsText = metricsText
         bucket = Mutex(configuration.rateLimit.map { TokenBucket(rate: $0, now: Date()) })
+        management = ManagementAPI(operations: operations, testTransport: testTransport)
     }
 
-    /// The routes, for an `Application`.
-    public func router() -> Router<BasicRequestContext> {
-        let router = Router()
+    /// Every route of `serve --listen`, for an `Application`: ingest, health, metrics and the
+    /// management API, behind bearer authentication (health and metrics are open).
+    public func router() -> Router<APIContext> {
+        let router = Router(context: APIContext.self)
+        router.add(middleware: BearerAuthentication(
+            adminToken: configuration.token, resolveTenantToken: { _ in nil }, openPaths: ["/v1/health", "/metrics"]))
         let api = self
-        router.post("/v1/events") { request, _ in await api.answer(request, batch: false) }
-        router.post("/v1/events/batch") { request, _ in await api.answer(request, batch: true) }
+        router.post("/v1/events") { request, context in await api.answer(request, context, batch: false) }
+        router.post("/v1/events/batch") { request, context in await api.answer(request, context, batch: true) }
         router.get("/v1/health") { _, _ in await api.health() }
         router.get("/metrics") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: api.metricsText())))
         }
+        management.register(on: router)
         return router
     }
 
     // MARK: Ingest
 
-    func answer(_ request: Request, batch: Bool) async -> Response {
+    func answer(_ request: Request, _ context: APIContext, batch: Bool) async -> Response {
         let response = await handle(request, batch: batch)
         Counter(label: "hookline_ingest_requests_total", dimensions: [("status", String(response.status.code))]).increment()
         return response
     }
 
     func handle(_ request: Request, batch: Bool) async -> Response {
-        guard authorized(request.headers[.authorization]) else {
-            var response = Self.error(.unauthorized, "Send a valid token as 'Authorization: Bearer TOKEN'.")
-            response.headers[.wwwAuthenticate] = "Bearer"
-            return response
-        }
-        let contentType = request.headers[.contentType]?.lowercased() ?? ""
-        guard contentType.hasPrefix("application/json") else {
-            return Self.error(.unsupportedMediaType, "Send the body as JSON with 'Content-Type: application/json'.")
-        }
+        guard JSONRequest.isJSON(request.headers[.contentType]) else { return JSONRequest.unsupportedMediaType }
         let limit = batch ? configuration.maximumBodyBytes * 32 : configuration.maximumBodyBytes
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
             return Self.error(.contentTooLarge, "The body is \(length) bytes; the limit is \(limit) bytes.")
+        }
+        let idempotencyKey = request.headers[Self.idempotencyKeyField]
+        if batch, idempotencyKey != nil {
+            // Each item's own id is what makes a batch safe to send again.
+            return Self.error(
+                .badRequest, "A batch takes no Idempotency-Key; give each event its own \"id\", so that sending the batch again creates nothing twice.",
+                field: "Idempotency-Key")
         }
         var request = request
         let body: ByteBuffer
@@ -97,8 +105,7 @@ public final class IngestAPI: Sendable {
         let parsed: [Result<EmitRequest, HooklineError>]
         do {
             parsed = try Self.parseEvents(
-                body: body.readableBytesView, batch: batch,
-                idempotencyKey: request.headers[HTTPFields.Element.Name("Idempotency-Key")!],
+                body: body.readableBytesView, batch: batch, idempotencyKey: idempotencyKey,
                 maximumBatch: configuration.maximumBatch)
         } catch {
             if case .invalidJSON = error { return Self.error(.badRequest, error.description, field: "body") }
@@ -132,11 +139,11 @@ public final class IngestAPI: Sendable {
     /// required `data` fields and the id syntax are left to `Operations.prepare`.
     ///
     /// - Parameter idempotencyKey: the `Idempotency-Key` header; it applies to a single event only
-    ///   and is ignored for a batch, whose items carry their own `id`.
+    ///   (a batch with one is refused before this), whose items carry their own `id`.
     public static func parseEvents(
         body: some Collection<UInt8>, batch: Bool, idempotencyKey: String?, maximumBatch: Int = 1000
     ) throws(HooklineError) -> [Result<EmitRequest, HooklineError>] {
-        let json = try JSONValue.parse(body)
+        let json = try JSONValue.parse(body, refusingUnsafeIntegers: true)
         guard batch else {
             return [.success(try parseItem(json, path: "", idempotencyKey: idempotencyKey))]
         }
@@ -264,16 +271,7 @@ public final class IngestAPI: Sendable {
         return error(.tooManyRequests, "The ingest rate limit is exceeded; retry in \(seconds) s.", retryAfter: seconds)
     }
 
-    /// Compares the presented token with the configured one in constant time.
-    func authorized(_ header: String?) -> Bool {
-        guard let expected = configuration.token else { return true }
-        guard let header, header.hasPrefix("Bearer ") else { return false }
-        let presented = SHA256.hash(data: Array(header.dropFirst(7).utf8))
-        let wanted = SHA256.hash(data: Array(expected.utf8))
-        var difference: UInt8 = 0
-        for (a, b) in zip(presented, wanted) { difference |= a ^ b }
-        return difference == 0
-    }
+    static let idempotencyKeyField = HTTPFields.Element.Name("Idempotency-Key")!
 
     // MARK: Health
 
@@ -321,22 +319,17 @@ public final class IngestAPI: Sendable {
 
     static func failure(_ error: HooklineError) -> Response {
         switch error {
-        case .invalidField(let field, let sentence): return Self.error(.badRequest, sentence, field: field)
-        case .invalidJSON, .invalidInput: return Self.error(.badRequest, error.description)
+        // The ingest API has always answered an unknown record in an event as bad input.
         case .notFound, .conflict: return Self.error(.badRequest, error.description)
-        default: return Self.error(.serviceUnavailable, error.description)
+        default: return APIResponse.failure(error)
         }
     }
 
     static func error(_ status: HTTPResponse.Status, _ sentence: String, field: String? = nil, retryAfter: Int? = nil) -> Response {
-        var object = JSONObject([("error", .string(sentence))])
-        if let field { object["field"] = .string(field) }
-        var response = json(status, .object(object))
-        if let retryAfter { response.headers[.retryAfter] = String(retryAfter) }
-        return response
+        APIResponse.error(status, sentence, field: field, retryAfter: retryAfter)
     }
 
     static func json(_ status: HTTPResponse.Status, _ value: JSONValue) -> Response {
-        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: value.canonicalBytes)))
+        APIResponse.json(status, value)
     }
 }

@@ -92,7 +92,11 @@ import Testing
         // Until the working endpoints have every delivery and each failing one's breaker is open.
         // A 5 s time limit: the healthy endpoint's 20 deliveries must all be made before the silent
         // one's first attempt gives up, with room for a loaded CI machine.
-        let finished = try await fixture.run(DispatchFixture.configuration(schedule: [0, 3600], timeout: 5), limit: 90) {
+        // The breaker's open interval is an hour: on a loaded machine the run may outlast the default
+        // 30 s, and a half-open probe is not an attempt "already in flight" when the breaker opened.
+        let configuration = DispatchFixture.configuration(
+            schedule: [0, 3600], timeout: 5, breaker: BreakerConfiguration(openInterval: 3600, maximumOpenInterval: 3600))
+        let finished = try await fixture.run(configuration, limit: 90) {
             for id in working where try await fixture.store.countDeliveries(status: .succeeded, endpointID: id) < 20 { return false }
             let open = Set(try await fixture.store.breakers().filter { $0.state == .open }.map(\.endpointID))
             return failing.allSatisfy(open.contains)

@@ -9,10 +9,18 @@ extension JSONValue {
     public static let maximumDepth = 512
 
     /// Parses UTF-8 JSON text strictly (RFC 8259 grammar, as JSON.parse accepts it).
-    public static func parse<Bytes: Collection>(_ bytes: Bytes) throws(HooklineError) -> JSONValue
+    ///
+    /// - Parameter refusingUnsafeIntegers: refuse an integer literal beyond ±2^53, which JavaScript
+    ///   (and this parser's `Double`) cannot hold exactly, with `.invalidField` naming where it is
+    ///   (`data.amount`, `events[2].data.id`), instead of rounding it silently.
+    /// - Parameter root: the name of the whole document in those paths (`data` gives `data.amount`);
+    ///   nil names the top `body` and starts the paths at its keys.
+    public static func parse<Bytes: Collection>(
+        _ bytes: Bytes, refusingUnsafeIntegers: Bool = false, root: String? = nil
+    ) throws(HooklineError) -> JSONValue
     where Bytes.Element == UInt8 {
         let contiguous: Result<JSONValue, HooklineError>? = bytes.withContiguousStorageIfAvailable { buf in
-            var parser = JSONParser(buf)
+            var parser = JSONParser(buf, refusingUnsafeIntegers: refusingUnsafeIntegers, root: root)
             do throws(HooklineError) {
                 return .success(try parser.parseDocument())
             } catch {
@@ -22,7 +30,7 @@ extension JSONValue {
         if let contiguous { return try contiguous.get() }
         let array = Array(bytes)
         let result: Result<JSONValue, HooklineError> = array.withUnsafeBufferPointer { buf in
-            var parser = JSONParser(buf)
+            var parser = JSONParser(buf, refusingUnsafeIntegers: refusingUnsafeIntegers, root: root)
             do throws(HooklineError) {
                 return .success(try parser.parseDocument())
             } catch {
@@ -70,8 +78,21 @@ struct JSONParser {
         var keyBase: Int
     }
 
-    init(_ bytes: UnsafeBufferPointer<UInt8>) {
+    /// Whether an integer literal beyond ±2^53 is refused rather than rounded.
+    private let refusingUnsafeIntegers: Bool
+    /// Set by `parseNumber` when the literal it read is an integer beyond ±2^53.
+    private var lastNumberIsUnsafeInteger = false
+
+    /// The largest integer magnitude every JavaScript number holds exactly next to its neighbours.
+    static let largestExactInteger: UInt64 = 1 << 53
+
+    /// The name of the document in the path of a refused integer, if any.
+    private let root: String?
+
+    init(_ bytes: UnsafeBufferPointer<UInt8>, refusingUnsafeIntegers: Bool = false, root: String? = nil) {
         self.bytes = bytes
+        self.refusingUnsafeIntegers = refusingUnsafeIntegers
+        self.root = root
     }
 
     // MARK: Document
@@ -123,7 +144,15 @@ struct JSONParser {
                 try parseLiteral("null")
                 current = .null
             case ASCII.minus, ASCII.zero...ASCII.nine:
+                let start = pos
                 current = .number(try parseNumber())
+                if refusingUnsafeIntegers && lastNumberIsUnsafeInteger {
+                    let field = Self.path(root: root, frames: frames, keys: keys, valueCount: values.count)
+                    let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<pos]), as: UTF8.self)
+                    throw HooklineError.invalidField(
+                        field: field,
+                        sentence: "'\(field)' is \(abbreviated(text)), an integer beyond ±2^53 that JavaScript cannot hold exactly; send it as a string.")
+                }
             default:
                 throw unexpectedCharacter()
             }
@@ -169,6 +198,21 @@ struct JSONParser {
                 }
             }
         }
+    }
+
+    /// Where the value being read sits: `data.amount`, `events[2].data`, or `body` at the top.
+    private static func path(root: String?, frames: [Frame], keys: [String], valueCount: Int) -> String {
+        var path = root ?? ""
+        for (index, frame) in frames.enumerated() {
+            let next = index + 1 < frames.count ? frames[index + 1] : nil
+            if frame.isObject {
+                let key = keys[(next?.keyBase ?? keys.count) - 1]
+                path += path.isEmpty ? key : "." + key
+            } else {
+                path += "[\((next?.valueBase ?? valueCount) - frame.valueBase)]"
+            }
+        }
+        return path.isEmpty ? "body" : path
     }
 
     /// Parses `"key"` `:` and the whitespace after the colon.
@@ -465,6 +509,9 @@ struct JSONParser {
             if exponentNegative { exponent = -exponent }
         }
 
+        // An integer literal (digits only) whose value a Double cannot keep exactly.
+        lastNumberIsUnsafeInteger = (significantDigits > 19 || mantissa > JSONParser.largestExactInteger)
+            && !bytes[start..<pos].contains { $0 == ASCII.dot || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }
         if mantissa == 0 && significantDigits == 0 {
             return negative ? -0.0 : 0.0
         }

@@ -27,6 +27,12 @@ extension Operations {
         return try await store.tenants(after: after, limit: limit)
     }
 
+    /// The tenants a query selects (a page of the management API's newest-first listing).
+    public func tenants(_ query: TenantQuery) async throws(HooklineError) -> [Tenant] {
+        if case .id(let after?) = query.order { try Tenant.validate(id: after) }
+        return try await store.tenants(query)
+    }
+
     /// Changes a tenant's name or metadata (what is nil stays as it is).
     public func updateTenant(id: String, name: String? = nil, metadata: [String: String]? = nil) async throws(HooklineError) -> Tenant {
         try Tenant.validate(id: id)

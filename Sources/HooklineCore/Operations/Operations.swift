@@ -260,7 +260,7 @@ public struct Operations: Sendable {
         guard dataJSON.count <= maximumPayloadBytes else {
             throw .invalidInput("The data is \(dataJSON.count) bytes long; the limit is \(maximumPayloadBytes) bytes, so send less data.")
         }
-        let data = try JSONValue.parse(dataJSON)
+        let data = try JSONValue.parse(dataJSON, refusingUnsafeIntegers: true, root: "data")
         return try await emit(type: type, data: data, id: id, timestamp: timestamp, tenant: tenant)
     }
 

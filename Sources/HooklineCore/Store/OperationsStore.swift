@@ -9,8 +9,8 @@ public protocol OperationsStore: Sendable {
     func createTenant(_ tenant: Tenant, audit: AuditEntry) async throws(HooklineError)
     /// The tenant with this id, or nil.
     func tenant(id: String) async throws(HooklineError) -> Tenant?
-    /// Up to `limit` tenants in id order, after `after` when given.
-    func tenants(after: String?, limit: Int) async throws(HooklineError) -> [Tenant]
+    /// The tenants the query selects, in its order.
+    func tenants(_ query: TenantQuery) async throws(HooklineError) -> [Tenant]
     /// Changes a tenant's name or metadata in one transaction; `change` runs on the current row.
     func updateTenant(
         id: String, audit: AuditEntry, _ change: @escaping @Sendable (inout Tenant) throws(HooklineError) -> Void
@@ -25,7 +25,7 @@ public protocol OperationsStore: Sendable {
     func createEndpoint(_ endpoint: Endpoint, audit: AuditEntry) async throws(HooklineError)
     /// The endpoint with this id, or nil.
     func endpoint(id: String) async throws(HooklineError) -> Endpoint?
-    /// The endpoints the query selects, in id order (oldest first).
+    /// The endpoints the query selects, in id order (oldest first, or newest first when asked).
     func endpoints(_ query: EndpointQuery) async throws(HooklineError) -> [Endpoint]
     /// Changes an endpoint's settings (url, description, event types, rate limit, secrets) in one transaction.
     ///
@@ -88,6 +88,11 @@ public protocol OperationsStore: Sendable {
 }
 
 extension OperationsStore {
+    /// Up to `limit` tenants in id order, after `after` when given.
+    public func tenants(after: String?, limit: Int) async throws(HooklineError) -> [Tenant] {
+        try await tenants(TenantQuery(order: .id(after: after), limit: limit))
+    }
+
     /// Every endpoint, oldest first.
     public func endpoints() async throws(HooklineError) -> [Endpoint] {
         try await endpoints(EndpointQuery())

@@ -38,42 +38,89 @@ public struct EventQuery: Sendable, Hashable {
     public var type: String?
     /// Only this tenant's events, when set.
     public var tenant: String?
+    /// Only events older than this one in the listing's order (the last of the previous page).
+    public var before: PageKey?
     public var limit: Int
 
-    public init(type: String? = nil, tenant: String? = nil, limit: Int = 50) {
+    public init(type: String? = nil, tenant: String? = nil, before: PageKey? = nil, limit: Int = 50) {
         self.type = type
         self.tenant = tenant
+        self.before = before
         self.limit = limit
     }
 }
 
-/// Which endpoints to list: oldest first (id order), optionally one tenant's, after an id.
+/// Where a page of a newest-first listing ordered by creation time ends: the last row's time and
+/// id. The next page holds the rows strictly older than it, so rows added meanwhile (newer) never
+/// shift a walk, and each row comes exactly once.
+public struct PageKey: Sendable, Hashable {
+    public var createdAt: Date
+    public var id: String
+
+    public init(createdAt: Date, id: String) {
+        self.createdAt = createdAt
+        self.id = id
+    }
+}
+
+/// Which endpoints to list: one tenant's or all, oldest or newest first (id order: ids are
+/// ULIDs of their creation time), after the last id of the previous page.
 public struct EndpointQuery: Sendable, Hashable {
     /// Only this tenant's endpoints, when set.
     public var tenant: String?
-    /// Only endpoints whose id sorts after this one (the last id of the previous page).
+    /// Only endpoints whose id comes after this one in the listing's order (the last id of the previous page).
     public var after: String?
     /// At most this many; nil for all.
     public var limit: Int?
+    /// Newest first (descending ids) instead of oldest first.
+    public var newestFirst: Bool
 
-    public init(tenant: String? = nil, after: String? = nil, limit: Int? = nil) {
+    public init(tenant: String? = nil, after: String? = nil, limit: Int? = nil, newestFirst: Bool = false) {
         self.tenant = tenant
         self.after = after
+        self.limit = limit
+        self.newestFirst = newestFirst
+    }
+}
+
+/// Which tenants to list: in id order after an id, or newest first before a page key.
+public struct TenantQuery: Sendable, Hashable {
+    public enum Order: Sendable, Hashable {
+        /// Ascending ids, after this id when given.
+        case id(after: String?)
+        /// Newest first by creation time (then id), older than this key when given.
+        case newestFirst(before: PageKey?)
+    }
+
+    public var order: Order
+    public var limit: Int
+
+    public init(order: Order = .id(after: nil), limit: Int = 10_000) {
+        self.order = order
         self.limit = limit
     }
 }
 
-/// Which deliveries to list.
+/// Which deliveries to list, newest first (id order: ids are ULIDs of their creation time).
 public struct DeliveryQuery: Sendable, Hashable {
     public var status: DeliveryStatus?
     public var endpointID: String?
     public var eventID: String?
+    /// Only deliveries to this tenant's endpoints, when set.
+    public var tenant: String?
+    /// Only deliveries whose id sorts before this one (the last id of the previous page).
+    public var before: String?
     public var limit: Int
 
-    public init(status: DeliveryStatus? = nil, endpointID: String? = nil, eventID: String? = nil, limit: Int = 50) {
+    public init(
+        status: DeliveryStatus? = nil, endpointID: String? = nil, eventID: String? = nil, tenant: String? = nil,
+        before: String? = nil, limit: Int = 50
+    ) {
         self.status = status
         self.endpointID = endpointID
         self.eventID = eventID
+        self.tenant = tenant
+        self.before = before
         self.limit = limit
     }
 }

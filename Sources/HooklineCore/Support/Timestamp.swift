@@ -31,4 +31,10 @@ public enum Timestamp {
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return formatter.date(from: text)
     }
+
+    /// A time given as an ISO 8601 time, or as a duration back from `now` (`24h`); nil for anything else.
+    public static func since(_ text: String, now: Date) -> Date? {
+        if let seconds = DurationText.parse(text) { return now.addingTimeInterval(-seconds) }
+        return parseISO8601(text)
+    }
 }

@@ -9,7 +9,8 @@ import NIOCore
 /// A local HTTP server for the benchmarks, on 127.0.0.1 and a free port.
 enum BenchServer {
     /// Starts serving `router`; returns the port and the running server to stop when done.
-    static func start(_ router: Router<BasicRequestContext>) async throws -> (port: Int, server: RunningService) {
+    static func start<Context: RequestContext>(_ router: Router<Context>) async throws -> (port: Int, server: RunningService)
+    where Context.Source == ApplicationRequestContextSource {
         var logger = Logger(label: "bench.server")
         logger.logLevel = .critical
         let (stream, continuation) = AsyncStream<Int>.makeStream()

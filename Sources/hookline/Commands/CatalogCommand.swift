@@ -9,14 +9,7 @@ struct CatalogCommand: HooklineCommand {
 
     func execute() async throws {
         if output.json {
-            let items = try EventCatalog.all.map { type throws(HooklineError) -> JSONValue in
-                .object(JSONObject([
-                    ("type", .string(type.name)),
-                    ("summary", .string(type.summary)),
-                    ("required_fields", .array(type.requiredFields.map { .string("data." + $0.path) })),
-                    ("example", try JSONValue.parse(type.exampleData)),
-                ]))
-            }
+            let items = EventCatalog.all.map(JSONRendering.eventType)
             Output.json(.array(items))
             return
         }

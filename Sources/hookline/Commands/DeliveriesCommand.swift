@@ -29,7 +29,7 @@ struct DeliveriesCommand: HooklineCommand {
         let deliveries = try await store.open(creating: false).deliveries(
             DeliveryQuery(status: parsedStatus, endpointID: endpoint, eventID: event, limit: limit.limit))
         if output.json {
-            Output.json(.array(deliveries.map(JSONRendering.delivery)))
+            Output.json(.array(deliveries.map { JSONRendering.delivery($0) }))
         } else {
             Self.printTable(deliveries)
         }

@@ -68,7 +68,7 @@ struct EventCommand: AsyncParsableCommand {
             if output.json {
                 guard case .object(var object) = JSONRendering.event(summary) else { return }
                 object["payload"] = payload
-                object["delivery_list"] = .array(deliveries.map(JSONRendering.delivery))
+                object["delivery_list"] = .array(deliveries.map { JSONRendering.delivery($0) })
                 Output.json(.object(object))
                 return
             }

@@ -38,7 +38,7 @@ struct RedeliverCommand: HooklineCommand {
             let sinceDate = try since.map { text throws(HooklineError) in try Self.parseSince(text) }
             let ids = try await operations.failedDeliveries(endpointID: endpoint, since: sinceDate)
             guard !ids.isEmpty else {
-                if output.json { Output.json(Self.json(RedeliveryResult(requeued: [], skipped: []))) } else {
+                if output.json { Output.json(JSONRendering.redelivery(RedeliveryResult(requeued: [], skipped: []))) } else {
                     Output.line("No failed deliveries for \(endpoint)\(since.map { " since \($0)" } ?? "").")
                 }
                 return
@@ -58,7 +58,7 @@ struct RedeliverCommand: HooklineCommand {
             result = try await operations.redeliver(deliveryIDs)
         }
         if output.json {
-            Output.json(Self.json(result))
+            Output.json(JSONRendering.redelivery(result))
             return
         }
         Output.line("Requeued \(result.requeued.count) \(result.requeued.count == 1 ? "delivery" : "deliveries") for a manual attempt.")
@@ -67,18 +67,12 @@ struct RedeliverCommand: HooklineCommand {
         }
     }
 
-    static func json(_ result: RedeliveryResult) -> JSONValue {
-        .object(JSONObject([
-            ("requeued", .array(result.requeued.map(JSONValue.string))),
-            ("skipped", .array(result.skipped.map { .object(JSONObject([("id", .string($0.id)), ("reason", .string($0.reason))])) })),
-        ]))
-    }
-
     /// An ISO 8601 time, or a duration back from now (`24h`).
     static func parseSince(_ text: String) throws(HooklineError) -> Date {
-        if let seconds = DurationText.parse(text) { return Date().addingTimeInterval(-seconds) }
-        if let date = Timestamp.parseISO8601(text) { return date }
-        throw .invalidInput("--since '\(text)' is neither a time like 2025-10-25T00:00:00Z nor a duration like 24h.")
+        guard let date = Timestamp.since(text, now: Date()) else {
+            throw .invalidInput("--since '\(text)' is neither a time like 2025-10-25T00:00:00Z nor a duration like 24h.")
+        }
+        return date
     }
 }
 

@@ -178,7 +178,7 @@ struct ServeCommand: HooklineCommand {
             let registry = PrometheusCollectorRegistry()
             MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
             services.insert(.init(service: GaugeSampler(store: storeHandle)), at: services.count - 1)
-            services.append(.init(service: makeAPI(listener, storeHandle, dispatcher, registry)))
+            services.append(.init(service: makeAPI(listener, storeHandle, dispatcher, transport, registry)))
         }
         var groupConfiguration = ServiceGroupConfiguration(services: services, logger: Logger(label: "hookline.serve"))
         groupConfiguration.gracefulShutdownSignals = [.sigterm, .sigint]
@@ -194,12 +194,16 @@ struct ServeCommand: HooklineCommand {
         await transport.shutdown()
     }
 
-    /// The ingest API, health and metrics behind the connection guard.
-    func makeAPI(_ listener: Listener, _ store: any HooklineStore, _ dispatcher: Dispatcher, _ registry: PrometheusCollectorRegistry) -> APIService {
+    /// The ingest and management APIs, health and metrics behind the connection guard; test sends
+    /// go out with the dispatcher's transport (and its network guard).
+    func makeAPI(
+        _ listener: Listener, _ store: any HooklineStore, _ dispatcher: Dispatcher, _ transport: any HTTPTransport,
+        _ registry: PrometheusCollectorRegistry
+    ) -> APIService {
         let api = IngestAPI(
             operations: Operations(store: store, actor: .api, groupCommits: true), configuration: listener.api,
             onAccepted: { await dispatcher.wake() }, dispatcherRunning: { await dispatcher.isRunning },
-            metricsText: { registry.emitToBuffer() })
+            metricsText: { registry.emitToBuffer() }, testTransport: transport)
         var logger = Logger(label: "hookline.api")
         logger.logLevel = .warning
         let connections = ConnectionGuard(limits: listener.limits)
@@ -216,7 +220,7 @@ struct ServeCommand: HooklineCommand {
 
 /// The Hummingbird application, with a failure to listen said in one sentence.
 struct APIService: Service {
-    let app: Application<RouterResponder<BasicRequestContext>>
+    let app: Application<RouterResponder<APIContext>>
     let address: String
 
     func run() async throws {

@@ -1,18 +1,18 @@
 import Foundation
-import HooklineCore
 
-/// The `--json` shapes every listing prints: snake_case keys, times in ISO 8601, ids as strings; scripts depend on them.
-enum JSONRendering {
-    static func time(_ date: Date?) -> JSONValue {
+/// The JSON shapes of Hookline's records, shared by the CLI's `--json` listings and the management
+/// API: snake_case keys, times in ISO 8601, ids as strings. Scripts and dashboards depend on them.
+public enum JSONRendering {
+    public static func time(_ date: Date?) -> JSONValue {
         date.map { .string(Timestamp.iso8601($0)) } ?? .null
     }
 
-    static func optional(_ text: String?) -> JSONValue { text.map(JSONValue.string) ?? .null }
-    static func optional(_ number: Int?) -> JSONValue { number.map { .number(Double($0)) } ?? .null }
-    static func optional(_ number: Double?) -> JSONValue { number.map(JSONValue.number) ?? .null }
+    public static func optional(_ text: String?) -> JSONValue { text.map(JSONValue.string) ?? .null }
+    public static func optional(_ number: Int?) -> JSONValue { number.map { .number(Double($0)) } ?? .null }
+    public static func optional(_ number: Double?) -> JSONValue { number.map(JSONValue.number) ?? .null }
 
     /// An endpoint; `secret` holds the full secret only when `revealSecret`, else it is left out.
-    static func endpoint(_ e: Endpoint, revealSecret: Bool) -> JSONValue {
+    public static func endpoint(_ e: Endpoint, revealSecret: Bool) -> JSONValue {
         var object = JSONObject([
             ("id", .string(e.id)),
             ("tenant", .string(e.tenant)),
@@ -41,13 +41,13 @@ enum JSONRendering {
     }
 
     /// Custom headers, name → value; values of credential-like headers are masked unless revealed.
-    static func headers(_ headers: [EndpointHeader], reveal: Bool) -> JSONValue {
+    public static func headers(_ headers: [EndpointHeader], reveal: Bool) -> JSONValue {
         var object = JSONObject()
         for header in headers { object[header.name] = JSONValue.string(reveal ? header.value : header.displayValue) }
         return .object(object)
     }
 
-    static func tenant(_ t: Tenant) -> JSONValue {
+    public static func tenant(_ t: Tenant) -> JSONValue {
         .object(JSONObject([
             ("id", .string(t.id)),
             ("name", .string(t.name)),
@@ -56,7 +56,7 @@ enum JSONRendering {
         ]))
     }
 
-    static func breaker(_ b: CircuitBreaker) -> JSONValue {
+    public static func breaker(_ b: CircuitBreaker) -> JSONValue {
         .object(JSONObject([
             ("endpoint_id", .string(b.endpointID)),
             ("state", .string(b.state.rawValue)),
@@ -69,7 +69,7 @@ enum JSONRendering {
     }
 
     /// An endpoint with its breaker state and last hour's success rate and p95 latency.
-    static func overview(_ o: EndpointOverview, revealSecret: Bool) -> JSONValue {
+    public static func overview(_ o: EndpointOverview, revealSecret: Bool) -> JSONValue {
         guard case .object(var object) = endpoint(o.endpoint, revealSecret: revealSecret) else { return .null }
         object["breaker"] = .string(o.breaker.state.rawValue)
         object["success_rate"] = optional(o.stats.successRate)
@@ -78,8 +78,9 @@ enum JSONRendering {
         return .object(object)
     }
 
-    static func delivery(_ d: Delivery) -> JSONValue {
-        .object(JSONObject([
+    /// A delivery; `tenant` (its endpoint's) is added when given, as the management API shows it.
+    public static func delivery(_ d: Delivery, tenant: String? = nil) -> JSONValue {
+        var object = JSONObject([
             ("id", .string(d.id)),
             ("event_id", .string(d.eventID)),
             ("endpoint_id", .string(d.endpointID)),
@@ -90,10 +91,12 @@ enum JSONRendering {
             ("last_error", optional(d.lastError)),
             ("created_at", time(d.createdAt)),
             ("updated_at", time(d.updatedAt)),
-        ]))
+        ])
+        if let tenant { object["tenant"] = .string(tenant) }
+        return .object(object)
     }
 
-    static func event(_ s: EventSummary) -> JSONValue {
+    public static func event(_ s: EventSummary) -> JSONValue {
         .object(JSONObject([
             ("id", .string(s.event.id)),
             ("tenant", .string(s.event.tenant)),
@@ -103,7 +106,7 @@ enum JSONRendering {
         ]))
     }
 
-    static func attempt(_ a: Attempt) -> JSONValue {
+    public static func attempt(_ a: Attempt) -> JSONValue {
         .object(JSONObject([
             ("delivery_id", .string(a.deliveryID)),
             ("number", .number(Double(a.number))),
@@ -117,7 +120,7 @@ enum JSONRendering {
         ]))
     }
 
-    static func testSend(_ t: TestSend) -> JSONValue {
+    public static func testSend(_ t: TestSend) -> JSONValue {
         .object(JSONObject([
             ("endpoint_id", .string(t.endpointID)),
             ("event_id", .string(t.eventID)),
@@ -134,7 +137,25 @@ enum JSONRendering {
         ]))
     }
 
-    static func prune(_ report: PruneReport) -> JSONValue {
+    /// A catalog entry: its name, summary, required `data` fields and example data.
+    public static func eventType(_ type: EventType) -> JSONValue {
+        .object(JSONObject([
+            ("type", .string(type.name)),
+            ("summary", .string(type.summary)),
+            ("required_fields", .array(type.requiredFields.map { .string("data." + $0.path) })),
+            ("example", (try? JSONValue.parse(type.exampleData)) ?? .null),
+        ]))
+    }
+
+    /// A redelivery's outcome: the deliveries made due, and those skipped with the reason.
+    public static func redelivery(_ result: RedeliveryResult) -> JSONValue {
+        .object(JSONObject([
+            ("requeued", .array(result.requeued.map(JSONValue.string))),
+            ("skipped", .array(result.skipped.map { .object(JSONObject([("id", .string($0.id)), ("reason", .string($0.reason))])) })),
+        ]))
+    }
+
+    public static func prune(_ report: PruneReport) -> JSONValue {
         .object(JSONObject([
             ("dry_run", .bool(report.dryRun)),
             ("cutoff", time(report.rule.cutoff)),
