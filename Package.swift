@@ -161,7 +161,8 @@ let package = Package(
         .testTarget(
             name: "HooklineServerTests",
             dependencies: [
-                "HooklineCore", "HooklineSQLite", "HooklineHTTP", "HooklineServer", "HooklineTools",
+                "HooklineCore", "HooklineSQLite", "HooklineHTTP", "HooklineServer", "HooklineTools", "HooklineStores",
+                "HooklineTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),

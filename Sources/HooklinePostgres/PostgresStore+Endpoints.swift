@@ -137,13 +137,10 @@ extension PostgresStore {
             let open = try await connection.rows(
                 "SELECT count(*) FROM delivery WHERE endpoint_id = \(id) AND status <> 'succeeded'", logger
             ).first?.get(0, as: Int.self) ?? 0
-            if open > 0 && !force {
-                throw HooklineError.conflict(
-                    "Endpoint \(id) has \(open) deliveries that have not succeeded; disable it instead, or pass --force to remove it with them.")
-            }
+            let removal = try EndpointRemoval(endpointID: id, unfinished: open, force: force)
             try await connection.run("DELETE FROM endpoint WHERE id = \(id)", logger)
             var entry = audit
-            entry.detail = "removed with \(open) unfinished deliveries"
+            entry.detail = removal.auditDetail
             try await Self.insertAudit(entry, on: connection, logger)
         }
     }

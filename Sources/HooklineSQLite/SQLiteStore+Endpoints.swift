@@ -145,13 +145,10 @@ extension SQLiteStore {
             let open = try Int.fetchOne(
                 db, sql: "SELECT count(*) FROM delivery WHERE endpoint_id = ? AND status != 'succeeded'",
                 arguments: [id]) ?? 0
-            if open > 0 && !force {
-                throw HooklineError.conflict(
-                    "Endpoint \(id) has \(open) deliveries that have not succeeded; disable it instead, or pass --force to remove it with them.")
-            }
+            let removal = try EndpointRemoval(endpointID: id, unfinished: open, force: force)
             try db.execute(sql: "DELETE FROM endpoint WHERE id = ?", arguments: [id])
             var entry = audit
-            entry.detail = "removed with \(open) unfinished deliveries"
+            entry.detail = removal.auditDetail
             try Self.insertAudit(entry, in: db)
         }
     }

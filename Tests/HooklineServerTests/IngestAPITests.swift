@@ -163,6 +163,41 @@ final class RunningAPI: Sendable {
         #expect(try await api.send("/v1/events", body: Self.risk, contentType: "application/json; charset=utf-8").status == 202)
     }
 
+    @Test func inputIsReadTheWayHTTPClientsSendIt() async throws {
+        let api = try await RunningAPI(.init(token: Self.token))
+        defer { Task { await api.stop() } }
+        // The scheme is case-insensitive (RFC 9110); the token is not.
+        #expect(try await api.send("/v1/events", body: Self.risk, token: nil, headers: [("Authorization", "bearer \(Self.token)")]).status == 202)
+        #expect(try await api.send("/v1/events", body: Self.risk, token: nil, headers: [("Authorization", "BEARER  \(Self.token)")]).status == 202)
+        #expect(try await api.send("/v1/events", body: Self.risk, token: nil, headers: [("Authorization", "Bearer \(Self.token.uppercased())")]).status == 401)
+        #expect(try await api.send("/v1/events", body: Self.risk, token: nil, headers: [("Authorization", "Basic \(Self.token)")]).status == 401)
+        // The media type is application/json exactly, parameters allowed.
+        #expect(try await api.send("/v1/events", body: Self.risk, contentType: "application/jsonx").status == 415)
+        #expect(try await api.send("/v1/events", body: Self.risk, contentType: "application/json-seq").status == 415)
+        #expect(try await api.send("/v1/events", body: Self.risk, contentType: "Application/JSON;charset=UTF-8").status == 202)
+        let stored = try await api.store.events(EventQuery()).count
+        #expect(stored == 3)
+
+        // An integer JavaScript cannot hold is refused where it is, not rounded into what is signed.
+        let big = #"{"event":"case.lost","data":{"case":{"id":"c1"},"loss_details":{"lost_at":"2025-10-25T20:00:00Z","reason":"x","amount":9007199254740993}}}"#
+        let refused = try await api.send("/v1/events", body: big)
+        #expect(refused.status == 400)
+        #expect(refused.json["field"] == JSONValue.string("data.loss_details.amount"))
+        #expect(refused.json["error"]?.stringValue?.contains("9007199254740993") == true)
+        let inBatch = try await api.send("/v1/events/batch", body: #"{"events":[\#(Self.risk),{"event":"case.lost","data":{"ids":[1,-9007199254740993]}}]}"#)
+        #expect(inBatch.status == 400)
+        #expect(inBatch.json["field"] == JSONValue.string("events[1].data.ids[1]"))
+        let exact = big.replacingOccurrences(of: "9007199254740993", with: "9007199254740992")
+        #expect(try await api.send("/v1/events", body: exact).status == 202, "2^53 itself is held exactly")
+
+        // An Idempotency-Key on a batch is refused, never silently ignored.
+        let batch = #"{"events":[\#(Self.risk)]}"#
+        let keyed = try await api.send("/v1/events/batch", body: batch, headers: [("Idempotency-Key", "order-42")])
+        #expect(keyed.status == 400)
+        #expect(keyed.json["field"] == JSONValue.string("Idempotency-Key"))
+        #expect(try await api.store.events(EventQuery()).count == stored + 1, "only the exact event was stored")
+    }
+
     @Test func aRateLimitAnswers429WithRetryAfter() async throws {
         // One event per 100 s: a burst of one, and no refill within the test whatever the machine's speed.
         let api = try await RunningAPI(.init(token: Self.token, rateLimit: 0.01))
