@@ -156,6 +156,27 @@ extension PostgresStore {
             CREATE INDEX endpoint_by_tenant ON endpoint (tenant, id);
             CREATE INDEX event_by_tenant ON event (tenant, created_at, id);
             """),
+        (5, "tenant tokens, idempotency keys", """
+            -- Tokens are kept by the SHA-256 digest of their value; they go with their tenant.
+            -- Idempotency keys are the producer's own strings, one namespace per tenant.
+            CREATE TABLE api_token (
+                id         text PRIMARY KEY,
+                tenant     text NOT NULL REFERENCES tenant (id) ON DELETE CASCADE,
+                digest     text NOT NULL UNIQUE,
+                created_at bigint NOT NULL,
+                revoked_at bigint
+            );
+            CREATE INDEX api_token_by_tenant ON api_token (tenant, id);
+            CREATE TABLE idempotency_key (
+                tenant       text NOT NULL,
+                key          text NOT NULL,
+                request_hash text NOT NULL,
+                resource_id  text,
+                created_at   bigint NOT NULL,
+                PRIMARY KEY (tenant, key)
+            );
+            CREATE INDEX idempotency_key_by_age ON idempotency_key (created_at);
+            """),
     ]
 
     /// Applies the migrations not applied yet, one transaction each, under an advisory lock so that

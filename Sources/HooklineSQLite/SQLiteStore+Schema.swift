@@ -247,6 +247,29 @@ extension SQLiteStore {
                 sql: "INSERT INTO tenant (id, name, metadata, created_at) VALUES (?, ?, '{}', ?)",
                 arguments: [Tenant.defaultID, Tenant.defaultID, Int64(Date().timeIntervalSince1970 * 1000)])
         }
+        migrator.registerMigration("v9: tenant tokens, idempotency keys") { db in
+            // Tokens are kept by the SHA-256 digest of their value; they go with their tenant.
+            // Idempotency keys are the producer's own strings, one namespace per tenant.
+            try db.execute(sql: """
+                CREATE TABLE api_token (
+                    id         TEXT PRIMARY KEY,
+                    tenant     TEXT NOT NULL REFERENCES tenant(id) ON DELETE CASCADE,
+                    digest     TEXT NOT NULL UNIQUE,
+                    created_at INTEGER NOT NULL,
+                    revoked_at INTEGER
+                ) WITHOUT ROWID;
+                CREATE INDEX api_token_by_tenant ON api_token(tenant, id);
+                CREATE TABLE idempotency_key (
+                    tenant       TEXT NOT NULL,
+                    key          TEXT NOT NULL,
+                    request_hash TEXT NOT NULL,
+                    resource_id  TEXT,
+                    created_at   INTEGER NOT NULL,
+                    PRIMARY KEY (tenant, key)
+                ) WITHOUT ROWID;
+                CREATE INDEX idempotency_key_by_age ON idempotency_key(created_at);
+                """)
+        }
         return migrator
     }
 }

@@ -60,7 +60,11 @@ public final class IngestAPI: Sendable {
     public func router() -> Router<APIContext> {
         let router = Router(context: APIContext.self)
         router.add(middleware: BearerAuthentication(
-            adminToken: configuration.token, resolveTenantToken: { _ in nil }, openPaths: ["/v1/health", "/metrics"]))
+            adminToken: configuration.token,
+            resolveTenantToken: { [operations] value throws(HooklineError) in
+                try await operations.authenticate(tokenValue: value).map { .tenant($0.tenant, tokenID: $0.id) }
+            },
+            openPaths: ["/v1/health", "/metrics"]))
         let api = self
         router.post("/v1/events") { request, context in await api.answer(request, context, batch: false) }
         router.post("/v1/events/batch") { request, context in await api.answer(request, context, batch: true) }
@@ -77,12 +81,13 @@ public final class IngestAPI: Sendable {
     // MARK: Ingest
 
     func answer(_ request: Request, _ context: APIContext, batch: Bool) async -> Response {
-        let response = await handle(request, batch: batch)
+        let response = await handle(request, principal: context.principal, batch: batch)
         Counter(label: "hookline_ingest_requests_total", dimensions: [("status", String(response.status.code))]).increment()
         return response
     }
 
-    func handle(_ request: Request, batch: Bool) async -> Response {
+    func handle(_ request: Request, principal: APIPrincipal, batch: Bool) async -> Response {
+        let operations = self.operations.acting(as: principal.auditActor)
         guard JSONRequest.isJSON(request.headers[.contentType]) else { return JSONRequest.unsupportedMediaType }
         let limit = batch ? configuration.maximumBodyBytes * 32 : configuration.maximumBodyBytes
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
@@ -106,14 +111,20 @@ public final class IngestAPI: Sendable {
         do {
             parsed = try Self.parseEvents(
                 body: body.readableBytesView, batch: batch, idempotencyKey: idempotencyKey,
-                maximumBatch: configuration.maximumBatch)
+                maximumBatch: configuration.maximumBatch, defaultTenant: principal.tenantScope ?? Tenant.defaultID
+            ).map { item in
+                // A tenant token's events are its tenant's; another tenant does not exist for it.
+                guard case .success(let event) = item, !principal.sees(event.tenant) else { return item }
+                return .failure(.notFound(kind: "tenant", id: event.tenant))
+            }
         } catch {
             if case .invalidJSON = error { return Self.error(.badRequest, error.description, field: "body") }
             return Self.failure(error)
         }
         if batch {
-            return await ingestBatch(parsed)
+            return await ingestBatch(parsed, operations)
         }
+        if case .failure(let error) = parsed.first, case .notFound = error { return APIResponse.failure(error) }
         guard parsed.count == 1, case .success(let item) = parsed[0] else {
             return Self.error(.badRequest, "The body must hold exactly one event.", field: "body")
         }
@@ -138,14 +149,16 @@ public final class IngestAPI: Sendable {
     /// in order, so that one bad item does not refuse the others. Checks against the catalog's
     /// required `data` fields and the id syntax are left to `Operations.prepare`.
     ///
+    /// - Parameter defaultTenant: the tenant of an event that names none (a tenant token's own).
     /// - Parameter idempotencyKey: the `Idempotency-Key` header; it applies to a single event only
     ///   (a batch with one is refused before this), whose items carry their own `id`.
     public static func parseEvents(
-        body: some Collection<UInt8>, batch: Bool, idempotencyKey: String?, maximumBatch: Int = 1000
+        body: some Collection<UInt8>, batch: Bool, idempotencyKey: String?, maximumBatch: Int = 1000,
+        defaultTenant: String = Tenant.defaultID
     ) throws(HooklineError) -> [Result<EmitRequest, HooklineError>] {
         let json = try JSONValue.parse(body, refusingUnsafeIntegers: true)
         guard batch else {
-            return [.success(try parseItem(json, path: "", idempotencyKey: idempotencyKey))]
+            return [.success(try parseItem(json, path: "", idempotencyKey: idempotencyKey, defaultTenant: defaultTenant))]
         }
         guard case .object(let object) = json, case .array(let items)? = object["events"] else {
             throw .invalidField(field: "events", sentence: "The body must be an object with an 'events' array.")
@@ -157,11 +170,13 @@ public final class IngestAPI: Sendable {
             throw .invalidField(field: "events", sentence: "A batch holds 1 to \(maximumBatch) events, not \(items.count).")
         }
         return items.enumerated().map { index, item in
-            Result { () throws(HooklineError) in try parseItem(item, path: "events[\(index)].", idempotencyKey: nil) }
+            Result { () throws(HooklineError) in
+                try parseItem(item, path: "events[\(index)].", idempotencyKey: nil, defaultTenant: defaultTenant)
+            }
         }
     }
 
-    func ingestBatch(_ items: [Result<EmitRequest, HooklineError>]) async -> Response {
+    func ingestBatch(_ items: [Result<EmitRequest, HooklineError>], _ operations: Operations) async -> Response {
         if let wait = takeTokens(items.count) {
             return Self.rateLimited(wait)
         }
@@ -200,7 +215,7 @@ public final class IngestAPI: Sendable {
     }
 
     /// `{"event": TYPE, "data": {…}, "id"?: "evt_…", "timestamp"?: ISO 8601, "tenant"?: ID}`, nothing else.
-    static func parseItem(_ json: JSONValue, path: String, idempotencyKey: String?) throws(HooklineError) -> EmitRequest {
+    static func parseItem(_ json: JSONValue, path: String, idempotencyKey: String?, defaultTenant: String) throws(HooklineError) -> EmitRequest {
         guard case .object(let object) = json else {
             throw .invalidField(field: path.isEmpty ? "body" : String(path.dropLast()), sentence: "An event must be a JSON object, not \(json.typeName).")
         }
@@ -233,7 +248,7 @@ public final class IngestAPI: Sendable {
             }
             timestamp = date
         }
-        var tenant = Tenant.defaultID
+        var tenant = defaultTenant
         if let value = object["tenant"] {
             guard case .string(let text) = value else {
                 throw .invalidField(field: path + "tenant", sentence: "'\(path)tenant' must be a string: the id of a tenant.")
@@ -310,7 +325,8 @@ public final class IngestAPI: Sendable {
     }
 
     static func itemError(_ index: Int, _ error: HooklineError) -> JSONValue {
-        var object = JSONObject([("index", .number(Double(index))), ("status", .number(400)), ("error", .string(error.description))])
+        let status = if case .notFound = error { 404 } else { 400 }
+        var object = JSONObject([("index", .number(Double(index))), ("status", .number(Double(status))), ("error", .string(error.description))])
         if case .invalidField(let field, _) = error {
             object["field"] = .string(field.hasPrefix("events[") ? field : "events[\(index)].\(field)")
         }

@@ -72,4 +72,25 @@ import Testing
         let gone = try await cli.run(["endpoint", "show", globexID])
         #expect(gone.status == 66)
     }
+
+    @Test func aTenantTokenIsIssuedOnceListedWithoutItsValueAndRevoked() async throws {
+        let cli = CLI()
+        defer { cli.remove() }
+        #expect(try await cli.run(["tenant", "add", "acme"]).status == 0)
+        let issued = try await cli.run(["tenant", "token", "acme", "--json"])
+        let token = try #require(issued.json as? [String: Any], "\(issued.stderr)")
+        let value = try #require(token["token"] as? String)
+        let id = try #require(token["id"] as? String)
+        #expect(value.hasPrefix("hlt_") && id.hasPrefix("tok_"))
+        let listed = try await cli.run(["tenant", "token", "acme", "--list"])
+        #expect(listed.stdout.contains(id) && !listed.stdout.contains(value), "the value is shown once only: \(listed.stdout)")
+        let revoked = try await cli.run(["tenant", "token", "acme", "--revoke", id, "--json"])
+        #expect((revoked.json as? [String: Any])?["revoked_at"] is String, "\(revoked.stdout)\(revoked.stderr)")
+        let unknown = try await cli.run(["tenant", "token", "globex"])
+        #expect(unknown.status != 0 && unknown.stderr.contains("globex"), "\(unknown.stderr)")
+        let both = try await cli.run(["tenant", "token", "acme", "--list", "--revoke", id])
+        #expect(both.status != 0 && both.stderr.contains("--list and --revoke"))
+        let other = try await cli.run(["tenant", "token", "default", "--revoke", id])
+        #expect(other.status != 0 && other.stderr.contains("No token"), "a token is revoked only through its own tenant: \(other.stderr)")
+    }
 }

@@ -86,6 +86,69 @@ import Testing
     }
 
     @Test(arguments: StoreBackend.available)
+    func aTenantTokenSeesOnlyItsTenantAndIsAudited(_ backend: StoreBackend) async throws {
+        try await ManagementServer.with(backend) { server in
+            let operations = server.operations
+            _ = try await operations.addTenant(id: "acme")
+            _ = try await operations.addTenant(id: "globex")
+            let acmeEndpoint = try await operations.addEndpoint(url: "https://acme.example.com/hook", tenant: "acme")
+            let globexEndpoint = try await operations.addEndpoint(url: "https://globex.example.com/hook", tenant: "globex")
+            let acmeEvent = try await operations.emit(type: "case.lost", data: try JSONValue.parse(Self.lost), tenant: "acme").summary.event
+            let globexEvent = try await operations.emit(type: "case.lost", data: try JSONValue.parse(Self.lost), tenant: "globex").summary.event
+            let globexDelivery = try #require(try await server.store.deliveries(DeliveryQuery(eventID: globexEvent.id)).first)
+            let issued = try await operations.issueToken(tenant: "acme")
+            let token = issued.value
+            #expect(token.hasPrefix("hlt_"))
+            #expect(try await operations.authenticate(tokenValue: token)?.id == issued.token.id)
+
+            // Another tenant's resources do not exist for it: 404, worded as for an unknown id.
+            for path in ["/v1/endpoints/\(globexEndpoint.id)", "/v1/deliveries/\(globexDelivery.id)", "/v1/events/\(globexEvent.id)",
+                         "/v1/tenants/globex", "/v1/tenants/globex/endpoints", "/v1/events?tenant=globex", "/v1/deliveries?tenant=globex"] {
+                let answer = try await server.call(.GET, path, token: token)
+                #expect(answer.status == 404, "\(path): \(answer)")
+                #expect(answer.json["error"]?.stringValue?.hasPrefix("No ") == true, "\(path): \(answer)")
+            }
+            let unknown = try await server.call(.GET, "/v1/endpoints/ep_01NOSUCHENDPOINT0000000000", token: token)
+            let hidden = try await server.call(.GET, "/v1/endpoints/\(globexEndpoint.id)", token: token)
+            #expect(unknown.json["error"]?.stringValue?.replacingOccurrences(of: "ep_01NOSUCHENDPOINT0000000000", with: globexEndpoint.id)
+                    == hidden.json["error"]?.stringValue, "the same sentence as for an id that does not exist")
+            #expect(try await server.call(.GET, "/v1/tenants", token: token).status == 403, "it cannot list tenants")
+            #expect(try await server.call(.POST, "/v1/tenants", #"{"id":"initech"}"#, token: token).status == 403)
+            #expect(try await server.call(.PATCH, "/v1/endpoints/\(globexEndpoint.id)", #"{"description":"mine now"}"#, token: token).status == 404)
+            #expect(try await server.call(.POST, "/v1/deliveries/\(globexDelivery.id)/redeliver", token: token).status == 404)
+            #expect(try await server.call(.POST, "/v1/tenants/globex/endpoints", #"{"url":"https://x.example.com"}"#, token: token).status == 404)
+            #expect(try await server.call(.POST, "/v1/events", Self.event("globex"), token: token).status == 404)
+            #expect(try await operations.endpoint(id: globexEndpoint.id).description == "", "globex's endpoint is untouched")
+            #expect(try await server.store.events(EventQuery(tenant: "globex")).count == 1)
+
+            // Its own tenant, in full.
+            #expect(try await server.call(.GET, "/v1/tenants/acme", token: token).status == 200)
+            #expect(try await server.call(.GET, "/v1/events", token: token).data.compactMap { $0["id"]?.stringValue } == [acmeEvent.id])
+            #expect(try await server.call(.GET, "/v1/deliveries", token: token).data.allSatisfy { $0["tenant"] == .string("acme") })
+            #expect(try await server.call(.GET, "/v1/deliveries", token: token).data.count == 1)
+            let changed = try await server.call(.PATCH, "/v1/endpoints/\(acmeEndpoint.id)", #"{"description":"acme's CRM"}"#, token: token)
+            #expect(changed.status == 200, "\(changed)")
+            let own = try await server.call(.POST, "/v1/events", #"{"event":"case.lost","data":\#(Self.lost)}"#, token: token)
+            #expect(own.status == 202)
+            #expect(try await server.store.events(EventQuery(tenant: "acme")).count == 2, "an event naming no tenant is the token's tenant's")
+            let batch = try await server.call(.POST, "/v1/events/batch", #"{"events":[\#(Self.event("acme")),\#(Self.event("globex"))]}"#, token: token)
+            #expect(batch.json["results"]?.arrayValue?.map { $0["status"] } == [.number(202), .number(404)], "\(batch)")
+
+            // Every change is audited with the token's id as the actor.
+            let audit = try await server.store.auditEntries(limit: 50)
+            let change = try #require(audit.first { $0.action == "endpoint.update" })
+            #expect(change.actor == .token(issued.token.id))
+            #expect(change.actor.rawValue == issued.token.id)
+
+            // Revoked, it opens nothing; the admin token still does everything.
+            _ = try await operations.revokeToken(tenant: "acme", id: issued.token.id)
+            #expect(try await server.call(.GET, "/v1/tenants/acme", token: token).status == 401)
+            #expect(try await server.call(.GET, "/v1/endpoints/\(globexEndpoint.id)").status == 200)
+            #expect(try await operations.tokens(tenant: "acme").first?.revokedAt != nil)
+        }
+    }
+
+    @Test(arguments: StoreBackend.available)
     func anEndpointIsChangedAndActedOnThroughTheAPI(_ backend: StoreBackend) async throws {
         let receiver = try await ScriptedReceiver { _, _ in .init(status: 500) }
         defer { Task { await receiver.stop() } }

@@ -56,6 +56,16 @@ public enum JSONRendering {
         ]))
     }
 
+    /// A tenant token's record; its value is never part of it.
+    public static func token(_ t: APIToken) -> JSONValue {
+        .object(JSONObject([
+            ("id", .string(t.id)),
+            ("tenant", .string(t.tenant)),
+            ("created_at", time(t.createdAt)),
+            ("revoked_at", time(t.revokedAt)),
+        ]))
+    }
+
     public static func breaker(_ b: CircuitBreaker) -> JSONValue {
         .object(JSONObject([
             ("endpoint_id", .string(b.endpointID)),

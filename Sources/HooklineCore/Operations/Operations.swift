@@ -12,7 +12,7 @@ public struct Operations: Sendable {
     public let store: any HooklineStore
     public let clock: any HooklineClock
     /// Who is acting, recorded with every change.
-    public let actor: AuditActor
+    public internal(set) var actor: AuditActor
     public var maximumPayloadBytes: Int
     /// When set, single events are committed together with others arriving at the same time.
     public var groupCommit: GroupCommit?

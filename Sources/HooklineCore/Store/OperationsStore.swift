@@ -19,6 +19,18 @@ public protocol OperationsStore: Sendable {
     /// is refused while any of its deliveries is pending or sending. Returns the endpoints removed.
     func removeTenant(id: String, force: Bool, audit: AuditEntry) async throws(HooklineError) -> Int
 
+    // MARK: Tenant tokens
+
+    /// Keeps a new token of an existing tenant by the digest of its value.
+    func createToken(_ token: APIToken, digest: String, audit: AuditEntry) async throws(HooklineError)
+    /// The token whose value has this digest, revoked or not, or nil.
+    func token(digest: String) async throws(HooklineError) -> APIToken?
+    /// A tenant's tokens, oldest first.
+    func tokens(tenant: String) async throws(HooklineError) -> [APIToken]
+    /// Revokes one of a tenant's tokens (not found when it is another tenant's); revoking twice
+    /// keeps the first time.
+    func revokeToken(id: String, tenant: String, at: Date, audit: AuditEntry) async throws(HooklineError) -> APIToken
+
     // MARK: Endpoints
 
     /// Adds a new endpoint.

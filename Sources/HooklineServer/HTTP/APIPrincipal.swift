@@ -1,3 +1,5 @@
+import HooklineCore
+
 /// Who a request to the API is from, as its bearer token says.
 public enum APIPrincipal: Sendable, Hashable {
     /// The `--api-token`, or any request when authentication is off: may do everything.
@@ -10,6 +12,14 @@ public enum APIPrincipal: Sendable, Hashable {
         switch self {
         case .admin: nil
         case .tenant(let tenant, _): tenant
+        }
+    }
+
+    /// Who the audit log says acted: the admin as `api`, a tenant token by its id.
+    public var auditActor: AuditActor {
+        switch self {
+        case .admin: .api
+        case .tenant(_, let tokenID): .token(tokenID)
         }
     }
 

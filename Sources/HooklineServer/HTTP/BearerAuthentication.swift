@@ -8,7 +8,7 @@ struct BearerAuthentication: RouterMiddleware {
     typealias Context = APIContext
 
     /// Finds the tenant token with this value, or nil.
-    typealias TenantTokenResolver = @Sendable (String) async -> APIPrincipal?
+    typealias TenantTokenResolver = @Sendable (String) async throws(HooklineError) -> APIPrincipal?
 
     /// The admin token; nil when authentication is off (every request is the admin's).
     let adminToken: String?
@@ -25,10 +25,15 @@ struct BearerAuthentication: RouterMiddleware {
         }
         if Self.equalInConstantTime(presented, adminToken) {
             context.principal = .admin
-        } else if let principal = await resolveTenantToken(presented) {
-            context.principal = principal
         } else {
-            return Self.unauthorized()
+            let resolved: APIPrincipal?
+            do {
+                resolved = try await resolveTenantToken(presented)
+            } catch {
+                return APIResponse.error(.serviceUnavailable, "The token could not be checked (\(error)); retry in a moment.")
+            }
+            guard let resolved else { return Self.unauthorized() }
+            context.principal = resolved
         }
         return try await next(request, context)
     }

@@ -36,8 +36,8 @@ struct DeliveryRoutes {
                 let page = try PageRequest(request)
                 filter.before = page.afterID
                 filter.limit = page.limit
-                let deliveries = try await api.operations.store.deliveries(filter)
-                let tenants = try await Self.tenants(of: deliveries, known: tenant, api.operations.store)
+                let deliveries = try await api.acting(context).store.deliveries(filter)
+                let tenants = try await Self.tenants(of: deliveries, known: tenant, api.acting(context).store)
                 return APIResponse.page(
                     deliveries.map { JSONRendering.delivery($0, tenant: tenants[$0.endpointID] ?? Tenant.defaultID) },
                     next: page.next(deliveries) { PageKey(createdAt: $0.createdAt, id: $0.id) })
@@ -46,7 +46,7 @@ struct DeliveryRoutes {
         routes.get("/v1/deliveries/{id}") { _, context in
             await ManagementAPI.answer {
                 let (delivery, tenant) = try await api.visibleDelivery(ManagementAPI.parameter(context, "id"), context)
-                let detail = try await api.operations.deliveryDetail(id: delivery.id)
+                let detail = try await api.acting(context).deliveryDetail(id: delivery.id)
                 guard case .object(var object) = JSONRendering.delivery(detail.delivery, tenant: tenant) else { return APIResponse.json(.ok, .null) }
                 object["event_type"] = .string(detail.event.type)
                 // The custom headers every attempt sends (credential-like values masked).
@@ -60,7 +60,7 @@ struct DeliveryRoutes {
                 let (delivery, _) = try await api.visibleDelivery(ManagementAPI.parameter(context, "id"), context)
                 var request = request
                 _ = try await ManagementAPI.fields(&request, [], emptyAllowed: true)
-                let result = try await api.operations.redeliver([delivery.id])
+                let result = try await api.acting(context).redeliver([delivery.id])
                 if let skip = result.skipped.first {
                     return APIResponse.error(.conflict, "Delivery \(skip.id) was not redelivered: \(skip.reason).")
                 }

@@ -23,7 +23,7 @@ struct EndpointRoutes {
                 }
                 let secret = try body.string("secret", "a signing secret of your own, or none to have one generated")
                 if let secret { try ManagementAPI.field("secret") { () throws(HooklineError) in try Secret.validate(secret) } }
-                let endpoint = try await api.operations.addEndpoint(
+                let endpoint = try await api.acting(context).addEndpoint(
                     url: url, eventTypes: change.eventTypes ?? .all, secret: secret, description: change.description ?? "",
                     rateLimit: change.rateLimit ?? nil, tenant: tenant.id, headers: change.headers ?? [])
                 return APIResponse.json(.created, Self.render(endpoint, breaker: .closed, revealSecret: true))
@@ -33,9 +33,9 @@ struct EndpointRoutes {
             await ManagementAPI.answer {
                 let tenant = try await api.visibleTenant(ManagementAPI.parameter(context, "tenant"), context)
                 let page = try PageRequest(request)
-                let endpoints = try await api.operations.store.endpoints(
+                let endpoints = try await api.acting(context).store.endpoints(
                     EndpointQuery(tenant: tenant.id, after: page.afterID, limit: page.limit, newestFirst: true))
-                let breakers = try await api.operations.store.breakers(endpointIDs: endpoints.map(\.id), orNotClosed: false)
+                let breakers = try await api.acting(context).store.breakers(endpointIDs: endpoints.map(\.id), orNotClosed: false)
                 let states = Dictionary(breakers.map { ($0.endpointID, $0.state) }, uniquingKeysWith: { first, _ in first })
                 return APIResponse.page(
                     endpoints.map { Self.render($0, breaker: states[$0.id] ?? .closed, revealSecret: false) },
@@ -45,7 +45,7 @@ struct EndpointRoutes {
         routes.get("/v1/endpoints/{id}") { _, context in
             await ManagementAPI.answer {
                 let endpoint = try await api.visibleEndpoint(ManagementAPI.parameter(context, "id"), context)
-                return APIResponse.json(.ok, JSONRendering.overview(try await api.operations.endpointOverview(id: endpoint.id), revealSecret: false))
+                return APIResponse.json(.ok, JSONRendering.overview(try await api.acting(context).endpointOverview(id: endpoint.id), revealSecret: false))
             }
         }
         routes.patch("/v1/endpoints/{id}") { request, context in
@@ -56,15 +56,15 @@ struct EndpointRoutes {
                 guard !change.isEmpty else {
                     throw HooklineError.invalidField(field: "body", sentence: "The body changes nothing; send one or more of \(Self.settingFields.joined(separator: ", ")).")
                 }
-                let updated = try await api.operations.updateEndpoint(id: endpoint.id, change)
-                return APIResponse.json(.ok, JSONRendering.overview(try await api.operations.endpointOverview(id: updated.id), revealSecret: false))
+                let updated = try await api.acting(context).updateEndpoint(id: endpoint.id, change)
+                return APIResponse.json(.ok, JSONRendering.overview(try await api.acting(context).endpointOverview(id: updated.id), revealSecret: false))
             }
         }
         routes.delete("/v1/endpoints/{id}") { request, context in
             await ManagementAPI.answer {
                 let endpoint = try await api.visibleEndpoint(ManagementAPI.parameter(context, "id"), context)
-                try await api.operations.removeEndpoint(id: endpoint.id, force: try ManagementAPI.flag(request, "force"))
-                return APIResponse.json(.ok, .object(JSONObject([("id", .string(endpoint.id)), ("deleted", .bool(true))])))
+                try await api.acting(context).removeEndpoint(id: endpoint.id, force: try ManagementAPI.flag(request, "force"))
+                return APIResponse.json(.ok, .object(JSONObject([("id", .string(endpoint.id)), ("removed", .bool(true))])))
             }
         }
         routes.post("/v1/endpoints/{id}/enable") { request, context in
@@ -72,7 +72,7 @@ struct EndpointRoutes {
                 let endpoint = try await api.visibleEndpoint(ManagementAPI.parameter(context, "id"), context)
                 var request = request
                 _ = try await ManagementAPI.fields(&request, [], emptyAllowed: true)
-                return Self.stateChange(try await api.operations.enableEndpoint(id: endpoint.id), moved: "released")
+                return Self.stateChange(try await api.acting(context).enableEndpoint(id: endpoint.id), moved: "released")
             }
         }
         routes.post("/v1/endpoints/{id}/disable") { request, context in
@@ -82,7 +82,7 @@ struct EndpointRoutes {
                 let body = try await ManagementAPI.fields(&request, ["reason"], emptyAllowed: true)
                 let reason = try body.string("reason", "why it is disabled, shown to operators")
                 if let reason { try ManagementAPI.field("reason") { () throws(HooklineError) in try EndpointSettings.validateDescription(reason) } }
-                return Self.stateChange(try await api.operations.disableEndpoint(id: endpoint.id, reason: reason), moved: "held")
+                return Self.stateChange(try await api.acting(context).disableEndpoint(id: endpoint.id, reason: reason), moved: "held")
             }
         }
         routes.post("/v1/endpoints/{id}/rotate-secret") { request, context in
@@ -94,7 +94,7 @@ struct EndpointRoutes {
                 let secret = try body.string("secret", "the new signing secret, or none to have one generated")
                 if let secret { try ManagementAPI.field("secret") { () throws(HooklineError) in try Secret.validate(secret) } }
                 let rotated = try await ManagementAPI.fieldNamed("grace") { () throws(HooklineError) in
-                    try await api.operations.rotateSecret(id: endpoint.id, secret: secret, grace: grace)
+                    try await api.acting(context).rotateSecret(id: endpoint.id, secret: secret, grace: grace)
                 }
                 return APIResponse.json(.ok, Self.render(rotated, breaker: nil, revealSecret: true))
             }
@@ -109,7 +109,7 @@ struct EndpointRoutes {
                 guard let transport = api.testTransport else {
                     return APIResponse.error(.serviceUnavailable, "Test sends are off on this server; run it with a dispatcher to send them.")
                 }
-                let send = try await api.operations.sendTest(endpointID: endpoint.id, eventType: type, transport: transport)
+                let send = try await api.acting(context).sendTest(endpointID: endpoint.id, eventType: type, transport: transport)
                 return APIResponse.json(.ok, JSONRendering.testSend(send))
             }
         }
@@ -118,7 +118,7 @@ struct EndpointRoutes {
                 let endpoint = try await api.visibleEndpoint(ManagementAPI.parameter(context, "id"), context)
                 var request = request
                 _ = try await ManagementAPI.fields(&request, [], emptyAllowed: true)
-                return APIResponse.json(.ok, JSONRendering.breaker(try await api.operations.resetBreaker(endpointID: endpoint.id)))
+                return APIResponse.json(.ok, JSONRendering.breaker(try await api.acting(context).resetBreaker(endpointID: endpoint.id)))
             }
         }
         routes.post("/v1/endpoints/{id}/recover") { request, context in
@@ -128,16 +128,16 @@ struct EndpointRoutes {
                 let body = try await ManagementAPI.fields(&request, ["since", "dry_run"], emptyAllowed: true)
                 var since: Date?
                 if let text = try body.string("since", "a time like 2025-10-25T00:00:00Z or a duration back from now like 24h") {
-                    guard let date = Timestamp.since(text, now: api.operations.clock.now()) else {
+                    guard let date = Timestamp.since(text, now: api.acting(context).clock.now()) else {
                         throw HooklineError.invalidField(field: "since", sentence: "'since' is '\(text)'; give a time like 2025-10-25T00:00:00Z or a duration like 24h.")
                     }
                     since = date
                 }
-                let ids = try await api.operations.failedDeliveries(endpointID: endpoint.id, since: since)
+                let ids = try await api.acting(context).failedDeliveries(endpointID: endpoint.id, since: since)
                 if try body.bool("dry_run") == true {
                     return APIResponse.json(.ok, .object(JSONObject([("count", .number(Double(ids.count))), ("dry_run", .bool(true))])))
                 }
-                let result = ids.isEmpty ? RedeliveryResult(requeued: [], skipped: []) : try await api.operations.recoverFailed(endpointID: endpoint.id, ids: ids)
+                let result = ids.isEmpty ? RedeliveryResult(requeued: [], skipped: []) : try await api.acting(context).recoverFailed(endpointID: endpoint.id, ids: ids)
                 return APIResponse.json(.ok, .object(JSONObject([
                     ("count", .number(Double(result.requeued.count))), ("dry_run", .bool(false)),
                     ("skipped", .number(Double(result.skipped.count))),

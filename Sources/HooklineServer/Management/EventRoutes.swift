@@ -18,7 +18,7 @@ struct EventRoutes {
                 let type = request.uri.queryParameters.get("type")
                 if let type { try ManagementAPI.field("type") { () throws(HooklineError) in _ = try EventCatalog.requireKnown(type) } }
                 let page = try PageRequest(request)
-                let events = try await api.operations.store.events(EventQuery(type: type, tenant: tenant, before: page.after, limit: page.limit))
+                let events = try await api.acting(context).store.events(EventQuery(type: type, tenant: tenant, before: page.after, limit: page.limit))
                 return APIResponse.page(
                     events.map(JSONRendering.event), next: page.next(events) { PageKey(createdAt: $0.event.createdAt, id: $0.event.id) })
             }
@@ -26,7 +26,7 @@ struct EventRoutes {
         routes.get("/v1/events/{id}") { _, context in
             await ManagementAPI.answer {
                 let summary = try await api.visibleEvent(ManagementAPI.parameter(context, "id"), context)
-                let detail = try await api.operations.eventDetail(id: summary.event.id)
+                let detail = try await api.acting(context).eventDetail(id: summary.event.id)
                 guard case .object(var object) = JSONRendering.event(detail.summary) else { return APIResponse.json(.ok, .null) }
                 object["payload"] = (try? JSONValue.parse(detail.summary.event.payload)) ?? .null
                 object["delivery_list"] = .array(detail.deliveries.map { JSONRendering.delivery($0, tenant: summary.event.tenant) })

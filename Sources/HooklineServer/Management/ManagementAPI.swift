@@ -56,6 +56,11 @@ public struct ManagementAPI: Sendable {
 
     // MARK: Scope
 
+    /// The operations acting as the request's token, so that the audit log names it.
+    func acting(_ context: APIContext) -> Operations {
+        operations.acting(as: context.principal.auditActor)
+    }
+
     /// Refuses what only the admin token may do.
     static func requireAdmin(_ context: APIContext, _ what: String) throws {
         guard context.principal == .admin else {

@@ -16,7 +16,7 @@ struct TenantRoutes {
                 guard let id = try body.string("id", "the tenant's id, your own customer id") else {
                     throw HooklineError.invalidField(field: "id", sentence: "'id' is required: the tenant's id, such as your own customer id.")
                 }
-                let tenant = try await api.operations.addTenant(
+                let tenant = try await api.acting(context).addTenant(
                     id: id, name: try body.string("name", "the tenant's display name"), metadata: try Self.metadata(body) ?? [:])
                 return APIResponse.json(.created, JSONRendering.tenant(tenant))
             }
@@ -25,7 +25,7 @@ struct TenantRoutes {
             await ManagementAPI.answer {
                 try ManagementAPI.requireAdmin(context, "list tenants")
                 let page = try PageRequest(request)
-                let tenants = try await api.operations.tenants(TenantQuery(order: .newestFirst(before: page.after), limit: page.limit))
+                let tenants = try await api.acting(context).tenants(TenantQuery(order: .newestFirst(before: page.after), limit: page.limit))
                 return APIResponse.page(tenants.map(JSONRendering.tenant), next: page.next(tenants) { PageKey(createdAt: $0.createdAt, id: $0.id) })
             }
         }
@@ -40,7 +40,7 @@ struct TenantRoutes {
                 _ = try await api.visibleTenant(id, context)
                 var request = request
                 let body = try await ManagementAPI.fields(&request, ["name", "metadata"])
-                let tenant = try await api.operations.updateTenant(
+                let tenant = try await api.acting(context).updateTenant(
                     id: id, name: try body.string("name", "the tenant's display name"), metadata: try Self.metadata(body))
                 return APIResponse.json(.ok, JSONRendering.tenant(tenant))
             }
@@ -50,9 +50,9 @@ struct TenantRoutes {
                 try ManagementAPI.requireAdmin(context, "remove tenants")
                 let id = ManagementAPI.parameter(context, "tenant")
                 let force = try ManagementAPI.flag(request, "force")
-                let removed = try await api.operations.removeTenant(id: id, force: force)
+                let removed = try await api.acting(context).removeTenant(id: id, force: force)
                 return APIResponse.json(.ok, .object(JSONObject([
-                    ("id", .string(id)), ("deleted", .bool(true)), ("endpoints_removed", .number(Double(removed))),
+                    ("id", .string(id)), ("removed", .bool(true)), ("endpoints_removed", .number(Double(removed))),
                 ])))
             }
         }

@@ -9,8 +9,9 @@ struct TenantCommand: AsyncParsableCommand {
         discussion: """
             Every database has the tenant 'default', which holds the endpoints and events given no tenant.
             Example: hookline tenant add acme --name "Acme Corp" --metadata plan=pro
+                     hookline tenant token acme     (a management API token that sees only acme)
             """,
-        subcommands: [Add.self, List.self, Show.self, Remove.self])
+        subcommands: [Add.self, List.self, Show.self, Remove.self, Token.self])
 
     struct Add: HooklineCommand {
         static let configuration = CommandConfiguration(abstract: "Add a tenant; its id is your own customer id.")
@@ -100,6 +101,52 @@ struct TenantCommand: AsyncParsableCommand {
                 Output.json(.object(JSONObject(answer)))
             } else {
                 Output.line("Removed tenant \(id)\(removed > 0 ? " with \(removed) endpoints" : "").")
+            }
+        }
+    }
+
+    struct Token: HooklineCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Issue, list or revoke a tenant's management API tokens.",
+            discussion: """
+                A tenant token sees and changes only its tenant through `serve --listen`: any other tenant's
+                endpoint, event or delivery answers 404. The token is shown once and kept only as a digest.
+                """)
+        @Argument(help: "Tenant id.") var tenant: String
+        @Option(help: ArgumentHelp("Revoke this token instead of issuing one.", valueName: "tok_…")) var revoke: String?
+        @Flag(help: "List the tenant's tokens instead of issuing one.") var list = false
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: JSONFlag
+
+        func execute() async throws {
+            try Tenant.validate(id: tenant)
+            if let revoke { try APIToken.validate(id: revoke) }
+            guard !(list && revoke != nil) else {
+                throw HooklineError.invalidInput("--list and --revoke do not go together; give one of them, or neither to issue a token.")
+            }
+            let operations = try await store.operations(creating: false)
+            if list {
+                let tokens = try await operations.tokens(tenant: tenant)
+                if output.json {
+                    Output.json(.array(tokens.map(JSONRendering.token)))
+                } else {
+                    let rows = tokens.map { [$0.id, Output.time($0.createdAt), $0.revokedAt.map(Output.time) ?? "-"] }
+                    Output.table(["ID", "CREATED", "REVOKED"], rows, empty: "Tenant \(tenant) has no tokens.")
+                }
+            } else if let revoke {
+                let token = try await operations.revokeToken(tenant: tenant, id: revoke)
+                if output.json { Output.json(JSONRendering.token(token)) } else { Output.line("Revoked \(token.id) of tenant \(tenant).") }
+            } else {
+                let issued = try await operations.issueToken(tenant: tenant)
+                if output.json {
+                    guard case .object(var object) = JSONRendering.token(issued.token) else { return }
+                    object["token"] = .string(issued.value)
+                    Output.json(.object(object))
+                } else {
+                    Output.line("Issued \(issued.token.id) for tenant \(tenant):")
+                    Output.line("  \(issued.value)")
+                    Output.line("It is shown this once; send it as 'Authorization: Bearer TOKEN'. Revoke it with --revoke \(issued.token.id).")
+                }
             }
         }
     }
