@@ -132,7 +132,8 @@ public final class IngestAPI: Sendable {
             return Self.rateLimited(wait)
         }
         do {
-            let result = try await operations.emit(type: item.type, data: item.data, id: item.id, timestamp: item.timestamp, tenant: item.tenant)
+            let result = try await operations.emit(
+                type: item.type, data: item.data, id: item.id, timestamp: item.timestamp, tenant: item.tenant, idempotencyKey: item.idempotencyKey)
             if result.wasCreated { await onAccepted() }
             return Self.json(result.wasCreated ? .accepted : .ok, Self.render(result))
         } catch {
@@ -236,10 +237,11 @@ public final class IngestAPI: Sendable {
             id = text
         }
         if let key = idempotencyKey {
+            try IdempotencyKey.validate(key)
             if let id, id != key {
                 throw .invalidField(field: path + "id", sentence: "The Idempotency-Key header and the id field differ; send one of them, or the same value.")
             }
-            id = key
+            id = nil
         }
         var timestamp: Date?
         if let value = object["timestamp"] {
@@ -265,7 +267,7 @@ public final class IngestAPI: Sendable {
         } catch {
             throw .invalidField(field: path + "event", sentence: error.description)
         }
-        return EmitRequest(type: type, data: data, id: id, timestamp: timestamp, tenant: tenant)
+        return EmitRequest(type: type, data: data, id: id, timestamp: timestamp, tenant: tenant, idempotencyKey: idempotencyKey)
     }
 
     /// Takes `count` tokens; nil when allowed, else how long until the next token.
@@ -325,7 +327,11 @@ public final class IngestAPI: Sendable {
     }
 
     static func itemError(_ index: Int, _ error: HooklineError) -> JSONValue {
-        let status = if case .notFound = error { 404 } else { 400 }
+        let status = switch error {
+        case .notFound: 404
+        case .conflict: 409
+        default: 400
+        }
         var object = JSONObject([("index", .number(Double(index))), ("status", .number(Double(status))), ("error", .string(error.description))])
         if case .invalidField(let field, _) = error {
             object["field"] = .string(field.hasPrefix("events[") ? field : "events[\(index)].\(field)")
@@ -336,7 +342,7 @@ public final class IngestAPI: Sendable {
     static func failure(_ error: HooklineError) -> Response {
         switch error {
         // The ingest API has always answered an unknown record in an event as bad input.
-        case .notFound, .conflict: return Self.error(.badRequest, error.description)
+        case .notFound: return Self.error(.badRequest, error.description)
         default: return APIResponse.failure(error)
         }
     }

@@ -163,6 +163,38 @@ final class RunningAPI: Sendable {
         #expect(try await api.send("/v1/events", body: Self.risk, contentType: "application/json; charset=utf-8").status == 202)
     }
 
+    @Test func anIdempotencyKeyIsAnyStringPerTenantAndARepeatWithOtherDataConflicts() async throws {
+        let api = try await RunningAPI(.init(token: Self.token))
+        defer { Task { await api.stop() } }
+        _ = try await api.store.createTenant(Tenant(id: "acme", createdAt: Date()), audit: AuditEntry(at: Date(), actor: .cli, action: "tenant.add", targetIDs: ["acme"]))
+        let first = try await api.send("/v1/events", body: Self.lost, headers: [("Idempotency-Key", "order-42")])
+        #expect(first.status == 202, "\(first.json)")
+        let id = try #require(first.json["id"]?.stringValue)
+        #expect(id.hasPrefix("evt_"))
+        let again = try await api.send("/v1/events", body: Self.lost, headers: [("Idempotency-Key", "order-42")])
+        #expect(again.status == 200)
+        #expect(again.json["id"] == .string(id))
+        #expect(again.json["created"] == .bool(false))
+        let other = Self.lost.replacingOccurrences(of: #""reason":"x""#, with: #""reason":"changed""#)
+        let conflict = try await api.send("/v1/events", body: other, headers: [("Idempotency-Key", "order-42")])
+        #expect(conflict.status == 409, "\(conflict.json)")
+        #expect(conflict.json["error"]?.stringValue?.contains("order-42") == true)
+        // The same key in another tenant is another event.
+        let acme = Self.lost.replacingOccurrences(of: #"{"event":"case.lost","#, with: #"{"event":"case.lost","tenant":"acme","#)
+        let theirs = try await api.send("/v1/events", body: acme, headers: [("Idempotency-Key", "order-42")])
+        #expect(theirs.status == 202)
+        #expect(theirs.json["id"] != .string(id))
+        #expect(try await api.send("/v1/events", body: Self.lost, headers: [("Idempotency-Key", String(repeating: "k", count: 256))]).json["field"]
+                == .string("Idempotency-Key"))
+        #expect(try await api.store.events(EventQuery()).count == 2)
+
+        // An event id taken in another tenant is refused without showing that event.
+        let taken = acme.replacingOccurrences(of: #""tenant":"acme","#, with: #""tenant":"acme","id":"\#(id)","#)
+        let refused = try await api.send("/v1/events", body: taken)
+        #expect(refused.status == 409)
+        #expect(refused.json["event"] == nil)
+    }
+
     @Test func inputIsReadTheWayHTTPClientsSendIt() async throws {
         let api = try await RunningAPI(.init(token: Self.token))
         defer { Task { await api.stop() } }

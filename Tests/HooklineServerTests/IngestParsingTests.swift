@@ -13,12 +13,13 @@ import Testing
         try IngestAPI.parseEvents(body: Array(body.utf8), batch: batch, idempotencyKey: key, maximumBatch: maximumBatch)
     }
 
-    @Test func aSingleEventGivesOneRequestAndTheHeaderSetsItsID() throws {
-        let results = try parse(Self.lost, key: "evt_key_1")
+    @Test func aSingleEventGivesOneRequestAndCarriesTheKey() throws {
+        let results = try parse(Self.lost, key: "order-42")
         #expect(results.count == 1)
         let item = try results[0].get()
         #expect(item.type == "case.lost")
-        #expect(item.id == "evt_key_1")
+        #expect(item.id == nil)
+        #expect(item.idempotencyKey == "order-42")
         #expect(item.data["case"]?["id"] == .string("c"))
     }
 

@@ -210,6 +210,39 @@ import Testing
     }
 
     @Test(arguments: StoreBackend.available)
+    func aCreateSentAgainWithItsIdempotencyKeyCreatesNothing(_ backend: StoreBackend) async throws {
+        try await ManagementServer.with(backend) { server in
+            let key = [("Idempotency-Key", "dashboard create 7f3a")]
+            let body = #"{"url":"https://crm.example.com/hook","events":["case.lost"]}"#
+            let first = try await server.call(.POST, "/v1/tenants/default/endpoints", body, headers: key)
+            #expect(first.status == 201)
+            let reordered = #"{ "events": ["case.lost"], "url": "https://crm.example.com/hook" }"#
+            let again = try await server.call(.POST, "/v1/tenants/default/endpoints", reordered, headers: key)
+            #expect(again.status == 200, "\(again)")
+            #expect(again.json["id"] == first.json["id"])
+            #expect(again.json["secret"] == first.json["secret"], "the lost first answer's secret, again")
+            let other = try await server.call(.POST, "/v1/tenants/default/endpoints", #"{"url":"https://other.example.com/hook"}"#, headers: key)
+            #expect(other.status == 409, "\(other)")
+            #expect(other.json["error"]?.stringValue?.contains("another request") == true)
+            #expect(try await server.store.endpoints().count == 1)
+
+            let tenantKey = [("Idempotency-Key", "t-1")]
+            #expect(try await server.call(.POST, "/v1/tenants", #"{"id":"acme"}"#, headers: tenantKey).status == 201)
+            let tenantAgain = try await server.call(.POST, "/v1/tenants", #"{"id":"acme"}"#, headers: tenantKey)
+            #expect(tenantAgain.status == 200 && tenantAgain.json["id"] == .string("acme"), "\(tenantAgain)")
+            #expect(try await server.call(.POST, "/v1/tenants", #"{"id":"acme"}"#).status == 409, "without the key, a taken id")
+            #expect(try await server.call(.POST, "/v1/tenants", #"{"id":"globex"}"#, headers: tenantKey).status == 409)
+            // A create that fails gives its key back: fixed and sent again, it goes through.
+            let failing = [("Idempotency-Key", "retry-me")]
+            #expect(try await server.call(.POST, "/v1/tenants/default/endpoints", #"{"url":"ftp://x"}"#, headers: failing).status == 400)
+            #expect(try await server.call(.POST, "/v1/tenants/default/endpoints", #"{"url":"https://x.example.com"}"#, headers: failing).status == 201)
+            let badKey = try await server.call(.POST, "/v1/tenants", #"{"id":"initech"}"#, headers: [("Idempotency-Key", "tab\tkey")])
+            #expect(badKey.status == 400 && badKey.json["field"] == .string("Idempotency-Key"), "\(badKey)")
+            #expect(try await server.store.tenant(id: "initech") == nil)
+        }
+    }
+
+    @Test(arguments: StoreBackend.available)
     func pagesWalkEveryRowExactlyOnceWhileRowsAreAdded(_ backend: StoreBackend) async throws {
         try await ManagementServer.with(backend) { server in
             _ = try await server.operations.addTenant(id: "bulk")

@@ -82,11 +82,12 @@ final class ManagementServer: Sendable {
     /// One request; `body` is sent as JSON.
     func call(
         _ method: HTTPMethod, _ path: String, _ body: String? = nil, token: String? = ManagementServer.adminToken,
-        contentType: String = "application/json"
+        contentType: String = "application/json", headers: [(String, String)] = []
     ) async throws -> Answer {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
         request.method = method
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body {
             request.headers.add(name: "Content-Type", value: contentType)
             request.body = .bytes(ByteBuffer(string: body))

@@ -33,7 +33,7 @@ enum Driver {
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let body = UnsafeBufferPointer(start: data, count: size)
-    for (batch, key) in [(false, nil), (false, "evt_fuzz_key"), (true, nil)] as [(Bool, String?)] {
+    for (batch, key) in [(false, nil), (false, "order-fuzz 42"), (true, nil)] as [(Bool, String?)] {
         let results: [Result<EmitRequest, HooklineError>]
         do {
             results = try IngestAPI.parseEvents(body: body, batch: batch, idempotencyKey: key, maximumBatch: 50)
@@ -47,9 +47,10 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             case .failure(let error):
                 check(error)
             case .success(let item):
-                if let key { guard item.id == key else { fatalError("Idempotency-Key \(key) not used as the id") } }
+                if let key { guard item.idempotencyKey == key, item.id == nil else { fatalError("Idempotency-Key \(key) not carried") } }
                 do {
-                    let event = try operations.prepare(type: item.type, data: item.data, id: item.id, timestamp: item.timestamp)
+                    let id = item.id ?? item.idempotencyKey.map { IdempotencyKey.eventID(for: $0, tenant: item.tenant) }
+                    let event = try operations.prepare(type: item.type, data: item.data, id: id, timestamp: item.timestamp)
                     guard let envelope = try? JSONValue.parse(event.payload), envelope["data"] == item.data,
                           envelope.canonicalBytes == event.payload
                     else { fatalError("the envelope of an accepted event does not carry its data unchanged") }

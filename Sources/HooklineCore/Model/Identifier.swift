@@ -91,6 +91,22 @@ public enum Identifier {
         }
     }
 
+    /// The first `count` Crockford base32 characters of `bytes` (5 bits each, most significant first).
+    static func crockfordBase32(_ bytes: [UInt8], count: Int) -> String {
+        var out: [UInt8] = []
+        var buffer: UInt32 = 0
+        var bits = 0
+        for byte in bytes where out.count < count {
+            buffer = (buffer << 8) | UInt32(byte)
+            bits += 8
+            while bits >= 5 && out.count < count {
+                bits -= 5
+                out.append(crockford[Int((buffer >> UInt32(bits)) & 31)])
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
     /// A short, printable rendering of untrusted text for error messages.
     package static func printable(_ text: String) -> String {
         let cleaned = String(text.unicodeScalars.map { $0.properties.generalCategory == .control ? "?" : Character($0) })

@@ -175,10 +175,18 @@ public struct Operations: Sendable {
     /// Accepts an event: checks it against the catalog, wraps `data` in the guide's envelope and
     /// stores it with one delivery per subscribed endpoint (`held` for disabled ones).
     ///
-    /// An `id` that exists already returns the stored event and creates nothing.
+    /// An `id` that exists already returns the stored event and creates nothing. An
+    /// `idempotencyKey` (the producer's own string, when `id` is nil) does the same for the
+    /// tenant's event made under that key, and refuses a different event under the same key.
     public func emit(
-        type: String, data: JSONValue, id: String? = nil, timestamp: Date? = nil, tenant: String = Tenant.defaultID
+        type: String, data: JSONValue, id: String? = nil, timestamp: Date? = nil, tenant: String = Tenant.defaultID,
+        idempotencyKey: String? = nil
     ) async throws(HooklineError) -> IngestResult {
+        var id = id
+        if let idempotencyKey {
+            try IdempotencyKey.validate(idempotencyKey)
+            id = id ?? IdempotencyKey.eventID(for: idempotencyKey, tenant: tenant)
+        }
         let event = try prepare(type: type, data: data, id: id, timestamp: timestamp, tenant: tenant)
         try await requireTenant(tenant)
         let result: IngestResult
@@ -187,6 +195,7 @@ public struct Operations: Sendable {
         } else {
             result = try await store.ingest(event, audit: nil)
         }
+        try Self.checkRepeat(result, of: event, keyed: idempotencyKey)
         logger.debug("event accepted", metadata: [
             "event.id": "\(event.id)", "event.type": "\(type)", "event.created": "\(result.wasCreated)",
             "event.deliveries": "\(result.summary.deliveries)",
@@ -204,7 +213,9 @@ public struct Operations: Sendable {
         var tenants: [String: Result<Void, HooklineError>] = [:]
         for (index, item) in items.enumerated() {
             do throws(HooklineError) {
-                let event = try prepare(type: item.type, data: item.data, id: item.id, timestamp: item.timestamp, tenant: item.tenant)
+                if let key = item.idempotencyKey { try IdempotencyKey.validate(key) }
+                let id = item.id ?? item.idempotencyKey.map { IdempotencyKey.eventID(for: $0, tenant: item.tenant) }
+                let event = try prepare(type: item.type, data: item.data, id: id, timestamp: item.timestamp, tenant: item.tenant)
                 if tenants[item.tenant] == nil {
                     do throws(HooklineError) {
                         try await requireTenant(item.tenant)
@@ -221,10 +232,31 @@ public struct Operations: Sendable {
             }
         }
         let stored = try await store.ingestBatch(events)
-        for (position, result) in zip(positions, stored) {
-            results[position] = .success(result)
+        for (position, (event, result)) in zip(positions, zip(events, stored)) {
+            results[position] = Result { () throws(HooklineError) in
+                try Self.checkRepeat(result, of: event, keyed: items[position].idempotencyKey)
+                return result
+            }
         }
         return results.map { $0! }
+    }
+
+    /// Refuses a repeat that is not one: an id taken by another tenant's event (which stays
+    /// unseen), or an idempotency key already used for another type or data.
+    static func checkRepeat(_ result: IngestResult, of event: Event, keyed key: String?) throws(HooklineError) {
+        guard !result.wasCreated else { return }
+        let stored = result.summary.event
+        guard stored.tenant == event.tenant else {
+            throw .conflict("The event id \(event.id) is taken; give the event another id.")
+        }
+        guard let key else { return }
+        let same = (try? JSONValue.parse(stored.payload)).map { storedEnvelope in
+            (try? JSONValue.parse(event.payload)).map { storedEnvelope["event"] == $0["event"] && storedEnvelope["data"] == $0["data"] } ?? false
+        } ?? false
+        guard same else {
+            throw .conflict(
+                "The Idempotency-Key '\(Identifier.printable(key))' was used for another event (type or data differ); send a new key for a new event.")
+        }
     }
 
     /// Checks an event against the catalog and builds its canonical envelope, without storing it.
@@ -287,12 +319,18 @@ public struct EmitRequest: Sendable {
     public var timestamp: Date?
     /// The tenant whose endpoints receive it.
     public var tenant: String
+    /// The producer's `Idempotency-Key`, when it sent one instead of an id.
+    public var idempotencyKey: String?
 
-    public init(type: String, data: JSONValue, id: String? = nil, timestamp: Date? = nil, tenant: String = Tenant.defaultID) {
+    public init(
+        type: String, data: JSONValue, id: String? = nil, timestamp: Date? = nil, tenant: String = Tenant.defaultID,
+        idempotencyKey: String? = nil
+    ) {
         self.type = type
         self.data = data
         self.id = id
         self.timestamp = timestamp
         self.tenant = tenant
+        self.idempotencyKey = idempotencyKey
     }
 }

@@ -31,6 +31,16 @@ public protocol OperationsStore: Sendable {
     /// keeps the first time.
     func revokeToken(id: String, tenant: String, at: Date, audit: AuditEntry) async throws(HooklineError) -> APIToken
 
+    // MARK: Idempotency keys
+
+    /// Takes an idempotency key of a scope (a tenant) for a request, or says who has it. A key
+    /// taken by a request that never completed before `staleBefore` is taken over.
+    func claimIdempotencyKey(scope: String, key: String, requestHash: String, at: Date, staleBefore: Date) async throws(HooklineError) -> IdempotencyClaim
+    /// Records the resource a claimed key's request created.
+    func completeIdempotencyKey(scope: String, key: String, resourceID: String) async throws(HooklineError)
+    /// Gives back a claimed key whose request failed, so that it can be sent again.
+    func releaseIdempotencyKey(scope: String, key: String) async throws(HooklineError)
+
     // MARK: Endpoints
 
     /// Adds a new endpoint.

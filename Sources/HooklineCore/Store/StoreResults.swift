@@ -238,3 +238,11 @@ public struct ConsoleFrame: Sendable, Hashable {
         self.storage = storage
     }
 }
+
+/// Who holds an idempotency key.
+public enum IdempotencyClaim: Sendable, Hashable {
+    /// This request has it now.
+    case claimed
+    /// An earlier request has it: its digest, and what it created (nil while it is under way).
+    case taken(requestHash: String, resourceID: String?)
+}

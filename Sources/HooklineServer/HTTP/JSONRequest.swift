@@ -74,6 +74,24 @@ struct JSONFields: Sendable {
 
     func has(_ key: String) -> Bool { object[key] != nil }
 
+    /// What tells this request from another under one idempotency key: the route and the body
+    /// with its keys sorted at every level (so key order and spacing do not matter).
+    func fingerprint(_ route: String) -> [String] {
+        [route, Self.sortingKeys(.object(object)).canonicalString]
+    }
+
+    static func sortingKeys(_ value: JSONValue) -> JSONValue {
+        switch value {
+        case .object(let object):
+            let keys = object.keys.sorted()
+            return .object(JSONObject(keys.map { ($0, sortingKeys(object[$0] ?? .null)) }))
+        case .array(let items):
+            return .array(items.map(sortingKeys))
+        default:
+            return value
+        }
+    }
+
     func string(_ key: String, _ what: String) throws(HooklineError) -> String? {
         guard let value = object[key], value != .null else { return nil }
         guard case .string(let text) = value else {

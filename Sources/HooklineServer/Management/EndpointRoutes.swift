@@ -23,10 +23,19 @@ struct EndpointRoutes {
                 }
                 let secret = try body.string("secret", "a signing secret of your own, or none to have one generated")
                 if let secret { try ManagementAPI.field("secret") { () throws(HooklineError) in try Secret.validate(secret) } }
-                let endpoint = try await api.acting(context).addEndpoint(
-                    url: url, eventTypes: change.eventTypes ?? .all, secret: secret, description: change.description ?? "",
-                    rateLimit: change.rateLimit ?? nil, tenant: tenant.id, headers: change.headers ?? [])
-                return APIResponse.json(.created, Self.render(endpoint, breaker: .closed, revealSecret: true))
+                let operations = api.acting(context)
+                // A repeat shows the secret again: the same caller lost the first answer, which had it.
+                let (endpoint, repeated) = try await operations.idempotently(
+                    key: ManagementAPI.idempotencyKey(request), scope: tenant.id,
+                    request: body.fingerprint("POST /v1/tenants/\(tenant.id)/endpoints"),
+                    create: { () throws(HooklineError) in
+                        let endpoint = try await operations.addEndpoint(
+                            url: url, eventTypes: change.eventTypes ?? .all, secret: secret, description: change.description ?? "",
+                            rateLimit: change.rateLimit ?? nil, tenant: tenant.id, headers: change.headers ?? [])
+                        return (endpoint, endpoint.id)
+                    },
+                    original: { id throws(HooklineError) in try await operations.endpoint(id: id) })
+                return APIResponse.json(repeated ? .ok : .created, Self.render(endpoint, breaker: .closed, revealSecret: true))
             }
         }
         routes.get("/v1/tenants/{tenant}/endpoints") { request, context in

@@ -49,6 +49,17 @@ public struct ManagementAPI: Sendable {
         }
     }
 
+    /// The request's `Idempotency-Key`, if it sent one.
+    static func idempotencyKey(_ request: Request) -> String? {
+        request.headers[IngestAPI.idempotencyKeyField]
+    }
+
+    /// Whose keys a request's key is among: its tenant token's tenant, or the admin's own space
+    /// (no tenant id is empty).
+    static func idempotencyScope(_ context: APIContext) -> String {
+        context.principal.tenantScope ?? ""
+    }
+
     /// A path parameter Hummingbird matched.
     static func parameter(_ context: APIContext, _ name: String) -> String {
         context.parameters.get(name) ?? ""

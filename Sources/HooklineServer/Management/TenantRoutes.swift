@@ -16,9 +16,17 @@ struct TenantRoutes {
                 guard let id = try body.string("id", "the tenant's id, your own customer id") else {
                     throw HooklineError.invalidField(field: "id", sentence: "'id' is required: the tenant's id, such as your own customer id.")
                 }
-                let tenant = try await api.acting(context).addTenant(
-                    id: id, name: try body.string("name", "the tenant's display name"), metadata: try Self.metadata(body) ?? [:])
-                return APIResponse.json(.created, JSONRendering.tenant(tenant))
+                let name = try body.string("name", "the tenant's display name")
+                let metadata = try Self.metadata(body) ?? [:]
+                let operations = api.acting(context)
+                let (tenant, repeated) = try await operations.idempotently(
+                    key: ManagementAPI.idempotencyKey(request), scope: ManagementAPI.idempotencyScope(context), request: body.fingerprint("POST /v1/tenants"),
+                    create: { () throws(HooklineError) in
+                        let tenant = try await operations.addTenant(id: id, name: name, metadata: metadata)
+                        return (tenant, tenant.id)
+                    },
+                    original: { id throws(HooklineError) in try await operations.tenant(id: id) })
+                return APIResponse.json(repeated ? .ok : .created, JSONRendering.tenant(tenant))
             }
         }
         routes.get("/v1/tenants") { request, context in
