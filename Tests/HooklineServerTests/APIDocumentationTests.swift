@@ -49,47 +49,119 @@ import Yams
         return examples
     }
 
-    /// The request examples of openapi.yaml, in file order, with their x-status and x-headers.
+    /// The request examples of openapi.yaml, in file order: each operation's request body examples
+    /// (with `x-status`, and `x-headers` and `x-path` where they differ from the defaults), and
+    /// its `x-examples` for a request with no body.
     static func openAPIExamples() throws -> [Example] {
         let text = try String(contentsOf: docs.appendingPathComponent("openapi.yaml"), encoding: .utf8)
         guard let root = try Yams.compose(yaml: text), let paths = root["paths"]?.mapping else { return [] }
         var examples: [Example] = []
+        func headers(_ node: Node?) -> [(String, String)] {
+            var headers: [(String, String)] = [("Authorization", "Bearer $TOKEN"), ("Content-Type", "application/json")]
+            for (key, value) in node?.mapping ?? [:] {
+                headers.removeAll { $0.0 == key.string }
+                if let name = key.string, let text = value.string, !text.isEmpty { headers.append((name, text)) }
+            }
+            return headers
+        }
         for (pathNode, operations) in paths {
             for (methodNode, operation) in operations.mapping ?? [:] {
-                guard let list = operation["requestBody"]?["content"]?["application/json"]?["examples"]?.mapping else { continue }
-                for (nameNode, example) in list {
-                    var headers: [(String, String)] = [("Authorization", "Bearer $TOKEN"), ("Content-Type", "application/json")]
-                    for (key, value) in example["x-headers"]?.mapping ?? [:] {
-                        headers.removeAll { $0.0 == key.string }
-                        if let name = key.string, let text = value.string, !text.isEmpty { headers.append((name, text)) }
-                    }
+                let method = methodNode.string!.uppercased()
+                for (nameNode, example) in operation["requestBody"]?["content"]?["application/json"]?["examples"]?.mapping ?? [:] {
                     let value = try Yams.load(yaml: Yams.serialize(node: example["value"]!))
                     let body = String(decoding: try JSONSerialization.data(withJSONObject: value as Any), as: UTF8.self)
                     examples.append(Example(
-                        method: methodNode.string!.uppercased(), path: pathNode.string!, headers: headers, body: body,
+                        method: method, path: example["x-path"]?.string ?? pathNode.string!, headers: headers(example["x-headers"]), body: body,
                         status: example["x-status"]?.int ?? 0, name: "openapi.yaml \(nameNode.string!)"))
+                }
+                for (index, example) in (operation["x-examples"]?.sequence ?? []).enumerated() {
+                    examples.append(Example(
+                        method: method, path: example["path"]?.string ?? pathNode.string!, headers: headers(example["headers"]), body: nil,
+                        status: example["status"]?.int ?? 0, name: "openapi.yaml \(method) \(pathNode.string!) #\(index + 1)"))
                 }
             }
         }
         return examples
     }
 
+    /// The operations openapi.yaml describes, as `METHOD /path/{param}`.
+    static func documentedOperations() throws -> Set<String> {
+        let text = try String(contentsOf: docs.appendingPathComponent("openapi.yaml"), encoding: .utf8)
+        guard let root = try Yams.compose(yaml: text), let paths = root["paths"]?.mapping else { return [] }
+        var operations: Set<String> = []
+        for (pathNode, methods) in paths {
+            for (methodNode, _) in methods.mapping ?? [:] where methodNode.string != "parameters" {
+                operations.insert("\(methodNode.string!.uppercased()) \(pathNode.string!)")
+            }
+        }
+        return operations
+    }
+
+    /// The ids an answer names, by the variable examples use for them: `$ENDPOINT` for the first
+    /// `ep_…` id in it, `$EVENT` for `evt_…`, `$DELIVERY` for `dlv_…`.
+    static func capture(_ json: JSONValue, into variables: inout [String: String]) {
+        var found: [String: String] = [:]
+        func walk(_ value: JSONValue) {
+            switch value {
+            case .object(let object):
+                for key in object.keys {
+                    guard let member = object[key] else { continue }
+                    if key == "id", case .string(let id) = member {
+                        for (prefix, name) in [("ep_", "$ENDPOINT"), ("evt_", "$EVENT"), ("dlv_", "$DELIVERY")] where id.hasPrefix(prefix) && found[name] == nil {
+                            found[name] = id
+                        }
+                    }
+                    walk(member)
+                }
+            case .array(let items): items.forEach(walk)
+            default: break
+            }
+        }
+        walk(json)
+        variables.merge(found) { _, new in new }
+    }
+
     @Test func everyDocumentedExampleGetsTheDocumentedAnswer() async throws {
         let markdown = try Self.markdownExamples()
         let openAPI = try Self.openAPIExamples()
-        #expect(markdown.count >= 7)
-        #expect(openAPI.count >= 8)
+        #expect(markdown.count >= 20)
+        #expect(openAPI.count >= 30)
         for examples in [markdown, openAPI] {
             let api = try await RunningAPI(.init(token: IngestAPITests.token))
+            var variables = ["$TOKEN": IngestAPITests.token]
+            func substitute(_ text: String) -> String {
+                variables.reduce(text) { $0.replacingOccurrences(of: $1.key, with: $1.value) }
+            }
             for example in examples {
-                let headers = example.headers.map { ($0.0, $0.1.replacingOccurrences(of: "$TOKEN", with: IngestAPITests.token)) }
+                let headers = example.headers.map { ($0.0, substitute($0.1)) }
                 let token = headers.first { $0.0 == "Authorization" }.map { String($0.1.dropFirst("Bearer ".count)) }
                 let contentType = headers.first { $0.0 == "Content-Type" }?.1 ?? "application/json"
                 let extra = headers.filter { $0.0 != "Authorization" && $0.0 != "Content-Type" }
-                let answer = try await api.send(example.path, get: example.method == "GET", body: example.body, token: token, contentType: contentType, headers: extra)
+                let answer = try await api.send(
+                    substitute(example.path), method: example.method, body: example.body.map(substitute), token: token,
+                    contentType: contentType, headers: extra)
                 #expect(answer.status == example.status, "\(example): \(answer.json.canonicalString)")
+                Self.capture(answer.json, into: &variables)
             }
             await api.stop()
+        }
+    }
+
+    @Test func everyRouteTheServerAnswersIsDocumented() async throws {
+        let api = try await RunningAPI(.init(token: IngestAPITests.token))
+        let routes = api.routes.map { $0.replacingOccurrences(of: #":([a-z_]+)"#, with: "{$1}", options: .regularExpression) }
+        await api.stop()
+        let documented = try Self.documentedOperations()
+        #expect(routes.count >= 25)
+        for route in routes {
+            #expect(documented.contains(route), "\(route) is answered but not in docs/openapi.yaml")
+        }
+        for operation in documented {
+            #expect(routes.contains(operation), "\(operation) is in docs/openapi.yaml but not answered")
+        }
+        let markdown = try String(contentsOf: Self.docs.appendingPathComponent("API.md"), encoding: .utf8)
+        for route in routes {
+            #expect(markdown.contains("`\(route)`"), "\(route) has no section in docs/API.md")
         }
     }
 }

@@ -1,11 +1,13 @@
 import AsyncHTTPClient
 import Foundation
 import HooklineCore
+import HooklineHTTP
 import HooklineServer
 @testable import HooklineSQLite
 import Hummingbird
 import Logging
 import NIOCore
+import NIOHTTP1
 import Synchronization
 import Testing
 
@@ -16,6 +18,9 @@ final class RunningAPI: Sendable {
     let directory: String
     let task: Task<Void, any Error>
     let flags: Flags
+    let transport: AsyncHTTPTransport
+    /// The routes the server answers, as Hummingbird lists them (`GET /v1/endpoints/{id}`).
+    let routes: [String]
 
     final class Flags: Sendable {
         let healthy = Mutex(true)
@@ -32,13 +37,17 @@ final class RunningAPI: Sendable {
         let (stream, continuation) = AsyncStream<Int>.makeStream()
         let flags = Flags()
         self.flags = flags
+        // Test sends go out for real; the documented endpoints are on hosts that do not resolve.
+        transport = AsyncHTTPTransport(networkGuard: NetworkGuard(allowPrivateNetworks: false), connectTimeout: 3)
         let api = IngestAPI(
             operations: operations, configuration: configuration,
             onAccepted: { flags.wakeups.add(1, ordering: .relaxed) }, dispatcherRunning: { flags.healthy.withLock { $0 } },
-            metricsText: { Array("hookline_test_metric 1\n".utf8) })
+            metricsText: { Array("hookline_test_metric 1\n".utf8) }, testTransport: transport)
         var logger = Logger(label: "test.api")
         logger.logLevel = .critical
-        let app = Application(router: api.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+        let router = api.router()
+        routes = router.routes.map { "\($0.method) \($0.path)" }
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                               onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: logger)
         task = Task { try await app.runService(gracefulShutdownSignals: []) }
         var iterator = stream.makeAsyncIterator()
@@ -48,6 +57,7 @@ final class RunningAPI: Sendable {
     func stop() async {
         task.cancel()
         _ = await task.result
+        await transport.shutdown()
         try? store.close()
         try? FileManager.default.removeItem(atPath: directory)
     }
@@ -58,10 +68,10 @@ final class RunningAPI: Sendable {
         var headers: [String: String]
     }
 
-    func send(_ path: String, get: Bool = false, body: String? = nil, token: String? = IngestAPITests.token,
+    func send(_ path: String, get: Bool = false, method: String? = nil, body: String? = nil, token: String? = IngestAPITests.token,
               contentType: String = "application/json", headers: [(String, String)] = []) async throws -> Answer {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
-        request.method = get ? .GET : .POST
+        request.method = method.map { HTTPMethod(rawValue: $0) } ?? (get ? .GET : .POST)
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         request.headers.add(name: "Content-Type", value: contentType)
         for (name, value) in headers { request.headers.add(name: name, value: value) }
