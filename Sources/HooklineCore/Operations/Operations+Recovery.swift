@@ -4,12 +4,24 @@ extension Operations {
     /// Makes deliveries due now for a manual attempt, whatever their state (except in flight).
     ///
     /// The event id stays the same, so receivers can de-duplicate.
-    public func redeliver(_ deliveryIDs: [String]) async throws(HooklineError) -> RedeliveryResult {
+    ///
+    /// - Parameter tenant: only deliveries to this tenant's endpoints; the others are refused as
+    ///   if they did not exist.
+    public func redeliver(_ deliveryIDs: [String], tenant: String? = nil) async throws(HooklineError) -> RedeliveryResult {
         guard !deliveryIDs.isEmpty else {
             throw .invalidInput("Name at least one delivery id (dlv_…) to redeliver.")
         }
         for id in deliveryIDs {
             try Identifier.validate(id, prefix: Identifier.deliveryPrefix, kind: "delivery")
+        }
+        if let tenant {
+            _ = try await self.tenant(id: tenant)
+            for id in deliveryIDs {
+                guard let delivery = try await store.delivery(id: id),
+                      try await store.endpoint(id: delivery.endpointID)?.tenant == tenant else {
+                    throw .notFound(kind: "delivery of tenant \(tenant)", id: id)
+                }
+            }
         }
         let result = try await store.redeliver(
             deliveryIDs, onlyIfStatus: nil, at: clock.now(), audit: audit("delivery.redeliver", deliveryIDs))
@@ -22,8 +34,14 @@ extension Operations {
 
     /// The ids of an endpoint's failed deliveries since a time: what ``recoverFailed(endpointID:ids:)``
     /// will act on, for a preview the operator confirms.
-    public func failedDeliveries(endpointID: String, since: Date?) async throws(HooklineError) -> [String] {
-        _ = try await endpoint(id: endpointID)
+    ///
+    /// - Parameter tenant: the tenant the endpoint must belong to, when given.
+    public func failedDeliveries(endpointID: String, since: Date?, tenant: String? = nil) async throws(HooklineError) -> [String] {
+        let endpoint = try await endpoint(id: endpointID)
+        if let tenant, endpoint.tenant != tenant {
+            _ = try await self.tenant(id: tenant)
+            throw .notFound(kind: "endpoint of tenant \(tenant)", id: endpointID)
+        }
         return try await store.failedDeliveryIDs(endpointID: endpointID, since: since)
     }
 

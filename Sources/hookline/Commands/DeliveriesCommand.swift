@@ -11,7 +11,9 @@ struct DeliveriesCommand: HooklineCommand {
     var endpoint: String?
     @Option(help: ArgumentHelp("Only deliveries of this event.", valueName: "id"))
     var event: String?
+    @OptionGroup var tenant: TenantFilter
     @OptionGroup var limit: LimitOption
+    @OptionGroup var cursor: AfterOption
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: JSONFlag
 
@@ -26,12 +28,17 @@ struct DeliveriesCommand: HooklineCommand {
         }
         if let endpoint { try Identifier.validate(endpoint, prefix: Identifier.endpointPrefix, kind: "endpoint") }
         if let event { try Identifier.validate(event, prefix: Identifier.eventPrefix, kind: "event") }
-        let deliveries = try await store.open(creating: false).deliveries(
-            DeliveryQuery(status: parsedStatus, endpointID: endpoint, eventID: event, limit: limit.limit))
+        if let after = cursor.after { try Identifier.validate(after, prefix: Identifier.deliveryPrefix, kind: "delivery") }
+        let scope = try tenant.scope()
+        let operations = try await store.operations(creating: false)
+        if let scope { _ = try await operations.tenant(id: scope) }
+        let deliveries = try await operations.store.deliveries(
+            DeliveryQuery(status: parsedStatus, endpointID: endpoint, eventID: event, tenant: scope, before: cursor.after, limit: limit.limit))
         if output.json {
-            Output.json(.array(deliveries.map { JSONRendering.delivery($0) }))
+            Output.json(.array(deliveries.map { JSONRendering.delivery($0, tenant: scope) }))
         } else {
             Self.printTable(deliveries)
+            AfterOption.nextPageHint(shown: deliveries.count, limit: limit.limit, lastID: deliveries.last?.id)
         }
     }
 

@@ -33,12 +33,21 @@ struct EventsCommand: HooklineCommand {
     var type: String?
     @OptionGroup var tenant: TenantFilter
     @OptionGroup var limit: LimitOption
+    @OptionGroup var cursor: AfterOption
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: JSONFlag
 
     func execute() async throws {
         if let type { try EventCatalog.requireKnown(type) }
-        let events = try await store.open(creating: false).events(EventQuery(type: type, tenant: try tenant.scope(), limit: limit.limit))
+        let scope = try tenant.scope()
+        let operations = try await store.operations(creating: false)
+        // The page after an event: the events older than it (the order is time, then id).
+        var before: PageKey?
+        if let after = cursor.after {
+            let summary = try await operations.event(id: after)
+            before = PageKey(createdAt: summary.event.createdAt, id: summary.event.id)
+        }
+        let events = try await operations.store.events(EventQuery(type: type, tenant: scope, before: before, limit: limit.limit))
         if output.json {
             Output.json(.array(events.map(JSONRendering.event)))
             return
@@ -46,7 +55,8 @@ struct EventsCommand: HooklineCommand {
         Output.table(
             ["ID", "TYPE", "CREATED", "DELIVERIES"],
             events.map { [$0.event.id, $0.event.type, Output.time($0.event.createdAt), String($0.deliveries)] },
-            empty: "No events yet; emit one with `hookline emit TYPE --data JSON`.")
+            empty: cursor.after == nil ? "No events yet; emit one with `hookline emit TYPE --data JSON`." : "No events after \(cursor.after ?? "").")
+        AfterOption.nextPageHint(shown: events.count, limit: limit.limit, lastID: events.last?.event.id)
     }
 }
 

@@ -18,6 +18,8 @@ struct RedeliverCommand: HooklineCommand {
     @Option(help: ArgumentHelp("With --endpoint: only deliveries that failed since a time or for a duration (24h).", valueName: "time"))
     var since: String?
     @Flag(help: "Do not ask for confirmation.") var yes = false
+    @Option(help: ArgumentHelp("Only this tenant's deliveries: any other is refused as unknown.", valueName: "tenant"))
+    var tenant: String?
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: JSONFlag
 
@@ -36,7 +38,8 @@ struct RedeliverCommand: HooklineCommand {
         let result: RedeliveryResult
         if let endpoint {
             let sinceDate = try since.map { text throws(HooklineError) in try Self.parseSince(text) }
-            let ids = try await operations.failedDeliveries(endpointID: endpoint, since: sinceDate)
+            if let tenant { try Tenant.validate(id: tenant) }
+            let ids = try await operations.failedDeliveries(endpointID: endpoint, since: sinceDate, tenant: tenant)
             guard !ids.isEmpty else {
                 if output.json { Output.json(JSONRendering.redelivery(RedeliveryResult(requeued: [], skipped: []))) } else {
                     Output.line("No failed deliveries for \(endpoint)\(since.map { " since \($0)" } ?? "").")
@@ -55,7 +58,8 @@ struct RedeliverCommand: HooklineCommand {
             }
             result = try await operations.recoverFailed(endpointID: endpoint, ids: ids)
         } else {
-            result = try await operations.redeliver(deliveryIDs)
+            if let tenant { try Tenant.validate(id: tenant) }
+            result = try await operations.redeliver(deliveryIDs, tenant: tenant)
         }
         if output.json {
             Output.json(JSONRendering.redelivery(result))
@@ -82,13 +86,15 @@ struct BreakerCommand: AsyncParsableCommand {
 
     struct List: HooklineCommand {
         static let configuration = CommandConfiguration(abstract: "List endpoints' breakers in endpoint id order, a page at a time.")
+        @OptionGroup var tenant: TenantFilter
         @OptionGroup var page: LimitOption
         @OptionGroup var cursor: AfterOption
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: JSONFlag
 
         func execute() async throws {
-            let overview = try await store.operations(creating: false).endpointOverview(after: cursor.after, limit: page.limit)
+            let overview = try await store.operations(creating: false).endpointOverview(
+                after: cursor.after, limit: page.limit, tenant: try tenant.scope())
             if output.json {
                 Output.json(.array(overview.map { JSONRendering.breaker($0.breaker) }))
                 return
