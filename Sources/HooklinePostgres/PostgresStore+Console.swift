@@ -126,12 +126,15 @@ extension PostgresStore {
     public func consoleFrame(eventsLimit: Int, failedLimit: Int, since: Date, endpoints window: EndpointWindow) async throws(HooklineError) -> ConsoleFrame {
         let logger = self.logger
         let sinceMs = Self.millis(since)
+        let tenant = window.tenant
         return try await read { connection in
+            // An event's tenant is its endpoints' (fan-out is by tenant), so the event row says it.
             let failed = try await connection.rows("""
-                SELECT \(unescaped: Self.deliveryColumns.split(separator: ",").map { "d." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")), e.type
+                SELECT \(unescaped: Self.deliveryColumns.split(separator: ",").map { "d." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")), e.type, e.tenant
                 FROM delivery d JOIN event e ON e.id = d.event_id
-                WHERE d.status = 'failed' ORDER BY d.updated_at DESC LIMIT \(failedLimit)
-                """, logger).map { DeliveryRow(delivery: try Self.delivery($0), eventType: try $0.get(11)) }
+                WHERE d.status = 'failed' AND (\(tenant)::text IS NULL OR e.tenant = \(tenant))
+                ORDER BY d.updated_at DESC LIMIT \(failedLimit)
+                """, logger).map { DeliveryRow(delivery: try Self.delivery($0), eventType: try $0.get(11), tenant: try $0.get(12)) }
             let throughput = try await connection.rows("""
                 SELECT started_at / 60000 AS minute, count(*), count(*) FILTER (WHERE status_code BETWEEN 200 AND 299)
                 FROM attempt WHERE started_at >= \(sinceMs) GROUP BY minute ORDER BY minute
@@ -140,32 +143,40 @@ extension PostgresStore {
             }
             let size = try await connection.rows("SELECT pg_database_size(current_database())", logger).first?.get(0, as: Int64.self) ?? 0
             let stats = try await Self.fetchEndpointStats(sinceMs, connection, logger)
-            let notClosed = try await connection.rows(
-                "SELECT \(unescaped: Self.breakerColumns) FROM breaker WHERE state <> 'closed'", logger).map(Self.breaker)
+            let notClosed = try await connection.rows("""
+                SELECT \(unescaped: Self.breakerColumns) FROM breaker WHERE state <> 'closed'
+                  AND (\(tenant)::text IS NULL OR endpoint_id IN (SELECT id FROM endpoint WHERE tenant = \(tenant)))
+                """, logger).map(Self.breaker)
             let attention = EndpointWindow.attention(breakers: notClosed, stats: stats, failed: failed)
-            let found = try await connection.rows(
-                "SELECT \(unescaped: Self.endpointColumns) FROM endpoint WHERE id = ANY(\(attention))", logger).map(self.endpoint)
+            // Endpoints failing in the last hour are found among every tenant's: keep the scope's.
+            let found = try await connection.rows("""
+                SELECT \(unescaped: Self.endpointColumns) FROM endpoint
+                WHERE id = ANY(\(attention)) AND (\(tenant)::text IS NULL OR tenant = \(tenant))
+                """, logger).map(self.endpoint)
             let byID = Dictionary(uniqueKeysWithValues: found.map { ($0.id, $0) })
             var endpoints = attention.compactMap { byID[$0] }
             let room = window.limit - endpoints.count
             if room > 0 {
                 endpoints += try await connection.rows("""
                     SELECT \(unescaped: Self.endpointColumns) FROM endpoint
-                    WHERE id <> ALL(\(attention))
+                    WHERE id <> ALL(\(attention)) AND (\(tenant)::text IS NULL OR tenant = \(tenant))
                       AND (\(window.filter)::text IS NULL OR strpos(lower(id), \(window.filter)::text) > 0
                            OR strpos(lower(url), \(window.filter)::text) > 0 OR strpos(lower(description), \(window.filter)::text) > 0)
                     ORDER BY id LIMIT \(room)
                     """, logger).map(self.endpoint)
             }
             let breakers = try await connection.rows("""
-                SELECT \(unescaped: Self.breakerColumns) FROM breaker WHERE state <> 'closed' OR endpoint_id = ANY(\(endpoints.map(\.id)))
+                SELECT \(unescaped: Self.breakerColumns) FROM breaker
+                WHERE endpoint_id = ANY(\(notClosed.map(\.endpointID) + endpoints.map(\.id)))
                 """, logger).map(Self.breaker)
-            let total = try await connection.rows("SELECT count(*) FROM endpoint", logger).first?.get(0, as: Int.self) ?? 0
+            let total = try await connection.rows(
+                "SELECT count(*) FROM endpoint WHERE \(tenant)::text IS NULL OR tenant = \(tenant)", logger).first?.get(0, as: Int.self) ?? 0
+            let tenants = try await connection.rows("SELECT count(*) FROM tenant", logger).first?.get(0, as: Int.self) ?? 1
             return ConsoleFrame(
                 endpoints: endpoints, endpointTotal: total, breakers: breakers, stats: stats,
-                events: try await Self.fetchEvents(EventQuery(limit: eventsLimit), on: connection, logger),
+                events: try await Self.fetchEvents(EventQuery(tenant: tenant, limit: eventsLimit), on: connection, logger),
                 failed: failed, throughput: throughput, counts: try await Self.fetchCounts(connection, logger),
-                storage: StorageSize(bytes: size, reusableBytes: 0))
+                storage: StorageSize(bytes: size, reusableBytes: 0), tenantCount: tenants)
         }
     }
 

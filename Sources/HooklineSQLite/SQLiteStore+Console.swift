@@ -3,17 +3,18 @@ import GRDB
 import HooklineCore
 
 extension SQLiteStore {
-    static func fetchFailed(_ db: Database, limit: Int) throws -> [DeliveryRow] {
+    static func fetchFailed(_ db: Database, limit: Int, tenant: String?) throws -> [DeliveryRow] {
         let columns = Self.deliveryColumns.split(separator: ",").map { "d." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
+        // An event's tenant is its endpoints' (fan-out is by tenant), so the event row says it.
         return try Row.fetchAll(
             db,
             sql: """
-                SELECT \(columns), e.type AS event_type
+                SELECT \(columns), e.type AS event_type, e.tenant AS tenant
                 FROM delivery d JOIN event e ON e.id = d.event_id
-                WHERE d.status = 'failed' ORDER BY d.updated_at DESC LIMIT ?
+                WHERE d.status = 'failed' AND (? IS NULL OR e.tenant = ?) ORDER BY d.updated_at DESC LIMIT ?
                 """,
-            arguments: [limit]
-        ).map { DeliveryRow(delivery: try Self.delivery($0), eventType: $0["event_type"]) }
+            arguments: [tenant, tenant, limit]
+        ).map { DeliveryRow(delivery: try Self.delivery($0), eventType: $0["event_type"], tenant: $0["tenant"]) }
     }
 
     static func fetchThroughput(_ db: Database, sinceMs: Int64) throws -> [MinuteBucket] {
@@ -46,14 +47,21 @@ extension SQLiteStore {
         let sinceMs = Self.millis(since)
         return try await read { db in
             let stats = try Self.fetchEndpointStats(db, sinceMs: sinceMs)
-            let failed = try Self.fetchFailed(db, limit: failedLimit)
+            let tenant = window.tenant
+            let failed = try Self.fetchFailed(db, limit: failedLimit, tenant: tenant)
             // Through breaker_not_closed: the breakers that need an operator, however many endpoints exist.
-            let notClosed = try Row.fetchAll(db, sql: "SELECT \(Self.breakerColumns) FROM breaker WHERE state != 'closed'").map(Self.breaker)
+            let notClosed = try Row.fetchAll(
+                db, sql: """
+                    SELECT \(Self.breakerColumns.split(separator: ",").map { "b." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", "))
+                    FROM breaker b WHERE b.state != 'closed'
+                      AND (? IS NULL OR b.endpoint_id IN (SELECT id FROM endpoint WHERE tenant = ?))
+                    """, arguments: [tenant, tenant]).map(Self.breaker)
             let attention = EndpointWindow.attention(breakers: notClosed, stats: stats, failed: failed)
             let fetch = try db.cachedStatement(sql: "SELECT \(Self.endpointColumns) FROM endpoint WHERE id = ?")
+            // Endpoints failing in the last hour are found among every tenant's: keep the scope's.
             var endpoints = try attention.compactMap { id in
                 try Row.fetchOne(fetch, arguments: [id]).map { try Self.endpoint($0, secrets: self.secrets) }
-            }
+            }.filter { tenant == nil || $0.tenant == tenant }
             let room = window.limit - endpoints.count
             if room > 0 {
                 var sql = "SELECT \(Self.endpointColumns) FROM endpoint"
@@ -67,6 +75,10 @@ extension SQLiteStore {
                     clauses.append("(instr(lower(id), ?) > 0 OR instr(lower(url), ?) > 0 OR instr(lower(description), ?) > 0)")
                     arguments += [filter, filter, filter]
                 }
+                if let tenant {
+                    clauses.append("tenant = ?")
+                    arguments += [tenant]
+                }
                 if !clauses.isEmpty { sql += " WHERE " + clauses.joined(separator: " AND ") }
                 sql += " ORDER BY id LIMIT ?"
                 arguments += [room]
@@ -76,12 +88,13 @@ extension SQLiteStore {
             for endpoint in endpoints where breakers[endpoint.id] == nil {
                 if let breaker = try Self.fetchBreaker(db, endpointID: endpoint.id) { breakers[endpoint.id] = breaker }
             }
+            let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM endpoint WHERE ? IS NULL OR tenant = ?", arguments: [tenant, tenant]) ?? 0
             return ConsoleFrame(
-                endpoints: endpoints, endpointTotal: try Int.fetchOne(db, sql: "SELECT count(*) FROM endpoint") ?? 0,
+                endpoints: endpoints, endpointTotal: total,
                 breakers: Array(breakers.values), stats: stats,
-                events: try Self.fetchEvents(db, EventQuery(limit: eventsLimit)), failed: failed,
+                events: try Self.fetchEvents(db, EventQuery(tenant: tenant, limit: eventsLimit)), failed: failed,
                 throughput: try Self.fetchThroughput(db, sinceMs: sinceMs), counts: try Self.fetchCounts(db),
-                storage: try Self.fetchStorage(db))
+                storage: try Self.fetchStorage(db), tenantCount: try Int.fetchOne(db, sql: "SELECT count(*) FROM tenant") ?? 1)
         }
     }
 

@@ -97,6 +97,57 @@ import Testing
         #expect(state.mode == .normal)
     }
 
+    /// Three tenants: acme's endpoint beside default's; the failed deliveries are acme's.
+    static func tenantSnapshot(scope: String? = nil) -> DashboardSnapshot {
+        var snapshot = ConsoleFixtures.snapshot()
+        snapshot.endpoints[1].endpoint.tenant = "acme"
+        snapshot.failed = snapshot.failed.map { DeliveryRow(delivery: $0.delivery, eventType: $0.eventType, tenant: "acme") }
+        snapshot.tenantCount = 3
+        snapshot.tenant = scope
+        return snapshot
+    }
+
+    @Test(arguments: [(140, 40), (120, 32), (80, 24)])
+    func severalTenantsGiveEveryPaneATenantColumnAndAScopeHidesIt(_ size: (Int, Int)) {
+        var state = ConsoleFixtures.state(Self.tenantSnapshot())
+        var grid = ConsoleRenderer.render(&state, width: size.0, height: size.1)
+        #expect(grid.contains("TENANT"), "\(grid.text)")
+        let erp = grid.text.split(separator: "\n").first { $0.contains("Legacy ERP") } ?? ""
+        #expect(erp.contains("acme"), "\(grid.text)")
+        let crm = grid.text.split(separator: "\n").first { $0.contains("CRM sync") } ?? ""
+        #expect(crm.contains("default"))
+        if size.0 >= 120 {
+            let failed = grid.text.split(separator: "\n").first { $0.contains("case.lost") } ?? ""
+            #expect(failed.contains("acme"), "\(grid.text)")
+        }
+
+        state.apply(Self.tenantSnapshot(scope: "acme"))
+        grid = ConsoleRenderer.render(&state, width: size.0, height: size.1)
+        #expect(!grid.contains("TENANT"), "one tenant's panes need no column")
+        #expect(grid.line(0).contains("tenant acme"), "the header says the console is scoped: \(grid.line(0))")
+        #expect(grid.style(of: "tenant acme") == .key)
+
+        // One tenant only (a database from before tenants): no column, no scope.
+        var plain = ConsoleFixtures.state()
+        #expect(!ConsoleRenderer.render(&plain, width: size.0, height: size.1).contains("TENANT"))
+    }
+
+    @Test func theDetailViewOfADeliveryShowsItsTenantAndCustomHeadersMasked() {
+        var endpoint = ConsoleFixtures.endpoint("ep_erp", "Legacy ERP")
+        endpoint.headers = [EndpointHeader(name: "X-Acme-Account", value: "42"), EndpointHeader(name: "Authorization", value: "Bearer receiver-secret-9876")]
+        let delivery = Delivery(id: "dlv_1", eventID: "evt_1", endpointID: "ep_erp", status: .failed, attempts: 1,
+                                nextAttemptAt: nil, createdAt: ConsoleFixtures.now, updatedAt: ConsoleFixtures.now)
+        let view = DetailViews.delivery(DeliveryDetail(
+            delivery: delivery, event: Event(id: "evt_1", type: "case.lost", payload: Array("{}".utf8), createdAt: ConsoleFixtures.now, tenant: "acme"),
+            endpoint: endpoint, attempts: []))
+        let text = view.lines.map(\.text).joined(separator: "\n")
+        #expect(text.contains("Tenant     acme"))
+        #expect(text.contains("X-Acme-Account: 42   (custom)"), "\(text)")
+        #expect(text.contains("Authorization: ") && !text.contains("receiver-secret-9876"), "credential-like values stay masked")
+        let signature = text.range(of: "X-Webhook-Signature")!.lowerBound
+        #expect(signature < text.range(of: "X-Acme-Account")!.lowerBound, "sent after Hookline's own headers")
+    }
+
     @Test func theDetailViewOfADeliveryShowsHeadersAttemptsAndNeverTheSecret() {
         let endpoint = ConsoleFixtures.endpoint("ep_erp", "Legacy ERP")
         let payload = Array(#"{"event":"case.lost","id":"evt_1","timestamp":"2025-11-24T16:00:00Z","data":{"case":{"id":"c"}}}"#.utf8)
@@ -119,6 +170,28 @@ import Testing
 }
 
 @Suite struct ConsoleKeyTests {
+    @Test func atScopesEveryPaneToATenantTheStoreKnowsAndAnEmptyLineClearsIt() {
+        var state = ConsoleFixtures.state()
+        #expect(state.handle(.character("@")).isEmpty)
+        #expect(state.mode == .choosingTenant(""))
+        for c in "acme" { _ = state.handle(.character(c)) }
+        let effects = state.handle(.enter)
+        #expect(effects == [.run(.scopeTenant("acme"))], "the session checks the tenant exists before scoping")
+        #expect(state.tenantScope == nil)
+        state.scope(to: "acme")
+        #expect(state.tenantScope == "acme")
+        #expect(state.endpointWindow().tenant == "acme", "the next frame reads acme's rows only")
+        #expect(state.flash?.text.contains("acme") == true)
+        _ = state.handle(.character("@"))
+        #expect(state.mode == .choosingTenant("acme"), "the prompt starts from the current scope")
+        for _ in 0..<4 { _ = state.handle(.backspace) }
+        #expect(state.handle(.enter) == [.run(.scopeTenant(nil))])
+        _ = state.handle(.character("@"))
+        #expect(state.handle(.escape).isEmpty)
+        #expect(state.mode == .normal)
+        #expect(Keymap.helpLines().contains { $0.hasPrefix("@") && $0.contains("tenant") })
+    }
+
     @Test func filterNarrowsThePaneAndBangInverts() {
         var state = ConsoleFixtures.state()
         for key in [Key.character("/"), .character("e"), .character("r"), .character("p"), .enter] { _ = state.handle(key) }

@@ -124,4 +124,51 @@ import Testing
             #expect(try await store.endpoint(id: endpoint.id)?.headers == changed.headers, "refused changes change nothing")
         }
     }
+
+    @Test(arguments: StoreBackend.available)
+    func aConsoleFrameScopedToATenantShowsOnlyItsEndpointsEventsFailuresAndBreakers(_ backend: StoreBackend) async throws {
+        try await TestDatabase.withStore(backend) { _, store, operations in
+            _ = try await operations.addTenant(id: "acme")
+            _ = try await operations.addTenant(id: "globex")
+            let acme = try await operations.addEndpoint(url: "https://acme.example.com/a", tenant: "acme")
+            let globex = try await operations.addEndpoint(url: "https://globex.example.com/hook", tenant: "globex")
+            let plain = try await operations.addEndpoint(url: "https://default.example.com/hook")
+            for tenant in ["acme", "globex", Tenant.defaultID] {
+                _ = try await operations.emit(type: "case.created", data: Self.data, tenant: tenant)
+            }
+            // Acme's delivery fails for good and opens its breaker; globex's succeeds.
+            let now = Date().addingTimeInterval(1)
+            let claimed = try await store.claim(
+                [ClaimRequest(endpointID: acme.id, limit: 1), ClaimRequest(endpointID: globex.id, limit: 1)],
+                now: now, leaseUntil: now.addingTimeInterval(60), owner: "test")
+            let results = claimed.map { delivery in
+                AttemptResult(delivery: delivery, attempt: Attempt(
+                    deliveryID: delivery.id, number: 1, trigger: .scheduled, startedAt: now, durationMs: 5,
+                    statusCode: delivery.endpointID == acme.id ? 500 : 200, errorClass: delivery.endpointID == acme.id ? "http_status" : nil),
+                    random: 0.5)
+            }
+            let planner = DeliveryPlanner(retry: RetryPolicy(schedule: [0]), breaker: BreakerConfiguration(consecutiveFailures: 1))
+            _ = try await store.record(results, planner: planner, owner: "test", at: now)
+
+            let all = try await store.consoleFrame(eventsLimit: 10, failedLimit: 10, since: now.addingTimeInterval(-3600))
+            #expect(all.tenantCount == 3)
+            #expect(Set(all.endpoints.map(\.id)) == [acme.id, globex.id, plain.id])
+            #expect(all.failed.map(\.tenant) == ["acme"])
+            #expect(all.events.count == 3)
+
+            let scoped = try await store.consoleFrame(
+                eventsLimit: 10, failedLimit: 10, since: now.addingTimeInterval(-3600), endpoints: EndpointWindow(tenant: "globex"))
+            #expect(scoped.endpoints.map(\.id) == [globex.id], "acme's failing endpoint is not globex's business")
+            #expect(scoped.endpointTotal == 1)
+            #expect(scoped.failed.isEmpty)
+            #expect(scoped.breakers.allSatisfy { $0.endpointID == globex.id })
+            #expect(scoped.events.map(\.event.tenant) == ["globex"])
+
+            let acmeFrame = try await store.consoleFrame(
+                eventsLimit: 10, failedLimit: 10, since: now.addingTimeInterval(-3600), endpoints: EndpointWindow(tenant: "acme"))
+            #expect(acmeFrame.endpoints.map(\.id) == [acme.id])
+            #expect(acmeFrame.failed.map(\.delivery.endpointID) == [acme.id])
+            #expect(acmeFrame.breakers.contains { $0.endpointID == acme.id && $0.state == .open })
+        }
+    }
 }

@@ -69,6 +69,8 @@ public enum ConsoleRenderer {
         let perMinute = lastHour.first { $0.minute == lastFullMinute }?.attempts ?? 0
         // Segments in order of importance; each is drawn only if it fits whole before the refresh time.
         var segments: [(String, StyleToken)] = [("\(perMinute)/min", .header)]
+        // A scoped console says so first: the panes show one tenant, the counts every tenant.
+        if let tenant = snapshot.tenant { segments.insert(("tenant \(tenant)", .key), at: 0) }
         if attempts > 0 {
             let rate = Double(successes) / Double(attempts)
             segments.append(("ok \(Panes.percent(rate))", rate >= 0.95 ? .ok : (rate >= 0.5 ? .warn : .error)))
@@ -88,7 +90,7 @@ public enum ConsoleRenderer {
 
         guard state.refreshError == nil else { return }
         // Second line: sparklines of the most recent minutes that fit, up to 60.
-        let note = "per minute, UTC"
+        let note = snapshot.tenant == nil ? "per minute, UTC" : "per minute, UTC, every tenant"
         let labels = " deliveries/min " + "  success " + "  " + note + " "
         let span = max(5, min(60, (grid.width - DisplayWidth.of(labels)) / 2))
         let minutes = Array(minuteSeries(snapshot).suffix(span))
@@ -244,6 +246,10 @@ public enum ConsoleRenderer {
         case .filtering(let text):
             grid.put("/" + text + "▏", x: 1, y: y, style: .key)
             grid.put("  Enter applies, Esc cancels, ! inverts", x: DisplayWidth.of(text) + 3, y: y, style: .muted)
+        case .choosingTenant(let text):
+            let prompt = "tenant: " + text + "▏"
+            grid.put(prompt, x: 1, y: y, style: .key)
+            grid.put("  Enter shows that tenant only (empty: every tenant), Esc cancels", x: DisplayWidth.of(prompt) + 1, y: y, style: .muted)
         case .confirm(let confirmation):
             grid.fill(x: 0, y: y, width: grid.width, height: 1, style: .warn)
             grid.put(" " + confirmation.question, x: 0, y: y, style: .warn)
@@ -260,7 +266,7 @@ public enum ConsoleRenderer {
         case .view: pairs = [("j/k", "scroll"), ("PgUp/PgDn", "page"), ("Esc", "back")]
         case .editTypes: pairs = [("j/k", "move"), ("Space", "toggle"), ("Enter", "save"), ("Esc", "cancel")]
         case .confirm: pairs = [("y", "confirm"), ("any other key", "cancel")]
-        case .filtering: pairs = [("Enter", "apply"), ("Esc", "cancel")]
+        case .filtering, .choosingTenant: pairs = [("Enter", "apply"), ("Esc", "cancel")]
         case .normal: pairs = Keymap.footer(for: state.focus)
         }
         // Help and quit always show; other keys as many as fit, in the keymap's order.

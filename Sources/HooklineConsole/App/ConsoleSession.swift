@@ -28,6 +28,7 @@ public final class ConsoleSession {
         case flash(String, StyleToken)
         case view(TextView)
         case confirm(Confirmation)
+        case scope(String?)
         case refreshNow
         case quit
     }
@@ -112,6 +113,9 @@ public final class ConsoleSession {
                     state.mode = .view(view)
                 case .confirm(let confirmation):
                     state.mode = .confirm(confirmation)
+                case .scope(let tenant):
+                    state.scope(to: tenant)
+                    refreshRequested = true
                 case .refreshNow:
                     refreshRequested = true
                 case .quit:
@@ -251,6 +255,9 @@ public final class ConsoleSession {
                 return [.view(DetailViews.delivery(try await operations.deliveryDetail(id: id)))]
             case .openEndpoint(let id):
                 return [.view(DetailViews.endpoint(try await operations.endpointDetail(id: id)))]
+            case .scopeTenant(let id):
+                if let id { _ = try await operations.tenant(id: id) }
+                return [.scope(id)]
             }
         } catch {
             return [.flash(error.description, .error)]

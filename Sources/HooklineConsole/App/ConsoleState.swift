@@ -33,6 +33,8 @@ public enum ConsoleTask: Sendable, Hashable {
     case openEvent(id: String)
     case openDelivery(id: String)
     case openEndpoint(id: String)
+    /// Scope every pane to a tenant (nil: every tenant), once the store knows it.
+    case scopeTenant(String?)
 }
 
 /// What the state asks the runner to do after a key.
@@ -91,6 +93,7 @@ public struct ConsoleState: Sendable {
     public enum Mode: Sendable, Hashable {
         case normal
         case filtering(String)
+        case choosingTenant(String)
         case confirm(Confirmation)
         case view(TextView)
         case editTypes(EventTypeEditor)
@@ -107,6 +110,8 @@ public struct ConsoleState: Sendable {
     public var selection: [PaneID: String] = [:]
     public var cursor: [PaneID: Int] = [:]
     public var filters: [PaneID: String] = [:]
+    /// The tenant every pane shows, or nil for every tenant.
+    public var tenantScope: String?
     public var mode: Mode = .normal
     public var flash: Flash?
     public var paused = false
@@ -144,7 +149,7 @@ public struct ConsoleState: Sendable {
         let limit = ((reached + 3 * max(10, pageSize)) / 100 + 1) * 100
         let pane = focus == .breakers ? PaneID.breakers : .subscriptions
         let filter = filters[pane].flatMap { $0.hasPrefix("!") ? nil : $0 }
-        return EndpointWindow(limit: max(200, limit), filter: filter)
+        return EndpointWindow(limit: max(200, limit), filter: filter, tenant: tenantScope)
     }
 
     /// The index of the selected row in a pane, kept on the same item across refreshes.
@@ -186,6 +191,7 @@ public struct ConsoleState: Sendable {
     public mutating func handle(_ key: Key) -> [ConsoleEffect] {
         switch mode {
         case .filtering(let text): return handleFilter(key, text)
+        case .choosingTenant(let text): return handleTenantPrompt(key, text)
         case .confirm(let confirmation): return handleConfirm(key, confirmation)
         case .view(let view): return handleView(key, view)
         case .editTypes(let editor): return handleEditor(key, editor)
@@ -219,6 +225,7 @@ public struct ConsoleState: Sendable {
         case .pageDown: select(focus, index: index + max(1, pageSize))
         case .pageUp: select(focus, index: index - max(1, pageSize))
         case .filter: mode = .filtering(filters[focus] ?? "")
+        case .chooseTenant: mode = .choosingTenant(tenantScope ?? "")
         case .back:
             if filters[focus] != nil {
                 filters[focus] = nil
@@ -293,6 +300,33 @@ public struct ConsoleState: Sendable {
             break
         }
         return []
+    }
+
+    mutating func handleTenantPrompt(_ key: Key, _ text: String) -> [ConsoleEffect] {
+        switch key {
+        case .enter:
+            mode = .normal
+            let id = text.trimmingCharacters(in: .whitespaces)
+            if id.isEmpty && tenantScope == nil { return [] }
+            return [.run(.scopeTenant(id.isEmpty ? nil : id))]
+        case .escape:
+            mode = .normal
+        case .backspace:
+            mode = .choosingTenant(String(text.dropLast()))
+        case .character(let c):
+            mode = .choosingTenant(text + String(c))
+        default:
+            break
+        }
+        return []
+    }
+
+    /// Scopes every pane to a tenant the store knows (nil: every tenant); the selection starts over.
+    public mutating func scope(to tenant: String?) {
+        tenantScope = tenant
+        selection = [:]
+        cursor = [:]
+        say(tenant.map { "Showing tenant \($0) only; @ then Enter on an empty line shows every tenant." } ?? "Showing every tenant.", .muted)
     }
 
     mutating func handleConfirm(_ key: Key, _ confirmation: Confirmation) -> [ConsoleEffect] {

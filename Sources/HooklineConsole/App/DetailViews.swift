@@ -12,6 +12,7 @@ public enum DetailViews {
         var lines: [(String, StyleToken)] = [
             ("Event      \(event.id)", .title),
             ("Type       \(event.type)", .text),
+            ("Tenant     \(event.tenant)", .text),
             ("Accepted   \(time(event.createdAt))", .text),
             ("Size       \(event.payload.count) bytes", .muted),
             ("", .text),
@@ -33,6 +34,7 @@ public enum DetailViews {
             ("Status     \(d.status.rawValue)", style(d.status)),
             ("Event      \(d.eventID) (\(detail.event.type))", .text),
             ("Endpoint   \(d.endpointID)  \(detail.endpoint?.url ?? "(removed)")", .text),
+            ("Tenant     \(detail.event.tenant)", .text),
             ("Attempts   \(d.attempts)", .text),
             ("Next       \(d.status == .pending ? time(d.nextAttemptAt) : "-")", .text),
             ("", .text),
@@ -45,6 +47,8 @@ public enum DetailViews {
                 body: detail.event.payload, eventID: d.eventID, eventType: detail.event.type, attempt: max(1, number),
                 timestamp: Int64(at.timeIntervalSince1970))
             for header in headers { lines.append(("  \(header.name): \(header.value)", .text)) }
+            // The endpoint's own headers follow Hookline's; credential-like values stay masked.
+            for header in endpoint.headers { lines.append(("  \(header.name): \(header.displayValue)   (custom)", .text)) }
             lines.append(("", .text))
         }
         lines.append(("Attempts", .muted))

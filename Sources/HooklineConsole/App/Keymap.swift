@@ -17,7 +17,7 @@ public enum Command: Sendable, Hashable {
     case nextPane, previousPane, focus(PaneID)
     case down, up, top, bottom, pageDown, pageUp
     case detail, back
-    case filter
+    case filter, chooseTenant
     case redeliver, redeliverAllFailed, toggleSubscription, editEventTypes, resetBreaker, testSend
     case pause, nextTheme, help, quit
 }
@@ -56,6 +56,7 @@ public enum Keymap {
         KeyBinding(keys: [.enter], command: .detail, panes: [], mutates: false, inFooter: true, help: "details of the selected row"),
         KeyBinding(keys: [.escape], command: .back, panes: [], mutates: false, inFooter: false, help: "back, close, clear the filter"),
         KeyBinding(keys: [.character("/")], command: .filter, panes: [], mutates: false, inFooter: true, help: "filter this pane (! inverts)"),
+        KeyBinding(keys: [.character("@")], command: .chooseTenant, panes: [], mutates: false, inFooter: true, help: "show one tenant's endpoints, events, failures and breakers (empty: every tenant)"),
         KeyBinding(keys: [.character("r")], command: .redeliver, panes: [.failed], mutates: true, inFooter: true, help: "redeliver the selected delivery"),
         KeyBinding(keys: [.character("R")], command: .redeliverAllFailed, panes: [.subscriptions, .failed, .breakers], mutates: true, inFooter: true, help: "redeliver every failed delivery of the endpoint"),
         KeyBinding(keys: [.character(" ")], command: .toggleSubscription, panes: [.subscriptions], mutates: true, inFooter: true, help: "enable or disable the subscription"),
@@ -99,6 +100,7 @@ public enum Keymap {
         case .nextPane: return "pane"
         case .detail: return "detail"
         case .filter: return "filter"
+        case .chooseTenant: return "tenant"
         case .redeliver: return "redeliver"
         case .redeliverAllFailed: return "redeliver all failed"
         case .toggleSubscription: return "on/off"

@@ -40,12 +40,47 @@ public struct PaneContent: Sendable, Hashable {
 public enum Panes {
     public static func content(_ pane: PaneID, snapshot: DashboardSnapshot?, now: Date) -> PaneContent {
         guard let snapshot else { return PaneContent(columns: columns(pane), rows: []) }
+        let content: PaneContent
+        let tenants: [String]
         switch pane {
-        case .subscriptions: return PaneContent(columns: columns(pane), rows: snapshot.endpoints.map { subscriptionRow($0) })
-        case .events: return PaneContent(columns: columns(pane), rows: snapshot.events.map { eventRow($0) })
-        case .failed: return PaneContent(columns: columns(pane), rows: snapshot.failed.map { failedRow($0, endpoints: snapshot.endpoints, now: now) })
-        case .breakers: return PaneContent(columns: columns(pane), rows: snapshot.endpoints.map { breakerRow($0, now: now) })
+        case .subscriptions:
+            content = PaneContent(columns: columns(pane), rows: snapshot.endpoints.map { subscriptionRow($0) })
+            tenants = snapshot.endpoints.map(\.endpoint.tenant)
+        case .events:
+            content = PaneContent(columns: columns(pane), rows: snapshot.events.map { eventRow($0) })
+            tenants = snapshot.events.map(\.event.tenant)
+        case .failed:
+            content = PaneContent(columns: columns(pane), rows: snapshot.failed.map { failedRow($0, endpoints: snapshot.endpoints, now: now) })
+            tenants = snapshot.failed.map(\.tenant)
+        case .breakers:
+            content = PaneContent(columns: columns(pane), rows: snapshot.endpoints.map { breakerRow($0, now: now) })
+            tenants = snapshot.endpoints.map(\.endpoint.tenant)
         }
+        // Several tenants and no scope: which customer a row is for matters at a glance.
+        guard snapshot.tenantCount > 1, snapshot.tenant == nil else { return content }
+        return withTenantColumn(content, tenants: tenants, at: tenantColumnIndex(pane))
+    }
+
+    /// Where the TENANT column goes: just before the endpoint or event it qualifies.
+    static func tenantColumnIndex(_ pane: PaneID) -> Int {
+        switch pane {
+        case .subscriptions, .events, .failed: return 1
+        case .breakers: return 0
+        }
+    }
+
+    static func withTenantColumn(_ content: PaneContent, tenants: [String], at index: Int) -> PaneContent {
+        var columns = content.columns
+        // As wide as the longest id shown, within 6 to 10 columns: the endpoint's name needs the room more.
+        let width = min(10, max(6, tenants.map(DisplayWidth.of).max() ?? 0))
+        columns.insert(PaneColumn("TENANT", width: width), at: index)
+        let rows = zip(content.rows, tenants).map { row, tenant -> PaneRow in
+            var row = row
+            row.cells.insert(tenant, at: index)
+            if !row.styles.isEmpty { row.styles.insert(.muted, at: min(index, row.styles.count)) }
+            return row
+        }
+        return PaneContent(columns: columns, rows: rows)
     }
 
     static func columns(_ pane: PaneID) -> [PaneColumn] {

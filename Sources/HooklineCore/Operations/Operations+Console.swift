@@ -14,8 +14,17 @@ public struct DashboardSnapshot: Sendable, Hashable {
     public var counts: DeliveryCounts
     /// The database's size, or nil when unknown.
     public var storage: StorageSize?
+    /// Tenants in the store: panes show a tenant column when there is more than one.
+    public var tenantCount: Int
+    /// The tenant the frame is scoped to, or nil for every tenant.
+    public var tenant: String?
 
-    public init(takenAt: Date, location: String, endpoints: [EndpointOverview], endpointTotal: Int? = nil, events: [EventSummary], failed: [DeliveryRow], throughput: [MinuteBucket], counts: DeliveryCounts, storage: StorageSize? = nil) {
+    public init(
+        takenAt: Date, location: String, endpoints: [EndpointOverview], endpointTotal: Int? = nil, events: [EventSummary], failed: [DeliveryRow],
+        throughput: [MinuteBucket], counts: DeliveryCounts, storage: StorageSize? = nil, tenantCount: Int = 1, tenant: String? = nil
+    ) {
+        self.tenantCount = tenantCount
+        self.tenant = tenant
         self.takenAt = takenAt
         self.location = location
         self.endpoints = endpoints
@@ -63,7 +72,7 @@ extension Operations {
         let endpoints = EndpointOverview.combine(endpoints: frame.endpoints, breakers: frame.breakers, stats: frame.stats)
         return DashboardSnapshot(
             takenAt: now, location: store.location, endpoints: endpoints, endpointTotal: frame.endpointTotal, events: frame.events, failed: frame.failed,
-            throughput: frame.throughput, counts: frame.counts, storage: frame.storage)
+            throughput: frame.throughput, counts: frame.counts, storage: frame.storage, tenantCount: frame.tenantCount, tenant: window.tenant)
     }
 
     public func eventDetail(id: String) async throws(HooklineError) -> EventDetail {

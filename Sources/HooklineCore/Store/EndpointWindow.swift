@@ -8,9 +8,13 @@ public struct EndpointWindow: Sendable, Hashable {
     public var limit: Int
     /// Keeps, among the others, those whose id, URL or description contains this (any case).
     public var filter: String?
+    /// Only this tenant's endpoints, events, failed deliveries and breakers, when set: the whole
+    /// frame is scoped to it.
+    public var tenant: String?
 
-    public init(limit: Int = 200, filter: String? = nil) {
+    public init(limit: Int = 200, filter: String? = nil, tenant: String? = nil) {
         self.limit = max(0, limit)
+        self.tenant = tenant
         let trimmed = filter?.trimmingCharacters(in: .whitespaces).lowercased()
         self.filter = trimmed?.isEmpty == false ? trimmed : nil
     }

@@ -176,10 +176,13 @@ public struct EndpointStats: Sendable, Hashable {
 public struct DeliveryRow: Sendable, Hashable {
     public var delivery: Delivery
     public var eventType: String
+    /// The event's tenant, which is its endpoint's.
+    public var tenant: String
 
-    public init(delivery: Delivery, eventType: String) {
+    public init(delivery: Delivery, eventType: String, tenant: String = Tenant.defaultID) {
         self.delivery = delivery
         self.eventType = eventType
+        self.tenant = tenant
     }
 }
 
@@ -224,9 +227,12 @@ public struct ConsoleFrame: Sendable, Hashable {
     public var counts: DeliveryCounts
     /// The database's size.
     public var storage: StorageSize
+    /// Tenants in the store (1 when only `default` exists).
+    public var tenantCount: Int
 
     public init(endpoints: [Endpoint], endpointTotal: Int, breakers: [CircuitBreaker], stats: [String: EndpointStats], events: [EventSummary],
-                failed: [DeliveryRow], throughput: [MinuteBucket], counts: DeliveryCounts, storage: StorageSize) {
+                failed: [DeliveryRow], throughput: [MinuteBucket], counts: DeliveryCounts, storage: StorageSize, tenantCount: Int = 1) {
+        self.tenantCount = tenantCount
         self.endpoints = endpoints
         self.endpointTotal = endpointTotal
         self.breakers = breakers
