@@ -19,12 +19,16 @@ public struct IngestBenchmark: Sendable {
     public var endpoints: Int
     public var rate: Double
     public var latencySeconds: Double
+    /// Tenants, each with `endpoints` endpoints, the events spread over them in turn; 0 for none
+    /// (every event and endpoint in `default`, as before tenants).
+    public var tenants: Int
     public var directory: String
 
     public init(
         seconds: Double = 5, connections: Int = 64, batchSize: Int = 1000, batchConnections: Int = 4, endpoints: Int = 4,
-        rate: Double = 500, latencySeconds: Double = 10, directory: String
+        rate: Double = 500, latencySeconds: Double = 10, tenants: Int = 0, directory: String
     ) {
+        self.tenants = tenants
         self.seconds = seconds
         self.connections = connections
         self.batchSize = batchSize
@@ -70,16 +74,22 @@ public struct IngestBenchmark: Sendable {
         let headers = [("Authorization", "Bearer \(Self.token)"), ("Content-Type", "application/json")]
         let data = String(decoding: try JSONValue.parse(EventCatalog.type(named: "case.created")!.exampleData).canonicalBytes, as: UTF8.self)
         let event = "{\"event\":\"case.created\",\"data\":\(data)}"
+        let tenantIDs = (0..<tenants).map { "tenant-\($0)" }
+        let forTenant = { (tenant: String?) -> String in
+            tenant.map { "{\"event\":\"case.created\",\"tenant\":\"\($0)\",\"data\":\(data)}" } ?? event
+        }
+        let singles = tenantIDs.isEmpty ? [Array(event.utf8)] : tenantIDs.map { Array(forTenant($0).utf8) }
+        let batchItems = (0..<batchSize).map { index in forTenant(tenantIDs.isEmpty ? nil : tenantIDs[index % tenantIDs.count]) }
 
         // Throughput: no dispatcher, so that ingest has the machine to itself.
         let ingest = try await Stack(path: directory + "/bench-ingest.db", receiverPort: receiverPort, endpoints: endpoints,
-                                     maximumBatch: batchSize, dispatching: false)
+                                     tenants: tenantIDs, maximumBatch: batchSize, dispatching: false)
         log("single events: POST /v1/events, \(connections) connections, \(seconds) s…")
         let single = try await measure(
-            LoadGenerator(url: ingest.url("/v1/events"), body: Array(event.utf8), headers: headers, connections: connections),
+            LoadGenerator(url: ingest.url("/v1/events"), bodies: singles, headers: headers, connections: connections),
             store: ingest.store)
         log("batches: POST /v1/events/batch, \(batchSize) events each, \(batchConnections) connections, \(seconds) s…")
-        let batchBody = "{\"events\":[" + Array(repeating: event, count: batchSize).joined(separator: ",") + "]}"
+        let batchBody = "{\"events\":[" + batchItems.joined(separator: ",") + "]}"
         let batch = try await measure(
             LoadGenerator(url: ingest.url("/v1/events/batch"), body: Array(batchBody.utf8), headers: headers, connections: batchConnections),
             store: ingest.store)
@@ -87,12 +97,12 @@ public struct IngestBenchmark: Sendable {
 
         // Latency: a new database, so that the backlog above is not in the way; the dispatcher runs.
         let live = try await Stack(path: directory + "/bench-latency.db", receiverPort: receiverPort, endpoints: endpoints,
-                                   maximumBatch: batchSize, dispatching: true)
+                                   tenants: tenantIDs, maximumBatch: batchSize, dispatching: true)
         log("latency: \(rate) events/s for \(latencySeconds) s, each to \(endpoints) endpoints, dispatcher running…")
         let latency: Latency
         do {
             latency = try await measureLatency(
-                LoadGenerator(url: live.url("/v1/events"), body: Array(event.utf8), headers: headers, connections: 64), arrivals: arrivals)
+                LoadGenerator(url: live.url("/v1/events"), bodies: singles, headers: headers, connections: 64), arrivals: arrivals)
         } catch {
             await live.stop()
             throw error
@@ -109,11 +119,15 @@ public struct IngestBenchmark: Sendable {
         let server: RunningService
         let dispatcher: (Dispatcher, AsyncHTTPTransport, Task<Void, any Error>)?
 
-        init(path: String, receiverPort: Int, endpoints: Int, maximumBatch: Int, dispatching: Bool) async throws {
+        init(path: String, receiverPort: Int, endpoints: Int, tenants: [String] = [], maximumBatch: Int, dispatching: Bool) async throws {
             store = try SQLiteStore(path: path)
             let operations = Operations(store: store, actor: .api, groupCommits: true)
-            for index in 0..<endpoints {
-                _ = try await operations.addEndpoint(url: "http://127.0.0.1:\(receiverPort)/hook/\(index)", secret: "bench-secret-0123456789abcdef")
+            for tenant in tenants.isEmpty ? [Tenant.defaultID] : tenants {
+                if tenant != Tenant.defaultID { _ = try await operations.addTenant(id: tenant) }
+                for index in 0..<endpoints {
+                    _ = try await operations.addEndpoint(
+                        url: "http://127.0.0.1:\(receiverPort)/hook/\(tenant)/\(index)", secret: "bench-secret-0123456789abcdef", tenant: tenant)
+                }
             }
             var onAccepted: @Sendable () async -> Void = {}
             if dispatching {

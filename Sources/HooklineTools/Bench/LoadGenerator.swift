@@ -8,9 +8,24 @@ import Synchronization
 /// a built-in async-http-client loop (which costs more CPU, so it measures lower).
 struct LoadGenerator: Sendable {
     var url: String
-    var body: [UInt8]
+    /// The bodies sent in turn (one for every request when there is one).
+    var bodies: [[UInt8]]
     var headers: [(name: String, value: String)]
     var connections: Int
+    private let turn = RequestCounter()
+
+    init(url: String, body: [UInt8], headers: [(name: String, value: String)], connections: Int) {
+        self.init(url: url, bodies: [body], headers: headers, connections: connections)
+    }
+
+    init(url: String, bodies: [[UInt8]], headers: [(name: String, value: String)], connections: Int) {
+        self.url = url
+        self.bodies = bodies
+        self.headers = headers
+        self.connections = connections
+    }
+
+    var body: [UInt8] { bodies[0] }
 
     struct Result: Sendable {
         var requestsPerSecond: Double
@@ -44,13 +59,15 @@ struct LoadGenerator: Sendable {
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         for header in headers { request.headers.add(name: header.name, value: header.value) }
-        request.body = .bytes(ByteBuffer(bytes: body))
+        let index = bodies.count == 1 ? 0 : turn.value.wrappingAdd(1, ordering: .relaxed).oldValue % bodies.count
+        request.body = .bytes(ByteBuffer(bytes: bodies[index]))
         let response = try await client.execute(request, timeout: .seconds(30))
         return (Int(response.status.code), try await response.body.collect(upTo: 1 << 20))
     }
 
     func wrk(seconds: Double) async throws -> Result? {
-        guard let wrk = ["/usr/bin/wrk", "/usr/local/bin/wrk"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+        // wrk sends one body; several (one per tenant) need the built-in loop.
+        guard bodies.count == 1, let wrk = ["/usr/bin/wrk", "/usr/local/bin/wrk"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
             return nil
         }
         func quoted(_ text: String) -> String {

@@ -15,7 +15,7 @@ struct BenchCommand: AsyncParsableCommand {
             Measure release builds: swift build -c release, then .build/release/hookline bench …
             BENCHMARKS.md lists the commands behind every published figure.
             """,
-        subcommands: [Dispatch.self, Fanout.self, Idle.self, Ingest.self, Generate.self, Console.self, Prune.self, Cluster.self])
+        subcommands: [Dispatch.self, Fanout.self, Idle.self, Ingest.self, Generate.self, Console.self, List.self, Prune.self, Cluster.self])
 
     static func buildNote() -> String {
         #if DEBUG
@@ -155,8 +155,13 @@ struct BenchCommand: AsyncParsableCommand {
         @Option(help: "Endpoints, each subscribed to every event.") var endpoints = 4
         @Option(help: "Events per second during the latency run.") var rate = 500.0
         @Option(name: .customLong("latency-seconds"), help: "How long the latency run lasts, in seconds.") var latencySeconds = 10.0
+        @Option(help: "Tenants, each with --endpoints endpoints, the events spread over them in turn (0: everything in 'default').")
+        var tenants = 0
 
         func execute() async throws {
+            guard tenants >= 0, tenants <= 10_000 else {
+                throw HooklineError.invalidInput("--tenants must be between 0 and 10000.")
+            }
             guard seconds > 0, latencySeconds > 0, rate > 0, rate <= 100_000, connections >= 1, connections <= 1000,
                   batchConnections >= 1, batchConnections <= 1000, endpoints >= 1, endpoints <= 1000 else {
                 throw HooklineError.invalidInput("--seconds, --latency-seconds, --rate, --connections, --batch-connections and --endpoints must be positive (at most 100000 events/s and 1000 connections or endpoints).")
@@ -166,15 +171,16 @@ struct BenchCommand: AsyncParsableCommand {
             }
             let directory = try BenchCommand.scratchDirectory()
             defer { try? FileManager.default.removeItem(atPath: directory) }
-            Output.immediate("hookline bench ingest --seconds \(seconds) --connections \(connections) --batch-size \(batchSize) --batch-connections \(batchConnections) --endpoints \(endpoints) --rate \(rate) --latency-seconds \(latencySeconds)")
+            Output.immediate("hookline bench ingest --seconds \(seconds) --connections \(connections) --batch-size \(batchSize) --batch-connections \(batchConnections) --endpoints \(endpoints) --rate \(rate) --latency-seconds \(latencySeconds) --tenants \(tenants)")
             Output.immediate(BenchCommand.buildNote())
             let benchmark = IngestBenchmark(
                 seconds: seconds, connections: connections, batchSize: batchSize, batchConnections: batchConnections,
-                endpoints: endpoints, rate: rate, latencySeconds: latencySeconds, directory: directory)
+                endpoints: endpoints, rate: rate, latencySeconds: latencySeconds, tenants: tenants, directory: directory)
             let report = try await benchmark.run { Output.immediate("  \($0)") }
             for (name, run) in [("single events (POST /v1/events)", report.single), ("batches (POST /v1/events/batch)", report.batch)] {
-                Output.immediate(String(format: "%@, %@: %.0f events/s committed with fan-out to %d (%d events, %.0f requests/s, %d failed requests)",
-                                        name, run.tool, run.eventsPerSecond, endpoints, run.events, run.requestsPerSecond, run.failedRequests))
+                Output.immediate(String(format: "%@, %@: %.0f events/s committed with fan-out to %d%@ (%d events, %.0f requests/s, %d failed requests)",
+                                        name, run.tool, run.eventsPerSecond, endpoints, tenants > 0 ? " of \(tenants) tenants' \(tenants * endpoints) endpoints" : "",
+                                        run.events, run.requestsPerSecond, run.failedRequests))
             }
             Output.immediate(String(format: "ingest → first attempt at %.0f events/s: p50 %.2f ms, p99 %.2f ms, max %.2f ms (%d deliveries of %d events)",
                                     rate, report.latency.p50Milliseconds, report.latency.p99Milliseconds, report.latency.maxMilliseconds,
@@ -313,6 +319,28 @@ struct BenchCommand: AsyncParsableCommand {
             Output.immediate("database: \(report.events) events, \(report.deliveries) deliveries")
             Output.immediate(String(format: "frame data: p50 %.2f ms, p99 %.2f ms over %d refreshes", report.p50Milliseconds, report.p99Milliseconds, refreshes))
             Output.immediate("resident memory after the refreshes: \(BenchCommand.megabytes(report.residentBytes))")
+        }
+    }
+
+    struct List: HooklineCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Time the management API's list calls (first pages, cursor walks, filters) on a large database, over HTTP.")
+
+        @Option(help: ArgumentHelp("A database, for example one made by `bench generate`.", valueName: "path")) var db: String
+        @Option(help: "Calls timed per query (pages, for a walk).") var calls = 200
+        @Option(help: "Rows per page (1 to 1000).") var limit = 100
+
+        func execute() async throws {
+            guard calls >= 1, (1...1000).contains(limit) else {
+                throw HooklineError.invalidInput("--calls must be positive and --limit between 1 and 1000.")
+            }
+            Output.immediate("hookline bench list --db \(db) --calls \(calls) --limit \(limit)")
+            Output.immediate(BenchCommand.buildNote())
+            let report = try await ListBenchmark(path: db, calls: calls, limit: limit).run { Output.immediate("  \($0)") }
+            Output.immediate("database: \(report.events) events, \(report.deliveries) deliveries")
+            for query in report.queries {
+                Output.immediate(String(format: "%@: p50 %.2f ms, p99 %.2f ms (%d rows)", query.name, query.p50Milliseconds, query.p99Milliseconds, query.rows))
+            }
         }
     }
 }
