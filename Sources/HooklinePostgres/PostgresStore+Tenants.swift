@@ -21,6 +21,14 @@ extension PostgresStore {
         return try await read { connection in try await Self.fetchTenant(id, lock: false, on: connection, logger) }
     }
 
+    public func existingTenants(_ ids: [String]) async throws(HooklineError) -> Set<String> {
+        guard !ids.isEmpty else { return [] }
+        let logger = self.logger
+        return try await read { connection in
+            Set(try await connection.rows("SELECT id FROM tenant WHERE id = ANY(\(ids))", logger).map { try $0.get(0, as: String.self) })
+        }
+    }
+
     public func tenants(_ query: TenantQuery) async throws(HooklineError) -> [Tenant] {
         let logger = self.logger
         return try await read { connection in

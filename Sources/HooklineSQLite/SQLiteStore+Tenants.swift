@@ -17,6 +17,19 @@ extension SQLiteStore {
         try await read { db in try Self.fetchTenant(db, id: id) }
     }
 
+    public func existingTenants(_ ids: [String]) async throws(HooklineError) -> Set<String> {
+        guard !ids.isEmpty else { return [] }
+        return try await read { db in
+            var found: Set<String> = []
+            for start in stride(from: 0, to: ids.count, by: 500) {
+                let chunk = Array(ids[start..<min(ids.count, start + 500)])
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+                found.formUnion(try String.fetchAll(db, sql: "SELECT id FROM tenant WHERE id IN (\(marks))", arguments: StatementArguments(chunk)))
+            }
+            return found
+        }
+    }
+
     public func tenants(_ query: TenantQuery) async throws(HooklineError) -> [Tenant] {
         try await read { db in
             switch query.order {

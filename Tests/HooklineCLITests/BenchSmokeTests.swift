@@ -21,6 +21,13 @@ import Testing
         #expect(ingest.status == 0, "\(ingest.stderr)")
         #expect(ingest.stdout.components(separatedBy: "0 failed requests)").count == 3, "\(ingest.stdout)")
         #expect(ingest.stdout.contains("(100 deliveries of 25 events)"), "every delivery of the latency run arrived")
+        let tenants = try await cli.run([
+            "bench", "ingest", "--seconds", "0.5", "--connections", "4", "--batch-size", "10", "--batch-connections", "2",
+            "--rate", "50", "--latency-seconds", "0.5", "--tenants", "3", "--endpoints", "2",
+        ])
+        #expect(tenants.status == 0, "\(tenants.stderr)")
+        #expect(tenants.stdout.contains("fan-out to 2 of 3 tenants' 6 endpoints"), "\(tenants.stdout)")
+        #expect(tenants.stdout.contains("(50 deliveries of 25 events)"), "each event reaches its own tenant's two endpoints only")
         let tooBig = try await cli.run(["bench", "ingest", "--batch-size", "1001"])
         #expect(tooBig.status == 64 && tooBig.stderr.contains("--batch-size must be between 1 and 1000"), "\(tooBig.stderr)")
 
@@ -35,6 +42,11 @@ import Testing
         #expect(console.status == 0, "\(console.stderr)")
         #expect(console.stdout.contains("database: 2000 events, 8000 deliveries"))
         #expect(console.stdout.contains("over 5 refreshes"))
+
+        let lists = try await cli.run(["bench", "list", "--db", path, "--calls", "3", "--limit", "50"])
+        #expect(lists.status == 0, "\(lists.stderr)")
+        #expect(lists.stdout.contains("deliveries, first page: p50 ") && lists.stdout.contains("(50 rows)"), "\(lists.stdout)")
+        #expect(lists.stdout.contains("deliveries, cursor walk: p50 ") && lists.stdout.contains("(150 rows)"), "three pages walked")
 
         let listed = try await cli.run(["events", "--db", path, "--limit", "3", "--json"])
         #expect((listed.json as? [[String: Any]])?.count == 3, "the generated database is a real Hookline database")

@@ -27,12 +27,12 @@ public struct EndpointChange: Sendable, Hashable {
 
     /// Checks every field, naming the one that is wrong.
     public func validate() throws(HooklineError) {
-        if let url { try Self.field("url") { () throws(HooklineError) in _ = try EndpointSettings.validateURL(url) } }
+        if let url { try HooklineError.naming("url") { () throws(HooklineError) in _ = try EndpointSettings.validateURL(url) } }
         if case .only(let list)? = eventTypes, list.isEmpty {
             throw .invalidField(field: "events", sentence: "An endpoint needs at least one event type; give [\"*\"] for all, or disable it instead.")
         }
-        if let description { try Self.field("description") { () throws(HooklineError) in try EndpointSettings.validateDescription(description) } }
-        if let rateLimit { try Self.field("rate_limit") { () throws(HooklineError) in try EndpointSettings.validateRateLimit(rateLimit) } }
+        if let description { try HooklineError.naming("description") { () throws(HooklineError) in try EndpointSettings.validateDescription(description) } }
+        if let rateLimit { try HooklineError.naming("rate_limit") { () throws(HooklineError) in try EndpointSettings.validateRateLimit(rateLimit) } }
         if let headers { try EndpointHeader.validate(headers) }
     }
 
@@ -50,18 +50,6 @@ public struct EndpointChange: Sendable, Hashable {
     var auditDetail: String {
         [url.map { _ in "url" }, eventTypes.map { _ in "events" }, description.map { _ in "description" },
          rateLimit.map { _ in "rate_limit" }, headers.map { _ in "headers" }].compactMap { $0 }.joined(separator: ", ")
-    }
-
-    /// Runs a check whose error has no field, and names `name` as the field.
-    static func field(_ name: String, _ check: () throws(HooklineError) -> Void) throws(HooklineError) {
-        do {
-            try check()
-        } catch {
-            switch error {
-            case .invalidInput(let sentence): throw .invalidField(field: name, sentence: sentence)
-            default: throw error
-            }
-        }
     }
 }
 

@@ -59,8 +59,11 @@ extension Operations {
     func requireTenant(_ id: String) async throws(HooklineError) {
         guard id != Tenant.defaultID else { return }
         try Tenant.validate(id: id)
-        guard try await store.tenant(id: id) != nil else {
-            throw .invalidField(field: "tenant", sentence: "There is no tenant '\(id)'; create it first (tenants are never created by an event or an endpoint).")
-        }
+        guard try await store.tenant(id: id) != nil else { try unknownTenant(id) }
+    }
+
+    /// The refusal of a tenant id that names no tenant.
+    func unknownTenant(_ id: String) throws(HooklineError) -> Never {
+        throw .invalidField(field: "tenant", sentence: "There is no tenant '\(id)'; create it first (tenants are never created by an event or an endpoint).")
     }
 }

@@ -209,21 +209,18 @@ public struct Operations: Sendable {
         var results: [Result<IngestResult, HooklineError>?] = Array(repeating: nil, count: items.count)
         var events: [Event] = []
         var positions: [Int] = []
-        // Each tenant named is looked up once; an unknown one refuses its items only.
-        var tenants: [String: Result<Void, HooklineError>] = [:]
+        // The tenants named are looked up in one read; an unknown one refuses its items only.
+        let named = Set(items.map(\.tenant)).subtracting([Tenant.defaultID])
+        var tenants: [String: Result<Void, HooklineError>] = [Tenant.defaultID: .success(())]
+        let known = try await store.existingTenants(named.filter { (try? Tenant.validate(id: $0)) != nil }.sorted())
+        for tenant in named {
+            tenants[tenant] = known.contains(tenant) ? .success(()) : Result { () throws(HooklineError) in try unknownTenant(tenant) }
+        }
         for (index, item) in items.enumerated() {
             do throws(HooklineError) {
                 if let key = item.idempotencyKey { try IdempotencyKey.validate(key) }
                 let id = item.id ?? item.idempotencyKey.map { IdempotencyKey.eventID(for: $0, tenant: item.tenant) }
                 let event = try prepare(type: item.type, data: item.data, id: id, timestamp: item.timestamp, tenant: item.tenant)
-                if tenants[item.tenant] == nil {
-                    do throws(HooklineError) {
-                        try await requireTenant(item.tenant)
-                        tenants[item.tenant] = .success(())
-                    } catch {
-                        tenants[item.tenant] = .failure(error)
-                    }
-                }
                 try tenants[item.tenant]?.get()
                 events.append(event)
                 positions.append(index)

@@ -9,6 +9,8 @@ public protocol OperationsStore: Sendable {
     func createTenant(_ tenant: Tenant, audit: AuditEntry) async throws(HooklineError)
     /// The tenant with this id, or nil.
     func tenant(id: String) async throws(HooklineError) -> Tenant?
+    /// Which of these ids are tenants: one read for a batch naming many.
+    func existingTenants(_ ids: [String]) async throws(HooklineError) -> Set<String>
     /// The tenants the query selects, in its order.
     func tenants(_ query: TenantQuery) async throws(HooklineError) -> [Tenant]
     /// Changes a tenant's name or metadata in one transaction; `change` runs on the current row.

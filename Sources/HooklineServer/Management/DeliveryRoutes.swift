@@ -22,13 +22,13 @@ struct DeliveryRoutes {
                     filter.status = parsed
                 }
                 if let endpoint = query.get("endpoint") {
-                    try ManagementAPI.field("endpoint") { () throws(HooklineError) in
+                    try HooklineError.naming("endpoint") { () throws(HooklineError) in
                         try Identifier.validate(endpoint, prefix: Identifier.endpointPrefix, kind: "endpoint")
                     }
                     filter.endpointID = endpoint
                 }
                 if let event = query.get("event") {
-                    try ManagementAPI.field("event") { () throws(HooklineError) in
+                    try HooklineError.naming("event") { () throws(HooklineError) in
                         try Identifier.validate(event, prefix: Identifier.eventPrefix, kind: "event")
                     }
                     filter.eventID = event

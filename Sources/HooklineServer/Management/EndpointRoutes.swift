@@ -22,7 +22,7 @@ struct EndpointRoutes {
                     throw HooklineError.invalidField(field: "url", sentence: "'url' is required: the receiver's https URL.")
                 }
                 let secret = try body.string("secret", "a signing secret of your own, or none to have one generated")
-                if let secret { try ManagementAPI.field("secret") { () throws(HooklineError) in try Secret.validate(secret) } }
+                if let secret { try HooklineError.naming("secret") { () throws(HooklineError) in try Secret.validate(secret) } }
                 let operations = api.acting(context)
                 // A repeat shows the secret again: the same caller lost the first answer, which had it.
                 let (endpoint, repeated) = try await operations.idempotently(
@@ -90,7 +90,7 @@ struct EndpointRoutes {
                 var request = request
                 let body = try await ManagementAPI.fields(&request, ["reason"], emptyAllowed: true)
                 let reason = try body.string("reason", "why it is disabled, shown to operators")
-                if let reason { try ManagementAPI.field("reason") { () throws(HooklineError) in try EndpointSettings.validateDescription(reason) } }
+                if let reason { try HooklineError.naming("reason") { () throws(HooklineError) in try EndpointSettings.validateDescription(reason) } }
                 return Self.stateChange(try await api.acting(context).disableEndpoint(id: endpoint.id, reason: reason), moved: "held")
             }
         }
@@ -101,7 +101,7 @@ struct EndpointRoutes {
                 let body = try await ManagementAPI.fields(&request, ["grace", "secret"], emptyAllowed: true)
                 let grace = try Self.duration(body, "grace") ?? 86_400
                 let secret = try body.string("secret", "the new signing secret, or none to have one generated")
-                if let secret { try ManagementAPI.field("secret") { () throws(HooklineError) in try Secret.validate(secret) } }
+                if let secret { try HooklineError.naming("secret") { () throws(HooklineError) in try Secret.validate(secret) } }
                 let rotated = try await ManagementAPI.fieldNamed("grace") { () throws(HooklineError) in
                     try await api.acting(context).rotateSecret(id: endpoint.id, secret: secret, grace: grace)
                 }
@@ -114,7 +114,7 @@ struct EndpointRoutes {
                 var request = request
                 let body = try await ManagementAPI.fields(&request, ["event"], emptyAllowed: true)
                 let type = try body.string("event", "an event type of the catalog, such as case.created") ?? "case.created"
-                try ManagementAPI.field("event") { () throws(HooklineError) in _ = try EventCatalog.requireKnown(type) }
+                try HooklineError.naming("event") { () throws(HooklineError) in _ = try EventCatalog.requireKnown(type) }
                 guard let transport = api.testTransport else {
                     return APIResponse.error(.serviceUnavailable, "Test sends are off on this server; run it with a dispatcher to send them.")
                 }
@@ -174,7 +174,7 @@ struct EndpointRoutes {
         var change = EndpointChange()
         change.url = try body.string("url", "the receiver's https URL")
         if let types = try body.strings("events", "event types of the catalog, or \"*\" for all") {
-            try ManagementAPI.field("events") { () throws(HooklineError) in
+            try HooklineError.naming("events") { () throws(HooklineError) in
                 change.eventTypes = types.isEmpty ? .only([]) : try EventTypeSelection(types: types)
             }
         }

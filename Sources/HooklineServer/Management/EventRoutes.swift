@@ -16,7 +16,7 @@ struct EventRoutes {
             await ManagementAPI.answer {
                 let tenant = try ManagementAPI.listingTenant(request, context)
                 let type = request.uri.queryParameters.get("type")
-                if let type { try ManagementAPI.field("type") { () throws(HooklineError) in _ = try EventCatalog.requireKnown(type) } }
+                if let type { try HooklineError.naming("type") { () throws(HooklineError) in _ = try EventCatalog.requireKnown(type) } }
                 let page = try PageRequest(request)
                 let events = try await api.acting(context).store.events(EventQuery(type: type, tenant: tenant, before: page.after, limit: page.limit))
                 return APIResponse.page(

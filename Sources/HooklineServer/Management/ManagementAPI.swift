@@ -83,7 +83,7 @@ public struct ManagementAPI: Sendable {
     /// tenant token naming another tenant finds nothing (404), as if it did not exist.
     static func listingTenant(_ request: Request, _ context: APIContext) throws(HooklineError) -> String? {
         let asked = request.uri.queryParameters.get("tenant")
-        if let asked { try field("tenant") { () throws(HooklineError) in try Tenant.validate(id: asked) } }
+        if let asked { try HooklineError.naming("tenant") { () throws(HooklineError) in try Tenant.validate(id: asked) } }
         guard let own = context.principal.tenantScope else { return asked }
         if let asked, asked != own { throw .notFound(kind: "tenant", id: asked) }
         return own
@@ -115,18 +115,5 @@ public struct ManagementAPI: Sendable {
         let tenant = try await operations.store.endpoint(id: delivery.endpointID)?.tenant ?? Tenant.defaultID
         guard context.principal.sees(tenant) else { throw .notFound(kind: "delivery", id: id) }
         return (delivery, tenant)
-    }
-
-    /// Names `name` as the field of a check whose error names none.
-    static func field(_ name: String, _ check: () throws(HooklineError) -> Void) throws(HooklineError) {
-        do {
-            try check()
-        } catch {
-            switch error {
-            case .invalidInput(let sentence): throw .invalidField(field: name, sentence: sentence)
-            case .invalidField(_, let sentence): throw .invalidField(field: name, sentence: sentence)
-            default: throw error
-            }
-        }
     }
 }

@@ -71,7 +71,7 @@ struct TenantRoutes {
     static func metadata(_ body: JSONFields) throws(HooklineError) -> [String: String]? {
         guard let pairs = try body.stringMap("metadata", "the tenant's own keys and values") else { return nil }
         let metadata = Dictionary(pairs, uniquingKeysWith: { _, last in last })
-        try ManagementAPI.field("metadata") { () throws(HooklineError) in try Tenant.validate(metadata: metadata) }
+        try HooklineError.naming("metadata") { () throws(HooklineError) in try Tenant.validate(metadata: metadata) }
         return metadata
     }
 }
