@@ -177,6 +177,11 @@ extension PostgresStore {
             );
             CREATE INDEX idempotency_key_by_age ON idempotency_key (created_at);
             """),
+        (6, "an endpoint's deliveries in id order", """
+            -- Pages of one endpoint's deliveries, newest first, and a tenant's merged from its
+            -- endpoints' (GET /v1/deliveries?endpoint= and ?tenant=): a seek, not a sort.
+            CREATE INDEX delivery_by_endpoint_id ON delivery (endpoint_id, id);
+            """),
     ]
 
     /// Applies the migrations not applied yet, one transaction each, under an advisory lock so that

@@ -97,6 +97,11 @@ import Testing
         #expect(fanOut.contains("endpoint_by_tenant") && !fanOut.contains("TEMP B-TREE"), "\(fanOut)")
         let tenantEvents = try plan("SELECT id FROM event e WHERE e.tenant = 'acme' ORDER BY e.created_at DESC, e.id DESC LIMIT 50")
         #expect(tenantEvents.contains("event_by_tenant") && !tenantEvents.contains("TEMP B-TREE"), "\(tenantEvents)")
+        // A page of one endpoint's deliveries is a seek; a tenant's, walked in id order, sorts nothing.
+        let endpointPage = try plan("SELECT id FROM delivery WHERE endpoint_id = 'ep_x' AND id < 'dlv_z' ORDER BY id DESC LIMIT 100")
+        #expect(endpointPage.contains("delivery_by_endpoint_id") && !endpointPage.contains("TEMP B-TREE"), "\(endpointPage)")
+        let tenantWalk = try plan("SELECT id FROM delivery WHERE +endpoint_id IN (SELECT id FROM endpoint WHERE tenant = 'acme') ORDER BY id DESC LIMIT 100")
+        #expect(!tenantWalk.contains("TEMP B-TREE"), "\(tenantWalk)")
     }
 
     @Test func aMissingDirectoryIsNamed() {

@@ -171,4 +171,33 @@ import Testing
             #expect(acmeFrame.breakers.contains { $0.endpointID == acme.id && $0.state == .open })
         }
     }
+
+    @Test(arguments: StoreBackend.available)
+    func aTenantsDeliveriesArePagedNewestFirstAcrossItsEndpoints(_ backend: StoreBackend) async throws {
+        try await TestDatabase.withStore(backend) { _, store, operations in
+            _ = try await operations.addTenant(id: "acme")
+            var endpoints: [String] = []
+            for index in 0..<3 { endpoints.append(try await operations.addEndpoint(url: "https://acme\(index).example.com/hook", tenant: "acme").id) }
+            _ = try await operations.addEndpoint(url: "https://default.example.com/hook")
+            for _ in 0..<10 {
+                _ = try await operations.emit(type: "case.created", data: Self.data, tenant: "acme")
+                _ = try await operations.emit(type: "case.created", data: Self.data)
+            }
+            let all = try await store.deliveries(DeliveryQuery(tenant: "acme", limit: 100)).map(\.id)
+            #expect(all.count == 30 && all == all.sorted(by: >))
+            // Merged per endpoint (3 endpoints) and walked in id order: the same pages.
+            var walked: [String] = []
+            var before: String?
+            repeat {
+                let page = try await store.deliveryPage(DeliveryQuery(tenant: "acme", before: before, limit: 7))
+                walked += page.map(\.id)
+                before = page.count == 7 ? page.last?.id : nil
+            } while before != nil
+            #expect(walked == all, "each of acme's deliveries once, newest first, none of default's")
+            let failedOnly = try await store.deliveryPage(DeliveryQuery(status: .failed, tenant: "acme", limit: 7))
+            #expect(failedOnly.isEmpty)
+            let one = try await store.deliveryPage(DeliveryQuery(endpointID: endpoints[1], limit: 100))
+            #expect(one.count == 10 && one.allSatisfy { $0.endpointID == endpoints[1] })
+        }
+    }
 }

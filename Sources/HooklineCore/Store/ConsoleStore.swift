@@ -28,6 +28,30 @@ public protocol ConsoleStore: Sendable {
     func changeToken() async throws(HooklineError) -> Int64
 }
 
+extension HooklineStore {
+    /// The most endpoints a tenant's page of deliveries is merged from, one indexed page each.
+    public static var mergedEndpointsLimit: Int { 64 }
+
+    /// A page of deliveries, newest first, as the management API lists them. A tenant with few
+    /// endpoints has its page merged from a page of each endpoint (each a seek on
+    /// `delivery(endpoint_id, id)`); one with many is walked in id order and filtered. Either way
+    /// the cost follows the page, not the deliveries the tenant has.
+    public func deliveryPage(_ query: DeliveryQuery) async throws(HooklineError) -> [Delivery] {
+        guard let tenant = query.tenant, query.endpointID == nil else { return try await deliveries(query) }
+        let endpoints = try await self.endpoints(EndpointQuery(tenant: tenant, limit: Self.mergedEndpointsLimit + 1))
+        guard endpoints.count <= Self.mergedEndpointsLimit else { return try await deliveries(query) }
+        var merged: [Delivery] = []
+        for endpoint in endpoints {
+            var one = query
+            one.tenant = nil
+            one.endpointID = endpoint.id
+            merged += try await deliveries(one)
+        }
+        // Delivery ids are ULIDs of their creation time: newest first is descending id order.
+        return Array(merged.sorted { $0.id > $1.id }.prefix(query.limit))
+    }
+}
+
 extension ConsoleStore {
     /// A console frame with the default window of endpoints.
     public func consoleFrame(eventsLimit: Int, failedLimit: Int, since: Date) async throws(HooklineError) -> ConsoleFrame {

@@ -36,7 +36,7 @@ struct DeliveryRoutes {
                 let page = try PageRequest(request)
                 filter.before = page.afterID
                 filter.limit = page.limit
-                let deliveries = try await api.acting(context).store.deliveries(filter)
+                let deliveries = try await api.acting(context).store.deliveryPage(filter)
                 let tenants = try await Self.tenants(of: deliveries, known: tenant, api.acting(context).store)
                 return APIResponse.page(
                     deliveries.map { JSONRendering.delivery($0, tenant: tenants[$0.endpointID] ?? Tenant.defaultID) },

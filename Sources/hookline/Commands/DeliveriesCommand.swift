@@ -32,7 +32,7 @@ struct DeliveriesCommand: HooklineCommand {
         let scope = try tenant.scope()
         let operations = try await store.operations(creating: false)
         if let scope { _ = try await operations.tenant(id: scope) }
-        let deliveries = try await operations.store.deliveries(
+        let deliveries = try await operations.store.deliveryPage(
             DeliveryQuery(status: parsedStatus, endpointID: endpoint, eventID: event, tenant: scope, before: cursor.after, limit: limit.limit))
         if output.json {
             Output.json(.array(deliveries.map { JSONRendering.delivery($0, tenant: scope) }))
