@@ -88,10 +88,12 @@ public final class IngestAPI: Sendable {
 
     func handle(_ request: Request, principal: APIPrincipal, batch: Bool) async -> Response {
         let operations = self.operations.acting(as: principal.auditActor)
-        guard JSONRequest.isJSON(request.headers[.contentType]) else { return JSONRequest.unsupportedMediaType }
         let limit = batch ? configuration.maximumBodyBytes * 32 : configuration.maximumBodyBytes
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
-            return Self.error(.contentTooLarge, "The body is \(length) bytes; the limit is \(limit) bytes.")
+        var request = request
+        let body: ByteBuffer
+        switch await JSONRequest.body(&request, limit: limit) {
+        case .success(let buffer): body = buffer
+        case .failure(let refusal): return refusal.response
         }
         let idempotencyKey = request.headers[Self.idempotencyKeyField]
         if batch, idempotencyKey != nil {
@@ -99,13 +101,6 @@ public final class IngestAPI: Sendable {
             return Self.error(
                 .badRequest, "A batch takes no Idempotency-Key; give each event its own \"id\", so that sending the batch again creates nothing twice.",
                 field: "Idempotency-Key")
-        }
-        var request = request
-        let body: ByteBuffer
-        do {
-            body = try await request.collectBody(upTo: limit)
-        } catch {
-            return Self.error(.contentTooLarge, "The body is larger than the limit of \(limit) bytes.")
         }
         let parsed: [Result<EmitRequest, HooklineError>]
         do {
