@@ -116,8 +116,12 @@ let package = Package(
                 "CNCurses",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            plugins: ["EmbedThemesPlugin"]
         ),
+        // Compiles themes/*.yaml into HooklineConsole, so an installed binary needs no theme files.
+        .executableTarget(name: "ThemeEmbedder"),
+        .plugin(name: "EmbedThemesPlugin", capability: .buildTool(), dependencies: ["ThemeEmbedder"], path: "Sources/EmbedThemesPlugin"),
         .executableTarget(
             name: "hookline",
             dependencies: [

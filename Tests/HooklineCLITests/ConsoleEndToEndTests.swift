@@ -17,7 +17,7 @@ import Testing
 
         init(command: String, directory: String, width: Int = 140, height: Int = 40) throws {
             exitFile = directory + "/console-exit-\(socket)"
-            try Terminal.tmuxBlocking(socket: socket, ["new-session", "-d", "-s", "t", "-x", "\(width)", "-y", "\(height)",
+            _ = try Terminal.tmuxBlocking(socket: socket, ["new-session", "-d", "-s", "t", "-x", "\(width)", "-y", "\(height)",
                       "cd '\(directory)' && \(command) 2>>console-stderr.log; echo $? > '\(exitFile)'"])
         }
 

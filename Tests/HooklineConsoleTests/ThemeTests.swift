@@ -230,7 +230,7 @@ private func write(_ text: String, to directory: String, as file: String) throws
         try write(themeText(name: "light"), to: shipped, as: "light.yaml")
         try write("not a theme", to: shipped, as: "README.md")
 
-        let library = ThemeLibrary(directories: [user, shipped, "/nonexistent/hookline-themes"])
+        let library = ThemeLibrary(directories: [user, shipped, "/nonexistent/hookline-themes"], builtIn: [:])
         #expect(library.names() == ["dark", "light", "mine", "monochrome"])
         #expect(try library.load("dark").style(.text).foreground == .magenta)
         #expect(try library.load("light").name == "light")
@@ -251,7 +251,7 @@ private func write(_ text: String, to directory: String, as file: String) throws
         defer { try? FileManager.default.removeItem(atPath: user) }
         try write(themeText(name: "dark"), to: user, as: "dark.yaml")
         try write(themeText(name: "solar"), to: user, as: "solar.yaml")
-        let library = ThemeLibrary(directories: [user])
+        let library = ThemeLibrary(directories: [user], builtIn: [:])
         for name in ["nope", "../dark", ""] {
             #expect(throws: ConsoleError.unknownTheme(name: name, available: ["dark", "monochrome", "solar"])) {
                 try library.load(name)
@@ -287,21 +287,47 @@ private func write(_ text: String, to directory: String, as file: String) throws
     }
 
     @Test func noDirectoriesStillOffersMonochrome() throws {
-        let library = ThemeLibrary(directories: [])
+        let library = ThemeLibrary(directories: [], builtIn: [:])
         #expect(library.names() == ["monochrome"])
         #expect(try library.load("monochrome") == .monochrome)
         #expect(throws: ConsoleError.unknownTheme(name: "dark", available: ["monochrome"])) { try library.load("dark") }
     }
 
-    @Test func standardFindsShippedThemesAboveTheExecutable() throws {
-        let repository = (shippedThemes as NSString).deletingLastPathComponent
-        let library = ThemeLibrary.standard(executablePath: repository + "/.build/x86_64-unknown-linux-gnu/debug/hookline")
-        #expect(library.directories.last == shippedThemes)
-        #expect(library.directories.contains { $0.hasSuffix("/.config/hookline/themes") })
+    @Test func builtInThemesAreTheShippedFiles() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: shippedThemes).filter { $0.hasSuffix(".yaml") }
+        #expect(Set(BuiltInThemes.files.keys) == Set(files.map { String($0.dropLast(5)) }))
+        for file in files {
+            let text = try String(contentsOfFile: (shippedThemes as NSString).appendingPathComponent(file), encoding: .utf8)
+            #expect(BuiltInThemes.files[String(file.dropLast(5))] == text, "the binary's \(file) differs from themes/\(file)")
+        }
+    }
 
-        let elsewhere = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: elsewhere) }
-        let lonely = ThemeLibrary.standard(executablePath: elsewhere + "/bin/hookline")
-        #expect(!lonely.directories.contains(shippedThemes) || ProcessInfo.processInfo.environment["HOOKLINE_THEMES"] != nil)
+    @Test func standardLibraryNeedsNoThemeFiles() throws {
+        let library = ThemeLibrary.standard()
+        #expect(library.directories.contains { $0.hasSuffix("/.config/hookline/themes") })
+        #expect(!library.directories.contains(shippedThemes))
+        let bare = ThemeLibrary(directories: ["/nonexistent/hookline-themes"])
+        for name in ["dark", "light", "high-contrast", "monochrome"] {
+            #expect(try bare.load(name).name == name)
+        }
+        #expect(bare.names().first == "dark")
+    }
+
+    @Test func missingOrBrokenThemeFallsBackToTheBuiltInDefault() throws {
+        let bare = ThemeLibrary(directories: [])
+        let missing = bare.loadOrDefault("solarized")
+        #expect(missing.theme == (try bare.load("dark")))
+        #expect(missing.problem == "No theme named 'solarized'; available themes are dark, high-contrast, light, monochrome. Using the built-in dark theme.")
+
+        let user = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: user) }
+        try write("name: light\nstyles:\n  text: fg: garbage\n", to: user, as: "light.yaml")
+        let broken = ThemeLibrary(directories: [user]).loadOrDefault("light")
+        #expect(broken.theme.name == "dark")
+        #expect(broken.problem?.hasPrefix("The theme file \(user)/light.yaml, line 3") == true, "\(broken.problem ?? "")")
+        // A user's broken dark.yaml does not hide the built-in one.
+        try write("name: dark\nstyles: [\n", to: user, as: "dark.yaml")
+        #expect(ThemeLibrary(directories: [user]).loadOrDefault("dark").theme == (try bare.load("dark")))
+        #expect(ThemeLibrary(directories: [user]).loadOrDefault("light").problem != nil)
     }
 }

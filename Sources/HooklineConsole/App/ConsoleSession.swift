@@ -48,11 +48,11 @@ public final class ConsoleSession {
     var theme: Theme
     let mailbox = Mailbox()
 
-    /// Loads the theme. An unknown name is an error; a broken theme file is reported on the flash
-    /// line and the default theme is used instead.
+    /// Loads the theme; one that is missing or broken is reported on the flash line and the
+    /// built-in default is used instead, so a theme never stops the console from starting.
     /// - Parameter transport: what `T` sends test events with (the CLI gives one that honours
     ///   `--allow-private-networks`); without one, `T` says it cannot.
-    public init(operations: Operations, options: Options, transport: (any HTTPTransport)? = nil, library: ThemeLibrary = .standard()) throws(ConsoleError) {
+    public init(operations: Operations, options: Options, transport: (any HTTPTransport)? = nil, library: ThemeLibrary = .standard()) {
         self.operations = operations
         self.transport = transport
         self.options = options
@@ -62,14 +62,11 @@ public final class ConsoleSession {
             theme = .monochrome
             return
         }
-        do {
-            theme = try library.load(options.themeName)
-        } catch let error {
-            if case .unknownTheme = error { throw error }
-            let fallback = options.themeName == "dark" ? "monochrome" : "dark"
-            theme = (try? library.load(fallback)) ?? .monochrome
-            state.themeName = theme.name
-            state.say("\(error.description) Using the \(theme.name) theme.", .error)
+        let (loaded, problem) = library.loadOrDefault(options.themeName)
+        theme = loaded
+        if let problem {
+            state.themeName = loaded.name
+            state.say(problem, .error)
         }
     }
 

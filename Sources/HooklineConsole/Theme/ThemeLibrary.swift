@@ -1,21 +1,22 @@
 import Foundation
 
-/// Finds theme files: the user's directory first, then the shipped ones.
+/// Finds themes: the user's directories first, then the ones built into the binary.
 ///
 /// A theme's name is its file's name without `.yaml`/`.yml` (`.yaml` wins when both exist in one
 /// directory); the `name:` inside the file must say the same. The first directory holding a theme
-/// wins, so a user's `dark.yaml` replaces the shipped one.
+/// wins, so a user's `dark.yaml` replaces the built-in one.
 public struct ThemeLibrary: Sendable {
     public var directories: [String]
+    /// Theme texts by name, consulted after the directories: the shipped themes by default.
+    public var builtIn: [String: String]
 
-    public init(directories: [String]) {
+    public init(directories: [String], builtIn: [String: String] = BuiltInThemes.files) {
         self.directories = directories
+        self.builtIn = builtIn
     }
 
-    /// $HOOKLINE_THEMES (colon-separated), ~/.config/hookline/themes, then the shipped `themes/`
-    /// directory found by walking up from the executable's directory (at most 6 levels) looking for
-    /// a `themes` folder containing `dark.yaml`.
-    public static func standard(executablePath: String = CommandLine.arguments[0]) -> ThemeLibrary {
+    /// $HOOKLINE_THEMES (colon-separated), then ~/.config/hookline/themes, then the built-in themes.
+    public static func standard() -> ThemeLibrary {
         let environment = ProcessInfo.processInfo.environment
         var directories: [String] = []
         if let list = environment["HOOKLINE_THEMES"] {
@@ -23,17 +24,25 @@ public struct ThemeLibrary: Sendable {
         }
         let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
         directories.append((home as NSString).appendingPathComponent(".config/hookline/themes"))
-        if let shipped = shippedDirectory(executablePath: executablePath) {
-            directories.append(shipped)
-        }
         var seen = Set<String>()
         return ThemeLibrary(directories: directories.filter { seen.insert(($0 as NSString).standardizingPath).inserted })
+    }
+
+    /// The theme to start with: `name`, or when it is missing or broken the built-in default (and
+    /// failing that the plain monochrome theme) with the sentence that says why.
+    public func loadOrDefault(_ name: String) -> (theme: Theme, problem: String?) {
+        do {
+            return (try load(name), nil)
+        } catch {
+            let fallback = (try? ThemeLibrary(directories: [], builtIn: builtIn).load(BuiltInThemes.defaultName)) ?? .monochrome
+            return (fallback, "\(error.description) Using the built-in \(fallback.name) theme.")
+        }
     }
 
     /// Theme names available (file names without .yaml/.yml), first directory winning, sorted with "dark" first.
     /// "monochrome" is always listed, since `load` falls back to the built-in one.
     public func names() -> [String] {
-        var names: Set<String> = ["monochrome"]
+        var names = Set(builtIn.keys).union(["monochrome"])
         for directory in directories {
             for file in Self.themeFiles(in: directory) {
                 names.insert(file.name)
@@ -56,6 +65,9 @@ public struct ThemeLibrary: Sendable {
                 guard let path = Self.themeFiles(in: directory).first(where: { $0.name == wanted })?.path else { continue }
                 return try Self.loadFile(path, expectedName: wanted)
             }
+            if let text = builtIn[wanted] {
+                return try Self.parse(text, file: "built-in theme \(wanted)", expectedName: wanted)
+            }
             if wanted == "monochrome" { return .monochrome }
         }
         throw .unknownTheme(name: name, available: names())
@@ -72,6 +84,11 @@ public struct ThemeLibrary: Sendable {
         guard let text = String(data: data, encoding: .utf8) else {
             throw .theme(file: path, line: 0, message: "is not UTF-8 text")
         }
+        return try parse(text, file: path, expectedName: expectedName)
+    }
+
+    /// Parses a theme's text, whose `name:` must be `expectedName`.
+    static func parse(_ text: String, file path: String, expectedName: String) throws(ConsoleError) -> Theme {
         let parsed = try ThemeParser(file: path).parse(text)
         guard parsed.theme.name == expectedName else {
             throw .theme(file: path, line: parsed.nameLine,
@@ -102,36 +119,5 @@ public struct ThemeLibrary: Sendable {
             found[name] = (rank, path)
         }
         return found.map { (name: $0.key, path: $0.value.path) }.sorted { $0.name < $1.name }
-    }
-
-    /// The shipped `themes` directory: a `themes` folder holding `dark.yaml` in the executable's
-    /// directory or one of its 6 nearest ancestors, trying the path as given and with symlinks resolved.
-    static func shippedDirectory(executablePath: String) -> String? {
-        let fileManager = FileManager.default
-        var executable = executablePath
-        if !executable.contains("/") {
-            // Started through $PATH: find which one.
-            let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
-            executable = path.split(separator: ":").map { ($0 as NSString).appendingPathComponent(executablePath) }
-                .first { fileManager.isExecutableFile(atPath: $0) } ?? executablePath
-        }
-        if !executable.hasPrefix("/") {
-            executable = (fileManager.currentDirectoryPath as NSString).appendingPathComponent(executable)
-        }
-        let given = ((executable as NSString).standardizingPath as NSString).deletingLastPathComponent
-        let resolved = ((executable as NSString).resolvingSymlinksInPath as NSString).deletingLastPathComponent
-        for start in [given, resolved] {
-            var directory = start
-            for _ in 0...6 {
-                let candidate = (directory as NSString).appendingPathComponent("themes")
-                if fileManager.fileExists(atPath: (candidate as NSString).appendingPathComponent("dark.yaml")) {
-                    return candidate
-                }
-                let parent = (directory as NSString).deletingLastPathComponent
-                if parent == directory || parent.isEmpty { break }
-                directory = parent
-            }
-        }
-        return nil
     }
 }

@@ -43,12 +43,7 @@ struct ConsoleOptions: ParsableArguments {
     }
 
     private static func run(operations: Operations, options: ConsoleSession.Options, transport: AsyncHTTPTransport) async throws {
-        let session: ConsoleSession
-        do {
-            session = try ConsoleSession(operations: operations, options: options, transport: transport)
-        } catch {
-            throw HooklineError.invalidInput(error.description)
-        }
+        let session = ConsoleSession(operations: operations, options: options, transport: transport)
         let terminal: NCursesTerminal
         do {
             terminal = try NCursesTerminal()
