@@ -123,23 +123,48 @@ extension PostgresStore {
         }
     }
 
-    public func consoleFrame(eventsLimit: Int, failedLimit: Int, since: Date, endpoints window: EndpointWindow) async throws(HooklineError) -> ConsoleFrame {
+    /// Attempts and successes per `bucketMs` since `sinceMs`, oldest first.
+    static func fetchActivity(sinceMs: Int64, bucketMs: Int64, _ connection: PostgresConnection, _ logger: Logger) async throws -> [ActivityBucket] {
+        try await connection.rows("""
+            SELECT started_at / \(bucketMs) AS bucket, count(*), count(*) FILTER (WHERE status_code BETWEEN 200 AND 299)
+            FROM attempt WHERE started_at >= \(sinceMs) GROUP BY bucket ORDER BY bucket
+            """, logger).map {
+            ActivityBucket(start: Self.date(try $0.get(0, as: Int64.self) * bucketMs), attempts: try $0.get(1, as: Int.self), successes: try $0.get(2, as: Int.self))
+        }
+    }
+
+    /// The newest attempts since `sinceMs`, newest first, with their event and tenant (no response excerpts).
+    static func fetchAttemptRows(limit: Int, sinceMs: Int64, tenant: String?, _ connection: PostgresConnection, _ logger: Logger) async throws -> [AttemptRow] {
+        guard limit > 0 else { return [] }
+        return try await connection.rows("""
+            SELECT a.delivery_id, a.number, a.trigger, a.started_at, a.duration_ms, a.status_code, a.error_class, a.error_message, NULL::text,
+                   a.endpoint_id, d.event_id, e.type, e.tenant
+            FROM attempt a JOIN delivery d ON d.id = a.delivery_id JOIN event e ON e.id = d.event_id
+            WHERE a.started_at >= \(sinceMs) AND (\(tenant)::text IS NULL OR e.tenant = \(tenant))
+            ORDER BY a.started_at DESC LIMIT \(limit)
+            """, logger).map {
+            AttemptRow(attempt: try Self.attempt($0), endpointID: try $0.get(9), eventID: try $0.get(10), eventType: try $0.get(11), tenant: try $0.get(12))
+        }
+    }
+
+    public func consoleFrame(_ query: ConsoleFrameQuery) async throws(HooklineError) -> ConsoleFrame {
         let logger = self.logger
-        let sinceMs = Self.millis(since)
+        let sinceMs = Self.millis(query.statsSince)
+        let recentMs = Self.millis(query.recentSince) ?? Int64.min
+        let window = query.endpoints
         let tenant = window.tenant
         return try await read { connection in
             // An event's tenant is its endpoints' (fan-out is by tenant), so the event row says it.
             let failed = try await connection.rows("""
                 SELECT \(unescaped: Self.deliveryColumns.split(separator: ",").map { "d." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")), e.type, e.tenant
                 FROM delivery d JOIN event e ON e.id = d.event_id
-                WHERE d.status = 'failed' AND (\(tenant)::text IS NULL OR e.tenant = \(tenant))
-                ORDER BY d.updated_at DESC LIMIT \(failedLimit)
+                WHERE d.status = 'failed' AND (\(tenant)::text IS NULL OR e.tenant = \(tenant)) AND d.updated_at >= \(recentMs)
+                ORDER BY d.updated_at DESC LIMIT \(query.failedLimit)
                 """, logger).map { DeliveryRow(delivery: try Self.delivery($0), eventType: try $0.get(11), tenant: try $0.get(12)) }
-            let throughput = try await connection.rows("""
-                SELECT started_at / 60000 AS minute, count(*), count(*) FILTER (WHERE status_code BETWEEN 200 AND 299)
-                FROM attempt WHERE started_at >= \(sinceMs) GROUP BY minute ORDER BY minute
-                """, logger).map {
-                MinuteBucket(minute: Self.date(try $0.get(0, as: Int64.self) * 60_000), attempts: try $0.get(1, as: Int.self), successes: try $0.get(2, as: Int.self))
+            let throughput = try await Self.fetchActivity(sinceMs: sinceMs, bucketMs: 60_000, connection, logger)
+            var perSecond: [ActivityBucket] = []
+            if let secondsSince = query.secondsSince {
+                perSecond = try await Self.fetchActivity(sinceMs: Self.millis(secondsSince), bucketMs: 1000, connection, logger)
             }
             let size = try await connection.rows("SELECT pg_database_size(current_database())", logger).first?.get(0, as: Int64.self) ?? 0
             let stats = try await Self.fetchEndpointStats(sinceMs, connection, logger)
@@ -174,8 +199,12 @@ extension PostgresStore {
             let tenants = try await connection.rows("SELECT count(*) FROM tenant", logger).first?.get(0, as: Int.self) ?? 1
             return ConsoleFrame(
                 endpoints: endpoints, endpointTotal: total, breakers: breakers, stats: stats,
-                events: try await Self.fetchEvents(EventQuery(tenant: tenant, limit: eventsLimit), on: connection, logger),
-                failed: failed, throughput: throughput, counts: try await Self.fetchCounts(connection, logger),
+                events: try await Self.fetchEvents(EventQuery(tenant: tenant, since: query.recentSince, limit: query.eventsLimit), on: connection, logger),
+                failed: failed, throughput: throughput,
+                perSecond: perSecond,
+                attempts: try await Self.fetchAttemptRows(
+                    limit: query.attemptsLimit, sinceMs: Self.millis(query.attemptsSince), tenant: tenant, connection, logger),
+                counts: try await Self.fetchCounts(connection, logger),
                 storage: StorageSize(bytes: size, reusableBytes: 0), tenantCount: tenants)
         }
     }

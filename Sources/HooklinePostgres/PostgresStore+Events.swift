@@ -100,6 +100,7 @@ extension PostgresStore {
         try await connection.rows("""
             SELECT \(unescaped: eventSummaryColumns) FROM event e
             WHERE (\(query.type)::text IS NULL OR e.type = \(query.type)) AND (\(query.tenant)::text IS NULL OR e.tenant = \(query.tenant))
+              AND e.created_at >= \(query.since.map { millis($0) } ?? Int64.min)
               AND (\(query.before.map { millis($0.createdAt) })::bigint IS NULL
                    OR (e.created_at, e.id) < (\(query.before.map { millis($0.createdAt) }), \(query.before?.id ?? "")))
             ORDER BY e.created_at DESC, e.id DESC LIMIT \(query.limit)

@@ -3,7 +3,7 @@ import GRDB
 import HooklineCore
 
 extension SQLiteStore {
-    static func fetchFailed(_ db: Database, limit: Int, tenant: String?) throws -> [DeliveryRow] {
+    static func fetchFailed(_ db: Database, limit: Int, tenant: String?, sinceMs: Int64? = nil) throws -> [DeliveryRow] {
         let columns = Self.deliveryColumns.split(separator: ",").map { "d." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
         // An event's tenant is its endpoints' (fan-out is by tenant), so the event row says it.
         return try Row.fetchAll(
@@ -11,24 +11,46 @@ extension SQLiteStore {
             sql: """
                 SELECT \(columns), e.type AS event_type, e.tenant AS tenant
                 FROM delivery d JOIN event e ON e.id = d.event_id
-                WHERE d.status = 'failed' AND (? IS NULL OR e.tenant = ?) ORDER BY d.updated_at DESC LIMIT ?
+                WHERE d.status = 'failed' AND (? IS NULL OR e.tenant = ?) AND d.updated_at >= ? ORDER BY d.updated_at DESC LIMIT ?
                 """,
-            arguments: [tenant, tenant, limit]
+            arguments: [tenant, tenant, sinceMs ?? Int64.min, limit]
         ).map { DeliveryRow(delivery: try Self.delivery($0), eventType: $0["event_type"], tenant: $0["tenant"]) }
     }
 
-    static func fetchThroughput(_ db: Database, sinceMs: Int64) throws -> [MinuteBucket] {
+    /// Attempts and successes per `bucketMs` since `sinceMs`, oldest first.
+    static func fetchActivity(_ db: Database, sinceMs: Int64, bucketMs: Int64) throws -> [ActivityBucket] {
         try Row.fetchAll(
             db,
             sql: """
-                SELECT started_at / 60000 AS minute, count(*) AS attempts,
+                SELECT started_at / ? AS bucket, count(*) AS attempts,
                        sum(CASE WHEN status_code BETWEEN 200 AND 299 THEN 1 ELSE 0 END) AS successes
-                FROM attempt INDEXED BY attempt_by_started WHERE started_at >= ? GROUP BY minute ORDER BY minute
+                FROM attempt INDEXED BY attempt_by_started WHERE started_at >= ? GROUP BY bucket ORDER BY bucket
                 """,
-            arguments: [sinceMs]
+            arguments: [bucketMs, sinceMs]
         ).map {
-            let minute: Int64 = $0["minute"]
-            return MinuteBucket(minute: Self.date(minute * 60_000), attempts: $0["attempts"], successes: $0["successes"])
+            let bucket: Int64 = $0["bucket"]
+            return ActivityBucket(start: Self.date(bucket * bucketMs), attempts: $0["attempts"], successes: $0["successes"])
+        }
+    }
+
+    /// The newest attempts since `sinceMs`, newest first, with their event and tenant.
+    static func fetchAttemptRows(_ db: Database, limit: Int, sinceMs: Int64, tenant: String?) throws -> [AttemptRow] {
+        guard limit > 0 else { return [] }
+        // The view shows no response body: leave the excerpts (up to 16 KiB each) unread.
+        let columns = Self.attemptColumns.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            .map { $0 == "response_excerpt" ? "NULL AS response_excerpt" : "a." + $0 }.joined(separator: ", ")
+        return try Row.fetchAll(
+            db,
+            sql: """
+                SELECT \(columns), a.endpoint_id AS endpoint_id, d.event_id AS event_id, e.type AS event_type, e.tenant AS tenant
+                FROM attempt a INDEXED BY attempt_by_started
+                JOIN delivery d ON d.id = a.delivery_id JOIN event e ON e.id = d.event_id
+                WHERE a.started_at >= ? AND (? IS NULL OR e.tenant = ?)
+                ORDER BY a.started_at DESC LIMIT ?
+                """,
+            arguments: [sinceMs, tenant, tenant, limit]
+        ).map {
+            AttemptRow(attempt: Self.attempt($0), endpointID: $0["endpoint_id"], eventID: $0["event_id"], eventType: $0["event_type"], tenant: $0["tenant"])
         }
     }
 
@@ -43,12 +65,14 @@ extension SQLiteStore {
         return DeliveryCounts(pending: totals["pending"] ?? 0, failed: totals["failed"] ?? 0, held: totals["held"] ?? 0)
     }
 
-    public func consoleFrame(eventsLimit: Int, failedLimit: Int, since: Date, endpoints window: EndpointWindow) async throws(HooklineError) -> ConsoleFrame {
-        let sinceMs = Self.millis(since)
+    public func consoleFrame(_ query: ConsoleFrameQuery) async throws(HooklineError) -> ConsoleFrame {
+        let sinceMs = Self.millis(query.statsSince)
+        let recentMs = Self.millis(query.recentSince)
+        let window = query.endpoints
         return try await read { db in
             let stats = try Self.fetchEndpointStats(db, sinceMs: sinceMs)
             let tenant = window.tenant
-            let failed = try Self.fetchFailed(db, limit: failedLimit, tenant: tenant)
+            let failed = try Self.fetchFailed(db, limit: query.failedLimit, tenant: tenant, sinceMs: recentMs)
             // Through breaker_not_closed: the breakers that need an operator, however many endpoints exist.
             let notClosed = try Row.fetchAll(
                 db, sql: """
@@ -92,8 +116,11 @@ extension SQLiteStore {
             return ConsoleFrame(
                 endpoints: endpoints, endpointTotal: total,
                 breakers: Array(breakers.values), stats: stats,
-                events: try Self.fetchEvents(db, EventQuery(tenant: tenant, limit: eventsLimit)), failed: failed,
-                throughput: try Self.fetchThroughput(db, sinceMs: sinceMs), counts: try Self.fetchCounts(db),
+                events: try Self.fetchEvents(db, EventQuery(tenant: tenant, since: query.recentSince, limit: query.eventsLimit)), failed: failed,
+                throughput: try Self.fetchActivity(db, sinceMs: sinceMs, bucketMs: 60_000),
+                perSecond: try query.secondsSince.map { try Self.fetchActivity(db, sinceMs: Self.millis($0), bucketMs: 1000) } ?? [],
+                attempts: try Self.fetchAttemptRows(db, limit: query.attemptsLimit, sinceMs: Self.millis(query.attemptsSince), tenant: tenant),
+                counts: try Self.fetchCounts(db),
                 storage: try Self.fetchStorage(db), tenantCount: try Int.fetchOne(db, sql: "SELECT count(*) FROM tenant") ?? 1)
         }
     }

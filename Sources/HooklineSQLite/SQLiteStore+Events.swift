@@ -89,6 +89,10 @@ extension SQLiteStore {
             clauses.append("e.tenant = ?")
             arguments += [tenant]
         }
+        if let since = query.since {
+            clauses.append("e.created_at >= ?")
+            arguments += [Self.millis(since)]
+        }
         if let before = query.before {
             clauses.append("(e.created_at, e.id) < (?, ?)")
             arguments += [Self.millis(before.createdAt), before.id]

@@ -37,7 +37,7 @@ enum ConsoleFixtures {
         }
         return DashboardSnapshot(
             takenAt: now, location: "/var/lib/hookline.db", endpoints: endpoints, events: eventRows, failed: failedRows,
-            throughput: [MinuteBucket(minute: now.addingTimeInterval(-60), attempts: 120, successes: 110)],
+            throughput: [ActivityBucket(start: now.addingTimeInterval(-60), attempts: 120, successes: 110)],
             counts: DeliveryCounts(pending: 3, failed: failed, held: 1), storage: StorageSize(bytes: 12_345_678, reusableBytes: 4096))
     }
 

@@ -61,12 +61,12 @@ public enum ConsoleRenderer {
         }
         let refreshed = "refreshed \(Panes.clock(snapshot.takenAt))Z" + (state.paused ? " PAUSED" : "")
         let right = grid.width - DisplayWidth.of(refreshed) - 1
-        let lastHour = snapshot.throughput.filter { $0.minute >= snapshot.takenAt.addingTimeInterval(-3600) }
+        let lastHour = snapshot.throughput.filter { $0.start >= snapshot.takenAt.addingTimeInterval(-3600) }
         let attempts = lastHour.reduce(0) { $0 + $1.attempts }
         let successes = lastHour.reduce(0) { $0 + $1.successes }
         // The last complete minute: the current one is still filling up.
         let lastFullMinute = Date(timeIntervalSince1970: (floor(snapshot.takenAt.timeIntervalSince1970 / 60) - 1) * 60)
-        let perMinute = lastHour.first { $0.minute == lastFullMinute }?.attempts ?? 0
+        let perMinute = lastHour.first { $0.start == lastFullMinute }?.attempts ?? 0
         // Segments in order of importance; each is drawn only if it fits whole before the refresh time.
         var segments: [(String, StyleToken)] = [("\(perMinute)/min", .header)]
         // A scoped console says so first: the panes show one tenant, the counts every tenant.
@@ -103,13 +103,13 @@ public enum ConsoleRenderer {
     }
 
     /// 60 one-minute buckets ending at the snapshot, empty minutes included.
-    static func minuteSeries(_ snapshot: DashboardSnapshot) -> [MinuteBucket] {
+    static func minuteSeries(_ snapshot: DashboardSnapshot) -> [ActivityBucket] {
         let end = floor(snapshot.takenAt.timeIntervalSince1970 / 60) * 60
-        var byMinute: [Int: MinuteBucket] = [:]
-        for bucket in snapshot.throughput { byMinute[Int(bucket.minute.timeIntervalSince1970)] = bucket }
+        var byMinute: [Int: ActivityBucket] = [:]
+        for bucket in snapshot.throughput { byMinute[Int(bucket.start.timeIntervalSince1970)] = bucket }
         return (0..<60).map { offset in
             let minute = Int(end) - (59 - offset) * 60
-            return byMinute[minute] ?? MinuteBucket(minute: Date(timeIntervalSince1970: TimeInterval(minute)), attempts: 0, successes: 0)
+            return byMinute[minute] ?? ActivityBucket(start: Date(timeIntervalSince1970: TimeInterval(minute)), attempts: 0, successes: 0)
         }
     }
 

@@ -10,7 +10,12 @@ public struct DashboardSnapshot: Sendable, Hashable {
     public var endpointTotal: Int
     public var events: [EventSummary]
     public var failed: [DeliveryRow]
-    public var throughput: [MinuteBucket]
+    /// Attempts per minute over the last hour, oldest first.
+    public var throughput: [ActivityBucket]
+    /// Attempts per second over the last two minutes, oldest first (empty when not read).
+    public var perSecond: [ActivityBucket]
+    /// The newest attempts, newest first (empty when not read).
+    public var attempts: [AttemptRow]
     public var counts: DeliveryCounts
     /// The database's size, or nil when unknown.
     public var storage: StorageSize?
@@ -18,11 +23,17 @@ public struct DashboardSnapshot: Sendable, Hashable {
     public var tenantCount: Int
     /// The tenant the frame is scoped to, or nil for every tenant.
     public var tenant: String?
+    /// Events, failed deliveries and attempts are from this time on, when set (`:since`).
+    public var recentSince: Date?
 
     public init(
         takenAt: Date, location: String, endpoints: [EndpointOverview], endpointTotal: Int? = nil, events: [EventSummary], failed: [DeliveryRow],
-        throughput: [MinuteBucket], counts: DeliveryCounts, storage: StorageSize? = nil, tenantCount: Int = 1, tenant: String? = nil
+        throughput: [ActivityBucket], perSecond: [ActivityBucket] = [], attempts: [AttemptRow] = [], counts: DeliveryCounts,
+        storage: StorageSize? = nil, tenantCount: Int = 1, tenant: String? = nil, recentSince: Date? = nil
     ) {
+        self.perSecond = perSecond
+        self.attempts = attempts
+        self.recentSince = recentSince
         self.tenantCount = tenantCount
         self.tenant = tenant
         self.takenAt = takenAt
@@ -63,16 +74,22 @@ public struct EndpointDetail: Sendable, Hashable {
 }
 
 extension Operations {
-    /// One console frame's data: rows limited to what fits on screen, and the window of endpoints
-    /// the operator has scrolled to.
-    public func dashboard(eventsLimit: Int, failedLimit: Int, endpoints window: EndpointWindow = EndpointWindow()) async throws(HooklineError) -> DashboardSnapshot {
+    /// One console frame's data: rows limited to what fits on screen, the window of endpoints the
+    /// operator has scrolled to, the newest `attemptsLimit` attempts, and activity per minute over
+    /// the last hour and per second over the last two minutes. `since` (the console's `:since`)
+    /// limits events, failed deliveries and attempts to that stretch.
+    public func dashboard(
+        eventsLimit: Int, failedLimit: Int, attemptsLimit: Int = 0, since: Date? = nil, endpoints window: EndpointWindow = EndpointWindow()
+    ) async throws(HooklineError) -> DashboardSnapshot {
         let now = clock.now()
-        let frame = try await store.consoleFrame(
-            eventsLimit: eventsLimit, failedLimit: failedLimit, since: now.addingTimeInterval(-3600), endpoints: window)
+        let frame = try await store.consoleFrame(ConsoleFrameQuery(
+            eventsLimit: eventsLimit, failedLimit: failedLimit, attemptsLimit: attemptsLimit, statsSince: now.addingTimeInterval(-3600),
+            secondsSince: now.addingTimeInterval(-120), recentSince: since, endpoints: window))
         let endpoints = EndpointOverview.combine(endpoints: frame.endpoints, breakers: frame.breakers, stats: frame.stats)
         return DashboardSnapshot(
             takenAt: now, location: store.location, endpoints: endpoints, endpointTotal: frame.endpointTotal, events: frame.events, failed: frame.failed,
-            throughput: frame.throughput, counts: frame.counts, storage: frame.storage, tenantCount: frame.tenantCount, tenant: window.tenant)
+            throughput: frame.throughput, perSecond: frame.perSecond, attempts: frame.attempts, counts: frame.counts, storage: frame.storage,
+            tenantCount: frame.tenantCount, tenant: window.tenant, recentSince: since)
     }
 
     public func eventDetail(id: String) async throws(HooklineError) -> EventDetail {

@@ -21,9 +21,9 @@ public protocol ConsoleStore: Sendable {
     /// An endpoint's newest attempts.
     func recentAttempts(endpointID: String, limit: Int) async throws(HooklineError) -> [Attempt]
     /// Everything one console frame shows, read in one transaction (one consistent snapshot): the
-    /// endpoints of `window` (those that need an operator first, see ``EndpointWindow``), the
-    /// newest events and `failed` deliveries, and attempts per minute since `since` (oldest first).
-    func consoleFrame(eventsLimit: Int, failedLimit: Int, since: Date, endpoints window: EndpointWindow) async throws(HooklineError) -> ConsoleFrame
+    /// endpoints of the query's window (those that need an operator first, see ``EndpointWindow``),
+    /// the newest events, failed deliveries and attempts, and attempts per minute and per second.
+    func consoleFrame(_ query: ConsoleFrameQuery) async throws(HooklineError) -> ConsoleFrame
     /// A number that changes whenever any process commits to the store (cheap change detection).
     func changeToken() async throws(HooklineError) -> Int64
 }
@@ -53,8 +53,8 @@ extension HooklineStore {
 }
 
 extension ConsoleStore {
-    /// A console frame with the default window of endpoints.
-    public func consoleFrame(eventsLimit: Int, failedLimit: Int, since: Date) async throws(HooklineError) -> ConsoleFrame {
-        try await consoleFrame(eventsLimit: eventsLimit, failedLimit: failedLimit, since: since, endpoints: EndpointWindow())
+    /// A console frame without attempts or per-second activity.
+    public func consoleFrame(eventsLimit: Int, failedLimit: Int, since: Date, endpoints window: EndpointWindow = EndpointWindow()) async throws(HooklineError) -> ConsoleFrame {
+        try await consoleFrame(ConsoleFrameQuery(eventsLimit: eventsLimit, failedLimit: failedLimit, statsSince: since, endpoints: window))
     }
 }

@@ -42,7 +42,11 @@ public struct EventQuery: Sendable, Hashable {
     public var before: PageKey?
     public var limit: Int
 
-    public init(type: String? = nil, tenant: String? = nil, before: PageKey? = nil, limit: Int = 50) {
+    /// Only events created at or after this time, when set.
+    public var since: Date?
+
+    public init(type: String? = nil, tenant: String? = nil, before: PageKey? = nil, since: Date? = nil, limit: Int = 50) {
+        self.since = since
         self.type = type
         self.tenant = tenant
         self.before = before
@@ -186,18 +190,66 @@ public struct DeliveryRow: Sendable, Hashable {
     }
 }
 
-/// Attempts in one minute.
-public struct MinuteBucket: Sendable, Hashable {
-    /// The minute's start.
-    public var minute: Date
+/// Attempts in one stretch of time (a minute or a second).
+public struct ActivityBucket: Sendable, Hashable {
+    /// The stretch's start.
+    public var start: Date
     public var attempts: Int
     public var successes: Int
 
-    public init(minute: Date, attempts: Int, successes: Int) {
-        self.minute = minute
+    public init(start: Date, attempts: Int, successes: Int) {
+        self.start = start
         self.attempts = attempts
         self.successes = successes
     }
+}
+
+/// An attempt with what the console's live attempts view shows beside it.
+public struct AttemptRow: Sendable, Hashable {
+    public var attempt: Attempt
+    public var endpointID: String
+    public var eventID: String
+    public var eventType: String
+    /// The event's tenant, which is its endpoint's.
+    public var tenant: String
+
+    public init(attempt: Attempt, endpointID: String, eventID: String, eventType: String, tenant: String = Tenant.defaultID) {
+        self.attempt = attempt
+        self.endpointID = endpointID
+        self.eventID = eventID
+        self.eventType = eventType
+        self.tenant = tenant
+    }
+}
+
+/// What one console frame reads.
+public struct ConsoleFrameQuery: Sendable, Hashable {
+    public var eventsLimit: Int
+    public var failedLimit: Int
+    /// The newest attempts to read for the live attempts view (0: none).
+    public var attemptsLimit: Int
+    /// Endpoint health and attempts per minute are counted from here.
+    public var statsSince: Date
+    /// Attempts per second are counted from here (nil: not read).
+    public var secondsSince: Date?
+    /// Only events, failed deliveries and attempts from this time on (the console's `:since`).
+    public var recentSince: Date?
+    public var endpoints: EndpointWindow
+
+    public init(eventsLimit: Int, failedLimit: Int, attemptsLimit: Int = 0, statsSince: Date, secondsSince: Date? = nil,
+                recentSince: Date? = nil, endpoints: EndpointWindow = EndpointWindow()) {
+        self.eventsLimit = eventsLimit
+        self.failedLimit = failedLimit
+        self.attemptsLimit = attemptsLimit
+        self.statsSince = statsSince
+        self.secondsSince = secondsSince
+        self.recentSince = recentSince
+        self.endpoints = endpoints
+    }
+
+    /// The attempts view reads attempts no older than this, so a scoped or quiet frame never walks
+    /// more than that stretch of the attempt index.
+    public var attemptsSince: Date { max(recentSince ?? statsSince, statsSince) }
 }
 
 /// Deliveries by the states an operator watches.
@@ -223,7 +275,12 @@ public struct ConsoleFrame: Sendable, Hashable {
     public var stats: [String: EndpointStats]
     public var events: [EventSummary]
     public var failed: [DeliveryRow]
-    public var throughput: [MinuteBucket]
+    /// Attempts per minute since the query's `statsSince`, oldest first.
+    public var throughput: [ActivityBucket]
+    /// Attempts per second since the query's `secondsSince`, oldest first.
+    public var perSecond: [ActivityBucket]
+    /// The newest attempts, newest first.
+    public var attempts: [AttemptRow]
     public var counts: DeliveryCounts
     /// The database's size.
     public var storage: StorageSize
@@ -231,8 +288,11 @@ public struct ConsoleFrame: Sendable, Hashable {
     public var tenantCount: Int
 
     public init(endpoints: [Endpoint], endpointTotal: Int, breakers: [CircuitBreaker], stats: [String: EndpointStats], events: [EventSummary],
-                failed: [DeliveryRow], throughput: [MinuteBucket], counts: DeliveryCounts, storage: StorageSize, tenantCount: Int = 1) {
+                failed: [DeliveryRow], throughput: [ActivityBucket], perSecond: [ActivityBucket] = [], attempts: [AttemptRow] = [],
+                counts: DeliveryCounts, storage: StorageSize, tenantCount: Int = 1) {
         self.tenantCount = tenantCount
+        self.perSecond = perSecond
+        self.attempts = attempts
         self.endpoints = endpoints
         self.endpointTotal = endpointTotal
         self.breakers = breakers
