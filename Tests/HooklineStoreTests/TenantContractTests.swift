@@ -173,6 +173,67 @@ import Testing
     }
 
     @Test(arguments: StoreBackend.available)
+    func theAttemptsViewAndPerSecondActivityReadTheNewestAttemptsInTheirWindow(_ backend: StoreBackend) async throws {
+        try await TestDatabase.withStore(backend) { _, store, operations in
+            _ = try await operations.addTenant(id: "acme")
+            let acme = try await operations.addEndpoint(url: "https://acme.example.com/a", tenant: "acme")
+            let plain = try await operations.addEndpoint(url: "https://default.example.com/hook")
+            _ = try await operations.emit(type: "case.created", data: Self.data, tenant: "acme")
+            _ = try await operations.emit(type: "case.lost", data: try JSONValue.parse(Array(EventCatalog.type(named: "case.lost")!.exampleData.utf8)))
+            let now = Date().addingTimeInterval(1)
+            let claimed = try await store.claim(
+                [ClaimRequest(endpointID: acme.id, limit: 1), ClaimRequest(endpointID: plain.id, limit: 1)],
+                now: now, leaseUntil: now.addingTimeInterval(60), owner: "test")
+            #expect(claimed.count == 2)
+            // Acme's attempt fails for good ten minutes before the default tenant's succeeds.
+            let startedAt = { (delivery: ClaimedDelivery) in delivery.endpointID == acme.id ? now.addingTimeInterval(-600) : now }
+            let results = claimed.map { delivery in
+                AttemptResult(delivery: delivery, attempt: Attempt(
+                    deliveryID: delivery.id, number: 1, trigger: .scheduled, startedAt: startedAt(delivery), durationMs: 7,
+                    statusCode: delivery.endpointID == acme.id ? 503 : 204, errorClass: delivery.endpointID == acme.id ? "http_status" : nil,
+                    responseExcerpt: "a body the view does not read"),
+                    random: 0.5)
+            }
+            let planner = DeliveryPlanner(retry: RetryPolicy(schedule: [0]))
+            for result in results { _ = try await store.record([result], planner: planner, owner: "test", at: startedAt(result.delivery)) }
+
+            let hour = now.addingTimeInterval(-3600)
+            let frame = try await store.consoleFrame(ConsoleFrameQuery(
+                eventsLimit: 10, failedLimit: 10, attemptsLimit: 10, statsSince: hour, secondsSince: now.addingTimeInterval(-120)))
+            #expect(frame.attempts.map(\.endpointID) == [plain.id, acme.id], "newest first")
+            #expect(frame.attempts.map(\.tenant) == [Tenant.defaultID, "acme"])
+            #expect(frame.attempts.map(\.eventType) == ["case.lost", "case.created"])
+            #expect(frame.attempts.map(\.attempt.statusCode) == [204, 503])
+            #expect(frame.attempts.allSatisfy { $0.attempt.durationMs == 7 && $0.attempt.responseExcerpt == nil })
+            #expect(frame.attempts.map(\.eventID) == claimed.sorted { startedAt($0) > startedAt($1) }.map(\.eventID))
+            // Per second: only the attempt of the last two minutes, in its own second.
+            #expect(frame.perSecond.map(\.attempts) == [1] && frame.perSecond.map(\.successes) == [1])
+            #expect(frame.perSecond.first.map { abs($0.start.timeIntervalSince(now)) < 1 } == true)
+            #expect(frame.throughput.map(\.attempts).reduce(0, +) == 2)
+
+            let limited = try await store.consoleFrame(ConsoleFrameQuery(eventsLimit: 10, failedLimit: 10, attemptsLimit: 1, statsSince: hour))
+            #expect(limited.attempts.map(\.endpointID) == [plain.id] && limited.perSecond.isEmpty)
+            let scoped = try await store.consoleFrame(ConsoleFrameQuery(
+                eventsLimit: 10, failedLimit: 10, attemptsLimit: 10, statsSince: hour, endpoints: EndpointWindow(tenant: "acme")))
+            #expect(scoped.attempts.map(\.endpointID) == [acme.id], "another tenant's attempts are not acme's business")
+
+            // `:since 5m`: acme's failure and attempt are older; the events are newer.
+            let recent = try await store.consoleFrame(ConsoleFrameQuery(
+                eventsLimit: 10, failedLimit: 10, attemptsLimit: 10, statsSince: hour, recentSince: now.addingTimeInterval(-300)))
+            #expect(recent.attempts.map(\.endpointID) == [plain.id])
+            #expect(recent.failed.isEmpty)
+            #expect(recent.events.count == 2)
+            let wider = try await store.consoleFrame(ConsoleFrameQuery(
+                eventsLimit: 10, failedLimit: 10, attemptsLimit: 10, statsSince: hour, recentSince: now.addingTimeInterval(-900)))
+            #expect(wider.failed.map(\.delivery.endpointID) == [acme.id] && wider.attempts.count == 2)
+            let future = try await store.consoleFrame(ConsoleFrameQuery(
+                eventsLimit: 10, failedLimit: 10, attemptsLimit: 10, statsSince: hour, recentSince: now.addingTimeInterval(60)))
+            #expect(future.events.isEmpty && future.attempts.isEmpty && future.failed.isEmpty)
+            #expect(future.endpoints.count == 2, "the window limits rows in time, not the endpoints")
+        }
+    }
+
+    @Test(arguments: StoreBackend.available)
     func aTenantsDeliveriesArePagedNewestFirstAcrossItsEndpoints(_ backend: StoreBackend) async throws {
         try await TestDatabase.withStore(backend) { _, store, operations in
             _ = try await operations.addTenant(id: "acme")
