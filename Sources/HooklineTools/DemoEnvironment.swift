@@ -5,25 +5,34 @@ import HooklineServer
 import Logging
 import Synchronization
 
-/// Demo traffic on a real store: four local receivers that behave like real ones (healthy, flaky,
-/// slow, down), their endpoints, a dispatcher delivering to them, and a producer emitting the
+/// Demo traffic on a real store: local receivers that behave like real ones (see ``summary``), their endpoints, a dispatcher delivering to them, and a producer emitting the
 /// catalog's events. The console shows it all; nothing leaves 127.0.0.1.
 public final class DemoEnvironment: Sendable {
     /// One simulated receiver: a name, how it behaves (nil: nothing listens), which events it takes.
     public struct Receiver: Sendable {
         public var name: String
+        /// How it behaves, in a word (`healthy`, `down`).
+        public var kind: String
         public var behaviour: WebhookReceiver.Behaviour?
         public var events: EventTypeSelection
     }
 
+    /// The receivers in one phrase, as `demo --help` and the README say it: "five local receivers
+    /// (healthy, flaky, slow, down, rate-limited)".
+    public static var summary: String {
+        let words = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+        let count = receivers.count < words.count ? words[receivers.count] : String(receivers.count)
+        return "\(count) local receivers (\(receivers.map(\.kind).joined(separator: ", ")))"
+    }
+
     public static let receivers: [Receiver] = [
-        Receiver(name: "CRM sync", behaviour: .init(latencyMs: 5...40), events: .all),
-        Receiver(name: "Analytics (flaky)", behaviour: .init(latencyMs: 10...60, failureRate: 0.3, failureStatus: 500),
+        Receiver(name: "CRM sync", kind: "healthy", behaviour: .init(latencyMs: 5...40), events: .all),
+        Receiver(name: "Analytics (flaky)", kind: "flaky", behaviour: .init(latencyMs: 10...60, failureRate: 0.3, failureStatus: 500),
                  events: .only(["case.created", "case.recovered", "case.lost", "customer.risk_changed"])),
-        Receiver(name: "Email campaigns (slow)", behaviour: .init(latencyMs: 1500...5500),
+        Receiver(name: "Email campaigns (slow)", kind: "slow", behaviour: .init(latencyMs: 1500...5500),
                  events: .only(["case.created", "incentive.applied", "incentive.expired"])),
-        Receiver(name: "Legacy ERP (down)", behaviour: nil, events: .only(["case.recovered", "case.lost", "case.updated"])),
-        Receiver(name: "Zapier (rate-limited)", behaviour: .init(latencyMs: 5...30, failureRate: 0.5, failureStatus: 429, failureHeaders: ["Retry-After": "5"]),
+        Receiver(name: "Legacy ERP (down)", kind: "down", behaviour: nil, events: .only(["case.recovered", "case.lost", "case.updated"])),
+        Receiver(name: "Zapier (rate-limited)", kind: "rate-limited", behaviour: .init(latencyMs: 5...30, failureRate: 0.5, failureStatus: 429, failureHeaders: ["Retry-After": "5"]),
                  events: .only(["incentive.applied", "customer.risk_changed", "case.created"])),
     ]
 

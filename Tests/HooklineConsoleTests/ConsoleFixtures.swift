@@ -21,7 +21,19 @@ enum ConsoleFixtures {
         return EndpointOverview(endpoint: endpoint, breaker: breaker, stats: EndpointStats(attempts: attempts, successes: successes, p95LatencyMs: 42))
     }
 
-    static func snapshot(endpoints: [EndpointOverview]? = nil, events: Int = 5, failed: Int = 2) -> DashboardSnapshot {
+    /// Attempts newest first: alternately a success at CRM sync and a 503 at Legacy ERP, one a second.
+    static func attemptRows(_ count: Int, names: [String] = ["ep_crm", "ep_erp"]) -> [AttemptRow] {
+        (0..<count).map { index in
+            let endpointID = names[index % names.count]
+            let ok = index % 2 == 0
+            return AttemptRow(
+                attempt: Attempt(deliveryID: "dlv_a\(index)", number: ok ? 1 : 3, trigger: .scheduled, startedAt: now.addingTimeInterval(Double(-index)),
+                                 durationMs: ok ? 12 : 5003, statusCode: ok ? 200 : 503, errorClass: ok ? nil : "http_status"),
+                endpointID: endpointID, eventID: "evt_a\(index)", eventType: ok ? "case.created" : "case.lost")
+        }
+    }
+
+    static func snapshot(endpoints: [EndpointOverview]? = nil, events: Int = 5, failed: Int = 2, attempts: Int = 6) -> DashboardSnapshot {
         let endpoints = endpoints ?? [
             overview(endpoint("ep_crm", "CRM sync")),
             overview(endpoint("ep_erp", "Legacy ERP"), state: .open, attempts: 10, successes: 0),
@@ -38,6 +50,8 @@ enum ConsoleFixtures {
         return DashboardSnapshot(
             takenAt: now, location: "/var/lib/hookline.db", endpoints: endpoints, events: eventRows, failed: failedRows,
             throughput: [ActivityBucket(start: now.addingTimeInterval(-60), attempts: 120, successes: 110)],
+            perSecond: (1...30).map { ActivityBucket(start: now.addingTimeInterval(Double(-$0)), attempts: $0 % 7, successes: $0 % 7 / 2) },
+            attempts: attemptRows(attempts),
             counts: DeliveryCounts(pending: 3, failed: failed, held: 1), storage: StorageSize(bytes: 12_345_678, reusableBytes: 4096))
     }
 

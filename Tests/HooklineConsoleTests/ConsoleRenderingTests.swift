@@ -6,8 +6,8 @@ import Testing
 @Suite struct ConsoleRenderingTests {
     @Test func aLargeTerminalShowsAllFourPanesWithHeaderAndFooter() {
         var state = ConsoleFixtures.state()
-        let grid = ConsoleRenderer.render(&state, width: 140, height: 40)
-        for title in ["1 Subscriptions (3)", "2 Events (5)", "3 Failed deliveries (2)", "4 Breakers (3)"] {
+        var grid = ConsoleRenderer.render(&state, width: 140, height: 40)
+        for title in ["1 Subscriptions (3) · trouble first", "2 Events (5) · newest first", "3 Failed deliveries (2)", "4 Breakers (3)"] {
             #expect(grid.contains(title), "\(title)\n\(grid.text)")
         }
         #expect(grid.line(0).contains("/var/lib/hookline.db"))
@@ -17,19 +17,25 @@ import Testing
         #expect(grid.line(0).contains("open breakers 1"))
         #expect(grid.line(0).contains("db 12 MB"), "the database's size")
         #expect(grid.line(0).contains("refreshed 16:00:00Z"))
-        #expect(grid.line(1).contains("deliveries/min"))
+        #expect(grid.line(1).contains("deliveries/s"), "per second by default")
         #expect(grid.line(39).contains("Space on/off"), "footer lists the keys of the focused pane")
         #expect(grid.contains("Legacy ERP"))
         #expect(grid.contains("HTTP 503"))
-        #expect(grid.style(of: "OPEN") == .breakerOpen)
         #expect(grid.style(of: "off") == .warn)
+        _ = state.handle(.character("w"))
+        _ = state.handle(.character("2"))
+        grid = ConsoleRenderer.render(&state, width: 140, height: 40)
+        #expect(grid.line(1).contains("deliveries/min") && grid.line(1).contains("per minute, last"), "w: per minute")
+        #expect(grid.style(of: "OPEN") == .breakerOpen)
     }
 
     @Test func theSelectedRowIsHighlightedOnlyInTheFocusedPane() {
         var state = ConsoleFixtures.state()
+        var grid = ConsoleRenderer.render(&state, width: 140, height: 40)
+        #expect(grid.style(of: "Legacy ERP") == .selection, "trouble first: the open breaker is the first row")
         _ = state.handle(.character("j"))
-        let grid = ConsoleRenderer.render(&state, width: 140, height: 40)
-        #expect(grid.style(of: "Legacy ERP") == .selection)
+        grid = ConsoleRenderer.render(&state, width: 140, height: 40)
+        #expect(grid.style(of: "CRM sync") == .selection)
         #expect(grid.style(of: "evt_0") != .selection)
     }
 
@@ -223,18 +229,18 @@ import Testing
             Issue.record("expected a confirmation")
             return
         }
-        #expect(confirmation.question.contains("Disable CRM sync?"))
+        #expect(confirmation.question.contains("Disable Legacy ERP?"))
         #expect(state.handle(.character("n")).isEmpty)
         #expect(state.flash?.text == "Cancelled.")
         _ = state.handle(.character(" "))
-        #expect(state.handle(.character("y")) == [.run(.disable(endpointID: "ep_crm"))])
+        #expect(state.handle(.character("y")) == [.run(.disable(endpointID: "ep_erp"))])
     }
 
     @Test func tSendsATestToTheSelectedSubscriptionAndSaysSo() {
         var state = ConsoleFixtures.state()
         _ = state.handle(.character("j"))
-        #expect(state.handle(.character("T")) == [.run(.testSend(endpointID: "ep_erp"))])
-        #expect(state.flash?.text == "Sending a test case.created to ep_erp…")
+        #expect(state.handle(.character("T")) == [.run(.testSend(endpointID: "ep_crm"))])
+        #expect(state.flash?.text == "Sending a test case.created to ep_crm…")
         let grid = ConsoleRenderer.render(&state, width: 140, height: 40)
         #expect(grid.line(39).contains("T test"), "the footer offers it on the Subscriptions pane")
         _ = state.handle(.character("2"))

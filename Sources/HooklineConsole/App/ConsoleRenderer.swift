@@ -22,9 +22,13 @@ public enum ConsoleRenderer {
             return grid
         }
         drawHeader(&grid, state)
+        state.layout = ConsoleLayout()
         let top = 2
         let bottom = height - 2
-        if width >= gridSize.width && height >= gridSize.height {
+        if width >= gridSize.width && height >= gridSize.height && state.focus == .attempts {
+            // The live attempts view takes the whole body; Tab or 1-4 bring the grid back.
+            drawPane(&grid, &state, .attempts, x: 0, y: top, width: width, height: bottom - top)
+        } else if width >= gridSize.width && height >= gridSize.height {
             let leftWidth = width / 2
             let topHeight = (bottom - top) / 2
             let frames: [(PaneID, Int, Int, Int, Int)] = [
@@ -37,7 +41,7 @@ public enum ConsoleRenderer {
                 drawPane(&grid, &state, pane, x: x, y: y, width: w, height: h)
             }
         } else {
-            drawTabs(&grid, state, y: top)
+            drawTabs(&grid, &state, y: top)
             drawPane(&grid, &state, state.focus, x: 0, y: top + 1, width: width, height: bottom - top - 1)
         }
         drawOverlay(&grid, &state, top: top, bottom: bottom)
@@ -89,27 +93,41 @@ public enum ConsoleRenderer {
         if right > x { grid.put(refreshed, x: right, y: 0, style: state.paused ? .warn : .muted) }
 
         guard state.refreshError == nil else { return }
-        // Second line: sparklines of the most recent minutes that fit, up to 60.
-        let note = snapshot.tenant == nil ? "per minute, UTC" : "per minute, UTC, every tenant"
-        let labels = " deliveries/min " + "  success " + "  " + note + " "
-        let span = max(5, min(60, (grid.width - DisplayWidth.of(labels)) / 2))
-        let minutes = Array(minuteSeries(snapshot).suffix(span))
-        var x2 = grid.put(" deliveries/min ", x: 0, y: 1, style: .muted)
-        x2 += grid.put(sparkline(minutes.map { Double($0.attempts) }), x: x2, y: 1, style: .sparkline)
+        // Second line: sparklines of the most recent seconds (up to 120) or minutes (up to 60) that fit.
+        let perSecond = state.activityPerSecond
+        let unit = perSecond ? "s" : "min"
+        let scope = snapshot.tenant == nil ? "UTC" : "UTC, every tenant"
+        let series = perSecond ? secondSeries(snapshot) : minuteSeries(snapshot)
+        let labels = " deliveries/\(unit) " + "  success " + "  per \(perSecond ? "second" : "minute"), last 120s, \(scope) "
+        let span = max(5, min(series.count, (grid.width - DisplayWidth.of(labels)) / 2))
+        let buckets = Array(series.suffix(span))
+        let shown = perSecond ? "\(buckets.count)s" : "\(buckets.count) min"
+        let note = "per \(perSecond ? "second" : "minute"), last \(shown), \(scope); w: per \(perSecond ? "minute" : "second")"
+        var x2 = grid.put(" deliveries/\(unit) ", x: 0, y: 1, style: .muted)
+        x2 += grid.put(sparkline(buckets.map { Double($0.attempts) }), x: x2, y: 1, style: .sparkline)
         x2 += grid.put("  success ", x: x2, y: 1, style: .muted)
-        let rates = minutes.map { $0.attempts == 0 ? -1 : Double($0.successes) / Double($0.attempts) }
+        let rates = buckets.map { $0.attempts == 0 ? -1 : Double($0.successes) / Double($0.attempts) }
         x2 += grid.put(sparkline(rates, fixedMaximum: 1), x: x2, y: 1, style: .sparkline)
-        grid.put("  " + note, x: x2, y: 1, style: .muted)
+        grid.put("  " + note, x: x2, y: 1, style: .muted, limit: max(0, grid.width - x2))
+    }
+
+    /// 120 one-second buckets ending at the last full second before the snapshot, empty ones included.
+    static func secondSeries(_ snapshot: DashboardSnapshot) -> [ActivityBucket] {
+        series(snapshot.perSecond, end: floor(snapshot.takenAt.timeIntervalSince1970) - 1, step: 1, count: 120)
     }
 
     /// 60 one-minute buckets ending at the snapshot, empty minutes included.
     static func minuteSeries(_ snapshot: DashboardSnapshot) -> [ActivityBucket] {
-        let end = floor(snapshot.takenAt.timeIntervalSince1970 / 60) * 60
-        var byMinute: [Int: ActivityBucket] = [:]
-        for bucket in snapshot.throughput { byMinute[Int(bucket.start.timeIntervalSince1970)] = bucket }
-        return (0..<60).map { offset in
-            let minute = Int(end) - (59 - offset) * 60
-            return byMinute[minute] ?? ActivityBucket(start: Date(timeIntervalSince1970: TimeInterval(minute)), attempts: 0, successes: 0)
+        series(snapshot.throughput, end: floor(snapshot.takenAt.timeIntervalSince1970 / 60) * 60, step: 60, count: 60)
+    }
+
+    /// `count` buckets of `step` seconds, the last starting at `end`, filled from `buckets`.
+    static func series(_ buckets: [ActivityBucket], end: TimeInterval, step: Int, count: Int) -> [ActivityBucket] {
+        var byStart: [Int: ActivityBucket] = [:]
+        for bucket in buckets { byStart[Int(bucket.start.timeIntervalSince1970)] = bucket }
+        return (0..<count).map { offset in
+            let start = Int(end) - (count - 1 - offset) * step
+            return byStart[start] ?? ActivityBucket(start: Date(timeIntervalSince1970: TimeInterval(start)), attempts: 0, successes: 0)
         }
     }
 
@@ -126,25 +144,37 @@ public enum ConsoleRenderer {
 
     // MARK: Panes
 
-    static func drawTabs(_ grid: inout ScreenGrid, _ state: ConsoleState, y: Int) {
+    static func drawTabs(_ grid: inout ScreenGrid, _ state: inout ConsoleState, y: Int) {
         var x = 0
         for pane in PaneID.allCases {
             let label = " \(pane.rawValue + 1) \(pane.title) "
-            x += grid.put(label, x: x, y: y, style: pane == state.focus ? .tabActive : .tabInactive)
-            x += 1
+            let drawn = grid.put(label, x: x, y: y, style: pane == state.focus ? .tabActive : .tabInactive)
+            state.layout.tabs.append((pane, ScreenRect(x: x, y: y, width: drawn, height: 1)))
+            x += drawn + 1
         }
+    }
+
+    /// The pane's title: number, name, rows, and how the rows are chosen and ordered.
+    static func paneTitle(_ state: ConsoleState, _ pane: PaneID, rowCount: Int) -> String {
+        var title = "\(pane.rawValue + 1) \(pane.title) (\(rowCount))"
+        if pane == .subscriptions || pane == .breakers, let snapshot = state.snapshot, snapshot.endpointTotal > snapshot.endpoints.count {
+            // A window of the endpoints: the ones that need an operator first, more as the selection moves down.
+            title = "\(pane.rawValue + 1) \(pane.title) (\(rowCount) of \(snapshot.endpointTotal))"
+        }
+        var notes: [String] = []
+        if let sort = state.sorts[pane] { notes.append("sort \(sort.label)") } else { notes.append(ConsoleState.ownOrder(pane)) }
+        if pane == .attempts { notes.insert("live", at: 0) }
+        if let window = state.recentWindow, [.events, .failed, .attempts].contains(pane) { notes.append("last \(DurationText.format(window))") }
+        if let marked = state.marks[pane], !marked.isEmpty { notes.append("\(marked.count) marked") }
+        if let filter = state.filters[pane] { notes.append("/\(filter)") }
+        return title + " · " + notes.joined(separator: " · ")
     }
 
     static func drawPane(_ grid: inout ScreenGrid, _ state: inout ConsoleState, _ pane: PaneID, x: Int, y: Int, width: Int, height: Int) {
         let focused = pane == state.focus
         let rows = state.rows(pane)
         let all = Panes.content(pane, snapshot: state.snapshot, now: state.now)
-        var title = "\(pane.rawValue + 1) \(pane.title) (\(rows.count))"
-        if pane == .subscriptions || pane == .breakers, let snapshot = state.snapshot, snapshot.endpointTotal > snapshot.endpoints.count {
-            // A window of the endpoints: the ones that need an operator first, more as the selection moves down.
-            title = "\(pane.rawValue + 1) \(pane.title) (\(rows.count) of \(snapshot.endpointTotal), problems first)"
-        }
-        if let filter = state.filters[pane] { title += " /\(filter)" }
+        let title = paneTitle(state, pane, rowCount: rows.count)
         grid.box(x: x, y: y, width: width, height: height, title: title, focused: focused)
         let innerX = x + 1, innerWidth = width - 2
         let widths = columnWidths(all.columns, total: innerWidth - 1)
@@ -155,13 +185,15 @@ public enum ConsoleRenderer {
         }
         let visible = max(0, height - 3)
         if focused { state.pageSize = max(1, visible) }
+        let selected = state.selectedIndex(pane) ?? 0
+        let first = selected >= visible ? selected - visible + 1 : 0
+        state.layout.panes.append(ConsoleLayout.PaneFrame(
+            pane: pane, rect: ScreenRect(x: x, y: y, width: width, height: height), firstRowY: y + 2, firstRowIndex: first, visibleRows: visible))
         guard !rows.isEmpty else {
             let empty = state.snapshot == nil ? "loading…" : (state.filters[pane] != nil ? "no rows match the filter" : emptyText(pane))
             grid.put(empty, x: innerX + 1, y: y + 2, style: .muted, limit: innerWidth - 1)
             return
         }
-        let selected = state.selectedIndex(pane) ?? 0
-        let first = selected >= visible ? selected - visible + 1 : 0
         for (offset, row) in rows[first..<min(rows.count, first + visible)].enumerated() {
             let ry = y + 2 + offset
             let isSelected = focused && first + offset == selected
@@ -175,6 +207,8 @@ public enum ConsoleRenderer {
             if isSelected {
                 grid.restyle(x: innerX, y: ry, width: innerWidth, style: .selection)
             }
+            // A mark sits in the gutter left of the row.
+            if state.isMarked(pane, row) { grid.put("*", x: innerX, y: ry, style: isSelected ? .selection : .key) }
         }
         if rows.count > visible {
             let marker = "\(selected + 1)/\(rows.count)"
@@ -188,6 +222,7 @@ public enum ConsoleRenderer {
         case .events: return "no events yet"
         case .failed: return "no failed deliveries"
         case .breakers: return "no endpoints"
+        case .attempts: return "no attempts in the last hour"
         }
     }
 
@@ -250,6 +285,11 @@ public enum ConsoleRenderer {
             let prompt = "tenant: " + text + "▏"
             grid.put(prompt, x: 1, y: y, style: .key)
             grid.put("  Enter shows that tenant only (empty: every tenant), Esc cancels", x: DisplayWidth.of(prompt) + 1, y: y, style: .muted)
+        case .command(let prompt):
+            let line = ":" + prompt.text + "▏"
+            grid.put(line, x: 1, y: y, style: .key)
+            let hint = prompt.candidates.isEmpty ? "  Tab completes; " + CommandPrompt.summary : "  " + prompt.candidates.joined(separator: "  ")
+            grid.put(hint, x: DisplayWidth.of(line) + 1, y: y, style: .muted, limit: max(0, grid.width - DisplayWidth.of(line) - 2))
         case .confirm(let confirmation):
             grid.fill(x: 0, y: y, width: grid.width, height: 1, style: .warn)
             grid.put(" " + confirmation.question, x: 0, y: y, style: .warn)
@@ -267,6 +307,7 @@ public enum ConsoleRenderer {
         case .editTypes: pairs = [("j/k", "move"), ("Space", "toggle"), ("Enter", "save"), ("Esc", "cancel")]
         case .confirm: pairs = [("y", "confirm"), ("any other key", "cancel")]
         case .filtering, .choosingTenant: pairs = [("Enter", "apply"), ("Esc", "cancel")]
+        case .command: pairs = [("Tab", "complete"), ("Enter", "run"), ("Esc", "cancel")]
         case .normal: pairs = Keymap.footer(for: state.focus)
         }
         // Help and quit always show; other keys as many as fit, in the keymap's order.

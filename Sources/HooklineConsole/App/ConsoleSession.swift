@@ -29,6 +29,8 @@ public final class ConsoleSession {
         case view(TextView)
         case confirm(Confirmation)
         case scope(String?)
+        /// Text to show in `$PAGER`.
+        case page(title: String, text: String)
         case refreshNow
         case quit
     }
@@ -58,6 +60,7 @@ public final class ConsoleSession {
         self.options = options
         self.library = library
         state = ConsoleState(readOnly: options.readOnly, themeName: options.noColor ? "monochrome" : options.themeName)
+        state.themeNames = library.names()
         if options.noColor {
             theme = .monochrome
             return
@@ -83,7 +86,7 @@ public final class ConsoleSession {
         var lastRefresh = Date.distantPast
         var lastFullRefresh = Date.distantPast
         var lastToken: Int64?
-        var lastWindow: EndpointWindow?
+        var lastRequest: FrameRequest?
         var dirty = true
         var refreshRequested = true
         while true {
@@ -113,6 +116,8 @@ public final class ConsoleSession {
                 case .scope(let tenant):
                     state.scope(to: tenant)
                     refreshRequested = true
+                case .page(let title, let text):
+                    page(title: title, text: text, on: terminal)
                 case .refreshNow:
                     refreshRequested = true
                 case .quit:
@@ -124,12 +129,10 @@ public final class ConsoleSession {
                 refreshing = true
                 refreshRequested = false
                 lastRefresh = now
-                let size = terminal.size
-                let limit = max(20, size.height)
-                let window = state.endpointWindow()
-                let force = lastToken == nil || now.timeIntervalSince(lastFullRefresh) >= 10 || window != lastWindow
-                lastWindow = window
-                startRefresh(limit: limit, window: window, previousToken: force ? nil : lastToken)
+                let request = frameRequest(height: terminal.size.height)
+                let force = lastToken == nil || now.timeIntervalSince(lastFullRefresh) >= 10 || request != lastRequest
+                lastRequest = request
+                startRefresh(request, previousToken: force ? nil : lastToken)
             }
             if dirty {
                 let size = terminal.size
@@ -147,6 +150,14 @@ public final class ConsoleSession {
                     refreshRequested = true
                 case .nextTheme:
                     nextTheme()
+                case .setTheme(let name):
+                    setTheme(name)
+                case .copy(let text):
+                    if terminal.copyToClipboard(text) {
+                        state.say("Copied \(text) to the clipboard (OSC 52; the terminal must allow it).", .ok)
+                    } else {
+                        state.say("Could not write to the terminal to copy \(text).", .error)
+                    }
                 case .run(let task):
                     start(task)
                 }
@@ -154,7 +165,21 @@ public final class ConsoleSession {
         }
     }
 
-    func startRefresh(limit: Int, window: EndpointWindow, previousToken: Int64?) {
+    /// What the next frame reads: rows for the screen's height, the endpoint window, the attempts
+    /// view only while it shows, and the `:since` window.
+    struct FrameRequest: Hashable {
+        var limit: Int
+        var attemptsLimit: Int
+        var window: EndpointWindow
+        var recentWindow: TimeInterval?
+    }
+
+    func frameRequest(height: Int) -> FrameRequest {
+        let limit = max(20, height)
+        return FrameRequest(limit: limit, attemptsLimit: state.focus == .attempts ? limit : 0, window: state.endpointWindow(), recentWindow: state.recentWindow)
+    }
+
+    func startRefresh(_ request: FrameRequest, previousToken: Int64?) {
         let operations = self.operations
         let mailbox = self.mailbox
         Task {
@@ -164,7 +189,9 @@ public final class ConsoleSession {
                     mailbox.post(.unchanged)
                     return
                 }
-                let snapshot = try await operations.dashboard(eventsLimit: limit, failedLimit: limit, endpoints: window)
+                let since = request.recentWindow.map { operations.clock.now().addingTimeInterval(-$0) }
+                let snapshot = try await operations.dashboard(
+                    eventsLimit: request.limit, failedLimit: request.limit, attemptsLimit: request.attemptsLimit, since: since, endpoints: request.window)
                 mailbox.post(.snapshot(snapshot, token: token))
             } catch {
                 mailbox.post(.refreshFailed(String(describing: error)))
@@ -189,6 +216,50 @@ public final class ConsoleSession {
         }
     }
 
+    func setTheme(_ name: String) {
+        guard !options.noColor else {
+            state.say("NO_COLOR is set: the monochrome theme stays.", .muted)
+            return
+        }
+        do {
+            theme = try library.load(name)
+            state.themeName = name
+            state.say("Theme: \(name)", .muted)
+        } catch {
+            state.say(error.description, .error)
+        }
+    }
+
+    /// Shows text in `$PAGER` (else `less`), with curses suspended until the pager exits.
+    func page(title: String, text: String, on terminal: TerminalScreen) {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("hookline-\(UUID().uuidString).txt")
+        do {
+            try Data(text.utf8).write(to: file, options: .atomic)
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file.path)
+        } catch {
+            state.say("Could not write \(title) to \(file.path): \(error.localizedDescription)", .error)
+            return
+        }
+        defer { try? FileManager.default.removeItem(at: file) }
+        let pager = ProcessInfo.processInfo.environment["PAGER"].flatMap { $0.isEmpty ? nil : $0 } ?? "less"
+        var status: Int32 = 0
+        terminal.suspended {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            // The pager command may carry its own options ($PAGER="less -R"); the file is "$1".
+            process.arguments = ["-c", pager + " \"$1\"", "hookline-pager", file.path]
+            do {
+                try process.run()
+                process.waitUntilExit()
+                status = process.terminationStatus
+            } catch {
+                status = -1
+            }
+        }
+        state.say(status == 0 ? "Closed \(title)." : "$PAGER (\(pager)) failed with status \(status); set PAGER to a pager that exists.",
+                  status == 0 ? .muted : .error)
+    }
+
     /// Carries out an action in the background; its result arrives as a message.
     func start(_ task: ConsoleTask) {
         let operations = self.operations
@@ -209,6 +280,14 @@ public final class ConsoleSession {
                 let result = try await operations.redeliver([id])
                 if let skip = result.skipped.first { return [.flash("Not redelivered: \(skip.reason).", .warn)] }
                 return [.flash("Redelivery of \(id) queued; the dispatcher sends it now.", .ok), .refreshNow]
+            case .redeliverMarked(let ids):
+                let result = try await operations.redeliver(ids)
+                var text = "Queued \(result.requeued.count) of \(ids.count) marked deliveries for redelivery."
+                if !result.skipped.isEmpty {
+                    text += " Not redelivered: " + result.skipped.prefix(3).map { "\($0.id) (\($0.reason))" }.joined(separator: ", ")
+                        + (result.skipped.count > 3 ? " and \(result.skipped.count - 3) more." : ".")
+                }
+                return [.flash(text, result.skipped.isEmpty ? .ok : .warn), .refreshNow]
             case .previewRecover(let endpointID):
                 let ids = try await operations.failedDeliveries(endpointID: endpointID, since: nil)
                 guard !ids.isEmpty else { return [.flash("No failed deliveries for \(endpointID).", .muted)] }
@@ -252,6 +331,16 @@ public final class ConsoleSession {
                 return [.view(DetailViews.delivery(try await operations.deliveryDetail(id: id)))]
             case .openEndpoint(let id):
                 return [.view(DetailViews.endpoint(try await operations.endpointDetail(id: id)))]
+            case .pageEvent(let id):
+                let event = try await operations.eventDetail(id: id).summary.event
+                let text = (try? JSONValue.parse(event.payload).prettyString) ?? String(decoding: event.payload, as: UTF8.self)
+                return [.page(title: "the payload of \(id)", text: text + "\n")]
+            case .pageDelivery(let id):
+                let detail = try await operations.deliveryDetail(id: id)
+                guard let last = detail.attempts.last else { return [.flash("\(id) has no attempt yet, so no response to show.", .muted)] }
+                let status = last.statusCode.map { "HTTP \($0)" } ?? (last.errorMessage ?? last.errorClass ?? "no response")
+                let header = "Delivery \(id), attempt #\(last.number) at \(Timestamp.iso8601(last.startedAt)): \(status), \(last.durationMs) ms\n\n"
+                return [.page(title: "the last response of \(id)", text: header + (last.responseExcerpt ?? "(no response body)") + "\n")]
             case .scopeTenant(let id):
                 if let id { _ = try await operations.tenant(id: id) }
                 return [.scope(id)]

@@ -22,6 +22,8 @@ public struct Confirmation: Sendable, Hashable {
 /// Work the console asks the core to do; each ends in a flash message or a new view.
 public enum ConsoleTask: Sendable, Hashable {
     case redeliver(deliveryID: String)
+    /// The marked deliveries of a pane, confirmed.
+    case redeliverMarked(ids: [String])
     case previewRecover(endpointID: String)
     case recover(endpointID: String, ids: [String])
     case previewEnable(endpointID: String)
@@ -33,6 +35,10 @@ public enum ConsoleTask: Sendable, Hashable {
     case openEvent(id: String)
     case openDelivery(id: String)
     case openEndpoint(id: String)
+    /// The event's payload, in `$PAGER`.
+    case pageEvent(id: String)
+    /// The delivery's last response, in `$PAGER`.
+    case pageDelivery(id: String)
     /// Scope every pane to a tenant (nil: every tenant), once the store knows it.
     case scopeTenant(String?)
 }
@@ -43,6 +49,9 @@ public enum ConsoleEffect: Sendable, Hashable {
     case refreshNow
     case run(ConsoleTask)
     case nextTheme
+    case setTheme(String)
+    /// Put the text on the clipboard (OSC 52).
+    case copy(String)
 }
 
 /// A checklist of event types being edited for an endpoint.
@@ -97,6 +106,8 @@ public struct ConsoleState: Sendable {
         case confirm(Confirmation)
         case view(TextView)
         case editTypes(EventTypeEditor)
+        /// The `:` command line.
+        case command(CommandPrompt)
     }
 
     public struct Flash: Sendable, Hashable {
@@ -112,6 +123,18 @@ public struct ConsoleState: Sendable {
     public var filters: [PaneID: String] = [:]
     /// The tenant every pane shows, or nil for every tenant.
     public var tenantScope: String?
+    /// Events, Failed and Attempts show only this last stretch of time (`:since`), when set.
+    public var recentWindow: TimeInterval?
+    /// How each pane is sorted; a pane without one keeps its own order.
+    public var sorts: [PaneID: PaneSort] = [:]
+    /// Marked rows per pane by row id, kept as marked (rows leave a live pane; their marks stay).
+    public var marks: [PaneID: [String: PaneRow]] = [:]
+    /// The header's sparklines per second over two minutes (else per minute over the hour).
+    public var activityPerSecond = true
+    /// The themes `:theme` completes.
+    public var themeNames: [String] = []
+    /// Where each pane and tab was drawn at the last render, for the mouse.
+    public var layout = ConsoleLayout()
     public var mode: Mode = .normal
     public var flash: Flash?
     public var paused = false
@@ -130,14 +153,15 @@ public struct ConsoleState: Sendable {
 
     // MARK: Rows
 
-    /// The rows of a pane after its filter.
+    /// The rows of a pane after its filter, in its sort order.
     public func rows(_ pane: PaneID) -> [PaneRow] {
-        let all = Panes.content(pane, snapshot: snapshot, now: now).rows
-        guard var filter = filters[pane], !filter.isEmpty else { return all }
+        let content = Panes.content(pane, snapshot: snapshot, now: now)
+        let sorted = sorts[pane].map { $0.apply(to: content) } ?? content.rows
+        guard var filter = filters[pane], !filter.isEmpty else { return sorted }
         let invert = filter.hasPrefix("!")
         if invert { filter.removeFirst() }
-        guard !filter.isEmpty else { return all }
-        return all.filter { $0.searchText.localizedCaseInsensitiveContains(filter) != invert }
+        guard !filter.isEmpty else { return sorted }
+        return sorted.filter { $0.searchText.localizedCaseInsensitiveContains(filter) != invert }
     }
 
     /// The endpoints the next frame should read: those that need an operator, then enough of the
@@ -195,9 +219,11 @@ public struct ConsoleState: Sendable {
         case .confirm(let confirmation): return handleConfirm(key, confirmation)
         case .view(let view): return handleView(key, view)
         case .editTypes(let editor): return handleEditor(key, editor)
+        case .command(let prompt): return handleCommandLine(key, prompt)
         case .normal: break
         }
         if key == .resize { return [] }
+        if case .mouse(let event) = key { return handleMouse(event) }
         guard let binding = Keymap.binding(for: key, in: focus) else {
             if Keymap.bindings.contains(where: { $0.keys.contains(key) }) {
                 say("\(key.label) does nothing in \(focus.title); press ? for the keys of each pane.", .muted)
@@ -215,9 +241,9 @@ public struct ConsoleState: Sendable {
         let rowCount = rows(focus).count
         let index = selectedIndex(focus) ?? 0
         switch command {
-        case .nextPane: focus = PaneID(rawValue: (focus.rawValue + 1) % PaneID.allCases.count)!
-        case .previousPane: focus = PaneID(rawValue: (focus.rawValue + PaneID.allCases.count - 1) % PaneID.allCases.count)!
-        case .focus(let pane): focus = pane
+        case .nextPane: return focus(PaneID(rawValue: (focus.rawValue + 1) % PaneID.allCases.count)!)
+        case .previousPane: return focus(PaneID(rawValue: (focus.rawValue + PaneID.allCases.count - 1) % PaneID.allCases.count)!)
+        case .focus(let pane): return focus(pane)
         case .down: select(focus, index: index + 1)
         case .up: select(focus, index: index - 1)
         case .top: select(focus, index: 0)
@@ -226,6 +252,24 @@ public struct ConsoleState: Sendable {
         case .pageUp: select(focus, index: index - max(1, pageSize))
         case .filter: mode = .filtering(filters[focus] ?? "")
         case .chooseTenant: mode = .choosingTenant(tenantScope ?? "")
+        case .commandLine: mode = .command(CommandPrompt())
+        case .mark: toggleMark()
+        case .clearMarks:
+            let count = marks[focus]?.count ?? 0
+            marks[focus] = nil
+            say(count == 0 ? "Nothing is marked in \(focus.title)." : "Cleared \(count) marks.", .muted)
+        case .sort: cycleSort()
+        case .reverseSort: reverseSort()
+        case .copyID:
+            guard let id = selectedID() else { return nothingSelected() }
+            return [.copy(id)]
+        case .openInPager:
+            guard let row = selectedRow(focus) else { return nothingSelected() }
+            if focus == .events, let id = row.eventID { return [.run(.pageEvent(id: id))] }
+            if let id = row.deliveryID { return [.run(.pageDelivery(id: id))] }
+        case .activityScale:
+            activityPerSecond.toggle()
+            say(activityPerSecond ? "Activity per second, last two minutes." : "Activity per minute, last hour.", .muted)
         case .back:
             if filters[focus] != nil {
                 filters[focus] = nil
@@ -243,10 +287,11 @@ public struct ConsoleState: Sendable {
             guard let row = selectedRow(focus) else { return [] }
             switch focus {
             case .events: return row.eventID.map { [.run(.openEvent(id: $0))] } ?? []
-            case .failed: return row.deliveryID.map { [.run(.openDelivery(id: $0))] } ?? []
+            case .failed, .attempts: return row.deliveryID.map { [.run(.openDelivery(id: $0))] } ?? []
             case .subscriptions, .breakers: return row.endpointID.map { [.run(.openEndpoint(id: $0))] } ?? []
             }
         case .redeliver:
+            if let marked = marks[focus], !marked.isEmpty { return confirmMarkedRedelivery(marked) }
             guard let row = selectedRow(focus) else { return nothingSelected() }
             if let deliveryID = row.deliveryID { return [.run(.redeliver(deliveryID: deliveryID))] }
         case .redeliverAllFailed:
@@ -277,6 +322,23 @@ public struct ConsoleState: Sendable {
             return [.run(.testSend(endpointID: endpointID))]
         }
         return []
+    }
+
+    /// Focuses a pane; the attempts view is read only while it shows, so it asks for a frame now.
+    mutating func focus(_ pane: PaneID) -> [ConsoleEffect] {
+        let wasAttempts = focus == .attempts
+        focus = pane
+        return (pane == .attempts) != wasAttempts ? [.refreshNow] : []
+    }
+
+    /// The id `y` copies: the delivery in Failed and Attempts, the event in Events, else the endpoint.
+    func selectedID() -> String? {
+        guard let row = selectedRow(focus) else { return nil }
+        switch focus {
+        case .events: return row.eventID
+        case .failed, .attempts: return row.deliveryID
+        case .subscriptions, .breakers: return row.endpointID
+        }
     }
 
     mutating func nothingSelected() -> [ConsoleEffect] {
@@ -330,8 +392,11 @@ public struct ConsoleState: Sendable {
     }
 
     mutating func handleConfirm(_ key: Key, _ confirmation: Confirmation) -> [ConsoleEffect] {
+        if case .mouse = key { return [] }
         mode = .normal
         if key == .character("y") || key == .character("Y") {
+            // Marked rows are done with once their redelivery is asked for.
+            if case .redeliverMarked = confirmation.action { marks[focus] = nil }
             return [.run(confirmation.action)]
         }
         if let alternative = confirmation.alternative, key == .character(alternative.key) {
@@ -350,6 +415,9 @@ public struct ConsoleState: Sendable {
         case .character("k"), .up: view.scroll = max(0, view.scroll - 1)
         case .pageDown, .character(" "): view.scroll = min(last, view.scroll + pageSize)
         case .pageUp: view.scroll = max(0, view.scroll - pageSize)
+        case .mouse(let event) where event.kind == .wheelDown: view.scroll = min(last, view.scroll + 3)
+        case .mouse(let event) where event.kind == .wheelUp: view.scroll = max(0, view.scroll - 3)
+        case .mouse: break
         case .character("g"), .home: view.scroll = 0
         case .character("G"), .end: view.scroll = last
         default: break

@@ -25,9 +25,17 @@ public struct PaneRow: Sendable, Hashable {
     public var endpointID: String?
     public var eventID: String?
     public var deliveryID: String?
+    /// A number per cell that orders the column better than its text (times, ages, rates,
+    /// breaker states); nil where the text itself orders it.
+    public var sortValues: [Double?] = []
 
     /// The text the filter matches against.
     public var searchText: String { cells.joined(separator: " ") }
+
+    /// The cell's number, if it has one.
+    func sortValue(_ column: Int) -> Double? {
+        column < sortValues.count ? sortValues[column] : nil
+    }
 }
 
 /// What a pane shows: its columns and rows.
@@ -44,8 +52,9 @@ public enum Panes {
         let tenants: [String]
         switch pane {
         case .subscriptions:
-            content = PaneContent(columns: columns(pane), rows: snapshot.endpoints.map { subscriptionRow($0) })
-            tenants = snapshot.endpoints.map(\.endpoint.tenant)
+            let ordered = troubleFirst(snapshot.endpoints)
+            content = PaneContent(columns: columns(pane), rows: ordered.map { subscriptionRow($0) })
+            tenants = ordered.map(\.endpoint.tenant)
         case .events:
             content = PaneContent(columns: columns(pane), rows: snapshot.events.map { eventRow($0) })
             tenants = snapshot.events.map(\.event.tenant)
@@ -55,6 +64,9 @@ public enum Panes {
         case .breakers:
             content = PaneContent(columns: columns(pane), rows: snapshot.endpoints.map { breakerRow($0, now: now) })
             tenants = snapshot.endpoints.map(\.endpoint.tenant)
+        case .attempts:
+            content = PaneContent(columns: columns(pane), rows: snapshot.attempts.map { attemptRow($0, endpoints: snapshot.endpoints) })
+            tenants = snapshot.attempts.map(\.tenant)
         }
         // Several tenants and no scope: which customer a row is for matters at a glance.
         guard snapshot.tenantCount > 1, snapshot.tenant == nil else { return content }
@@ -64,7 +76,7 @@ public enum Panes {
     /// Where the TENANT column goes: just before the endpoint or event it qualifies.
     static func tenantColumnIndex(_ pane: PaneID) -> Int {
         switch pane {
-        case .subscriptions, .events, .failed: return 1
+        case .subscriptions, .events, .failed, .attempts: return 1
         case .breakers: return 0
         }
     }
@@ -77,6 +89,7 @@ public enum Panes {
         let rows = zip(content.rows, tenants).map { row, tenant -> PaneRow in
             var row = row
             row.cells.insert(tenant, at: index)
+            if !row.sortValues.isEmpty { row.sortValues.insert(nil, at: min(index, row.sortValues.count)) }
             if !row.styles.isEmpty { row.styles.insert(.muted, at: min(index, row.styles.count)) }
             return row
         }
@@ -96,6 +109,9 @@ public enum Panes {
         case .breakers:
             return [PaneColumn("ENDPOINT"), PaneColumn("STATE", width: 9), PaneColumn("FAILS", width: 5, alignRight: true),
                     PaneColumn("OPENED", width: 8), PaneColumn("NEXT PROBE", width: 10)]
+        case .attempts:
+            return [PaneColumn("TIME", width: 8), PaneColumn("ENDPOINT"), PaneColumn("TYPE", width: 20), PaneColumn("#", width: 2, alignRight: true),
+                    PaneColumn("STATUS"), PaneColumn("DURATION", width: 8, alignRight: true)]
         }
     }
 
@@ -132,7 +148,8 @@ public enum Panes {
                     rate.map { percent($0) } ?? "-", overview.stats.p95LatencyMs.map { "\($0)ms" } ?? "-",
                     breakerLabel(overview.breaker.state)],
             styles: [e.enabled ? .ok : .warn, e.enabled ? .text : .muted, .muted, rateStyle, .text, breakerStyle(overview.breaker.state)],
-            endpointID: e.id)
+            endpointID: e.id,
+            sortValues: [e.enabled ? 1 : 0, nil, nil, rate, overview.stats.p95LatencyMs.map(Double.init), breakerRank(overview.breaker.state)])
     }
 
     static func eventRow(_ summary: EventSummary) -> PaneRow {
@@ -140,7 +157,8 @@ public enum Panes {
             id: summary.event.id,
             cells: [clock(summary.event.createdAt), summary.event.type, summary.event.id, String(summary.deliveries)],
             styles: [.muted, .text, .muted, .text],
-            eventID: summary.event.id)
+            eventID: summary.event.id,
+            sortValues: [summary.event.createdAt.timeIntervalSince1970, nil, nil, Double(summary.deliveries)])
     }
 
     static func failedRow(_ row: DeliveryRow, endpoints: [EndpointOverview], now: Date) -> PaneRow {
@@ -151,7 +169,8 @@ public enum Panes {
             id: d.id,
             cells: [age(since: d.updatedAt, now: now), endpoint.map(name(of:)) ?? d.endpointID, row.eventType, String(d.attempts), last],
             styles: [.muted, .text, .text, .text, .error],
-            endpointID: d.endpointID, eventID: d.eventID, deliveryID: d.id)
+            endpointID: d.endpointID, eventID: d.eventID, deliveryID: d.id,
+            sortValues: [now.timeIntervalSince(d.updatedAt), nil, nil, Double(d.attempts), nil])
     }
 
     static func breakerRow(_ overview: EndpointOverview, now: Date) -> PaneRow {
@@ -165,7 +184,45 @@ public enum Panes {
             cells: [name(of: overview.endpoint), breakerLabel(b.state), String(b.consecutiveFailures),
                     b.openedAt.map(clock) ?? "-", probe],
             styles: [.text, breakerStyle(b.state), b.consecutiveFailures > 0 ? .warn : .text, .muted, .text],
-            endpointID: overview.endpoint.id)
+            endpointID: overview.endpoint.id,
+            sortValues: [nil, breakerRank(b.state), Double(b.consecutiveFailures), b.openedAt?.timeIntervalSince1970,
+                         b.state == .closed ? nil : b.nextProbeAt?.timeIntervalSince1970])
+    }
+
+    /// An attempt as the live view shows it: when, where, what, and how it went.
+    static func attemptRow(_ row: AttemptRow, endpoints: [EndpointOverview]) -> PaneRow {
+        let a = row.attempt
+        let endpoint = endpoints.first { $0.endpoint.id == row.endpointID }?.endpoint
+        var status = a.statusCode.map { String($0) } ?? (a.errorClass ?? "failed")
+        if a.statusCode != nil, !a.succeeded, let errorClass = a.errorClass, errorClass != "http_status" { status += " " + errorClass }
+        if a.trigger != .scheduled { status += " (\(a.trigger.rawValue))" }
+        return PaneRow(
+            id: "\(a.deliveryID)#\(a.number)",
+            cells: [clock(a.startedAt), endpoint.map(name(of:)) ?? row.endpointID, row.eventType, String(a.number), status, "\(a.durationMs)ms"],
+            styles: [.muted, .text, .text, .text, a.succeeded ? .ok : .error, a.durationMs >= 5000 ? .warn : .text],
+            endpointID: row.endpointID, eventID: row.eventID, deliveryID: a.deliveryID,
+            sortValues: [a.startedAt.timeIntervalSince1970, nil, nil, Double(a.number), a.statusCode.map(Double.init) ?? 1000, Double(a.durationMs)])
+    }
+
+    /// Open first, then half-open, then closed: the order of trouble.
+    static func breakerRank(_ state: BreakerState) -> Double {
+        switch state {
+        case .open: return 0
+        case .halfOpen: return 1
+        case .closed: return 2
+        }
+    }
+
+    /// Subscriptions as an operator wants them unsorted: open breakers, then half-open, then the
+    /// lowest success rate in the last hour (none yet counts as healthy), then as the store gave them.
+    static func troubleFirst(_ endpoints: [EndpointOverview]) -> [EndpointOverview] {
+        endpoints.enumerated().sorted { a, b in
+            let rankA = breakerRank(a.element.breaker.state), rankB = breakerRank(b.element.breaker.state)
+            if rankA != rankB { return rankA < rankB }
+            let rateA = a.element.stats.successRate ?? 2, rateB = b.element.stats.successRate ?? 2
+            if rateA != rateB { return rateA < rateB }
+            return a.offset < b.offset
+        }.map(\.element)
     }
 
     static func percent(_ value: Double) -> String {

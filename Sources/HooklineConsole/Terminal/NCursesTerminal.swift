@@ -10,7 +10,9 @@ public final class NCursesTerminal: TerminalScreen {
     private var closed = false
 
     /// Takes over the terminal. Fails when standard input or output is not a terminal.
-    public init() throws(ConsoleError) {
+    /// - Parameter mouse: report clicks and the wheel (`--no-mouse` turns it off, which leaves the
+    ///   terminal's own selection working).
+    public init(mouse: Bool = true) throws(ConsoleError) {
         guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else { throw .notATerminal }
         if setlocale(LC_ALL, "") == nil || !(String(cString: setlocale(LC_CTYPE, nil)).uppercased().contains("UTF")) {
             // Without a UTF-8 locale ncurses writes wide characters as mojibake.
@@ -23,6 +25,7 @@ public final class NCursesTerminal: TerminalScreen {
         nonl()
         keypad(hl_stdscr(), true)
         curs_set(0)
+        if mouse { hl_mouse_on() }
         colors = has_colors()
         if colors {
             start_color()
@@ -98,6 +101,14 @@ public final class NCursesTerminal: TerminalScreen {
             case KEY_BTAB: return .backTab
             case KEY_BACKSPACE: return .backspace
             case KEY_RESIZE: return .resize
+            case KEY_MOUSE:
+                var x: Int32 = 0, y: Int32 = 0
+                switch hl_get_mouse(&x, &y) {
+                case 1: return .mouse(MouseEvent(x: Int(x), y: Int(y), kind: .click))
+                case 2: return .mouse(MouseEvent(x: Int(x), y: Int(y), kind: .wheelUp))
+                case 3: return .mouse(MouseEvent(x: Int(x), y: Int(y), kind: .wheelDown))
+                default: return nil
+                }
             default: return nil
             }
         }
@@ -111,6 +122,22 @@ public final class NCursesTerminal: TerminalScreen {
             guard let scalar = Unicode.Scalar(UInt32(character)) else { return nil }
             return .character(Character(scalar))
         }
+    }
+
+    public func copyToClipboard(_ text: String) -> Bool {
+        // OSC 52 to the terminal itself: it reaches the local clipboard over SSH and through tmux
+        // (`set-clipboard on`); ncurses has flushed its own output by now, so nothing interleaves.
+        let sequence = "\u{1B}]52;c;" + Data(text.utf8).base64EncodedString() + "\u{07}"
+        let bytes = Array(sequence.utf8)
+        return bytes.withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress, $0.count) } == bytes.count
+    }
+
+    public func suspended(_ body: () -> Void) {
+        def_prog_mode()
+        endwin()
+        body()
+        reset_prog_mode()
+        refresh()
     }
 
     public func close() {

@@ -1,3 +1,17 @@
+/// A mouse click or wheel turn at a cell.
+public struct MouseEvent: Sendable, Hashable {
+    public enum Kind: Sendable, Hashable { case click, wheelUp, wheelDown }
+    public var x: Int
+    public var y: Int
+    public var kind: Kind
+
+    public init(x: Int, y: Int, kind: Kind) {
+        self.x = x
+        self.y = y
+        self.kind = kind
+    }
+}
+
 /// A key the user pressed.
 public enum Key: Sendable, Hashable {
     case character(Character)
@@ -5,6 +19,7 @@ public enum Key: Sendable, Hashable {
     case enter, escape, tab, backTab, backspace
     /// The terminal changed size.
     case resize
+    case mouse(MouseEvent)
 
     /// How help and the footer write it.
     public var label: String {
@@ -25,6 +40,7 @@ public enum Key: Sendable, Hashable {
         case .backTab: return "S-Tab"
         case .backspace: return "Bksp"
         case .resize: return "resize"
+        case .mouse: return "mouse"
         }
     }
 }
@@ -39,4 +55,8 @@ public protocol TerminalScreen: AnyObject {
     func nextKey(timeoutMilliseconds: Int) -> Key?
     /// Restores the terminal.
     func close()
+    /// Asks the terminal to put `text` on the clipboard (OSC 52); false when it cannot.
+    func copyToClipboard(_ text: String) -> Bool
+    /// Gives the terminal to another program (a pager) while `body` runs, then takes it back.
+    func suspended(_ body: () -> Void)
 }

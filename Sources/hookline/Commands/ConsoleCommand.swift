@@ -19,6 +19,8 @@ struct ConsoleOptions: ParsableArguments {
     var refresh = "1s"
     @Flag(name: .customLong("allow-private-networks"), help: "Let test sends (T) reach loopback, private and link-local addresses.")
     var allowPrivateNetworks = false
+    @Flag(name: .customLong("no-mouse"), help: "Leave the mouse to the terminal (its own selection) instead of clicks selecting panes and rows.")
+    var noMouse = false
 
     func sessionOptions() throws(HooklineError) -> ConsoleSession.Options {
         guard let seconds = DurationText.parse(refresh), seconds >= 0.1, seconds <= 3600 else {
@@ -30,11 +32,11 @@ struct ConsoleOptions: ParsableArguments {
 
     /// Runs a console session on the terminal until `q`; test sends may reach private networks
     /// when `allowPrivateNetworks`.
-    static func run(operations: Operations, options: ConsoleSession.Options, allowPrivateNetworks: Bool) async throws {
+    static func run(operations: Operations, options: ConsoleSession.Options, allowPrivateNetworks: Bool, mouse: Bool) async throws {
         let transport = AsyncHTTPTransport(
             networkGuard: NetworkGuard(allowPrivateNetworks: allowPrivateNetworks), connectionsPerHost: 1, retryConnecting: false)
         do {
-            try await run(operations: operations, options: options, transport: transport)
+            try await run(operations: operations, options: options, transport: transport, mouse: mouse)
         } catch {
             await transport.shutdown()
             throw error
@@ -42,11 +44,11 @@ struct ConsoleOptions: ParsableArguments {
         await transport.shutdown()
     }
 
-    private static func run(operations: Operations, options: ConsoleSession.Options, transport: AsyncHTTPTransport) async throws {
+    private static func run(operations: Operations, options: ConsoleSession.Options, transport: AsyncHTTPTransport, mouse: Bool) async throws {
         let session = ConsoleSession(operations: operations, options: options, transport: transport)
         let terminal: NCursesTerminal
         do {
-            terminal = try NCursesTerminal()
+            terminal = try NCursesTerminal(mouse: mouse)
         } catch {
             throw HooklineError.invalidInput(error.description)
         }
@@ -74,14 +76,14 @@ struct ConsoleCommand: HooklineCommand {
     func execute() async throws {
         let options = try console.sessionOptions()
         let operations = Operations(store: try await store.open(creating: false), actor: .console)
-        try await ConsoleOptions.run(operations: operations, options: options, allowPrivateNetworks: console.allowPrivateNetworks)
+        try await ConsoleOptions.run(operations: operations, options: options, allowPrivateNetworks: console.allowPrivateNetworks, mouse: !console.noMouse)
     }
 }
 
 struct DemoCommand: HooklineCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "The console over live demo traffic: four local receivers (healthy, flaky, slow, down) and a producer.",
+        abstract: "The console over live demo traffic: \(DemoEnvironment.summary) and a producer.",
         discussion: """
             Everything runs in this process on 127.0.0.1 with an SQLite file (a new one in the temporary \
             directory unless --db). --headless runs without the console for --duration and prints a status line \
@@ -123,7 +125,7 @@ struct DemoCommand: HooklineCommand {
         } else {
             // The demo's receivers are on 127.0.0.1: its test sends must reach them.
             let consoleTask = Task {
-                try await ConsoleOptions.run(operations: Operations(store: store, actor: .console), options: options, allowPrivateNetworks: true)
+                try await ConsoleOptions.run(operations: Operations(store: store, actor: .console), options: options, allowPrivateNetworks: true, mouse: !console.noMouse)
             }
             if let seconds {
                 let timer = Task {
