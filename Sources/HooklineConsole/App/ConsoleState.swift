@@ -231,7 +231,7 @@ public struct ConsoleState: Sendable {
             return []
         }
         if binding.mutates && readOnly {
-            say("Read-only console: \(binding.help) is refused. Restart without --read-only to act.", .warn)
+            say("Read-only console: \(key.label) (\(Keymap.shortHelp(binding.command))) is refused; restart without --read-only to act.", .warn)
             return []
         }
         return perform(binding.command)

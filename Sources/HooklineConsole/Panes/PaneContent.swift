@@ -110,7 +110,7 @@ public enum Panes {
             return [PaneColumn("ENDPOINT"), PaneColumn("STATE", width: 9), PaneColumn("FAILS", width: 5, alignRight: true),
                     PaneColumn("OPENED", width: 8), PaneColumn("NEXT PROBE", width: 10)]
         case .attempts:
-            return [PaneColumn("TIME", width: 8), PaneColumn("ENDPOINT"), PaneColumn("TYPE", width: 20), PaneColumn("#", width: 2, alignRight: true),
+            return [PaneColumn("TIME", width: 8), PaneColumn("ENDPOINT"), PaneColumn("TYPE", width: 21), PaneColumn("#", width: 2, alignRight: true),
                     PaneColumn("STATUS"), PaneColumn("DURATION", width: 8, alignRight: true)]
         }
     }
