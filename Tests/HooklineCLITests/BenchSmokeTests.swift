@@ -42,6 +42,8 @@ import Testing
         #expect(console.status == 0, "\(console.stderr)")
         #expect(console.stdout.contains("database: 2000 events, 8000 deliveries"))
         #expect(console.stdout.contains("over 5 refreshes"))
+        #expect(console.stdout.contains("frame data, attempts view open: p50"), "\(console.stdout)")
+        #expect(console.stdout.contains("attempts view, :since 15m"))
 
         let lists = try await cli.run(["bench", "list", "--db", path, "--calls", "3", "--limit", "50"])
         #expect(lists.status == 0, "\(lists.stderr)")

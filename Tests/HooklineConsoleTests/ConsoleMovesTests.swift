@@ -260,7 +260,7 @@ import Testing
         var grid = ConsoleRenderer.render(&state, width: size.0, height: size.1)
         let header = grid.line(1)
         #expect(header.hasPrefix(" deliveries/s "))
-        #expect(header.contains("per second, last"))
+        #expect(header.contains("s UTC · w: per minute"), "\(header)")
         // The fixture's busiest second (6 attempts, 13 s ago) is the tallest bar.
         #expect(header.contains("█"), "\(header)")
         #expect(DisplayWidth.of(header) == size.0)

@@ -25,7 +25,7 @@ import Testing
         _ = state.handle(.character("w"))
         _ = state.handle(.character("2"))
         grid = ConsoleRenderer.render(&state, width: 140, height: 40)
-        #expect(grid.line(1).contains("deliveries/min") && grid.line(1).contains("per minute, last"), "w: per minute")
+        #expect(grid.line(1).contains("deliveries/min") && grid.line(1).contains("min UTC · w: per second"), "w: per minute")
         #expect(grid.style(of: "OPEN") == .breakerOpen)
     }
 

@@ -98,17 +98,16 @@ public enum ConsoleRenderer {
         let unit = perSecond ? "s" : "min"
         let scope = snapshot.tenant == nil ? "UTC" : "UTC, every tenant"
         let series = perSecond ? secondSeries(snapshot) : minuteSeries(snapshot)
-        let labels = " deliveries/\(unit) " + "  success " + "  per \(perSecond ? "second" : "minute"), last 120s, \(scope) "
-        let span = max(5, min(series.count, (grid.width - DisplayWidth.of(labels)) / 2))
+        let note = { (count: Int) in "last \(count)\(perSecond ? "s" : " min") \(scope) · w: per \(perSecond ? "minute" : "second")" }
+        let labels = DisplayWidth.of(" deliveries/\(unit) " + "  success " + "  " + note(series.count))
+        let span = max(5, min(series.count, (grid.width - labels - 1) / 2))
         let buckets = Array(series.suffix(span))
-        let shown = perSecond ? "\(buckets.count)s" : "\(buckets.count) min"
-        let note = "per \(perSecond ? "second" : "minute"), last \(shown), \(scope); w: per \(perSecond ? "minute" : "second")"
         var x2 = grid.put(" deliveries/\(unit) ", x: 0, y: 1, style: .muted)
         x2 += grid.put(sparkline(buckets.map { Double($0.attempts) }), x: x2, y: 1, style: .sparkline)
         x2 += grid.put("  success ", x: x2, y: 1, style: .muted)
         let rates = buckets.map { $0.attempts == 0 ? -1 : Double($0.successes) / Double($0.attempts) }
         x2 += grid.put(sparkline(rates, fixedMaximum: 1), x: x2, y: 1, style: .sparkline)
-        grid.put("  " + note, x: x2, y: 1, style: .muted, limit: max(0, grid.width - x2))
+        grid.put("  " + note(buckets.count), x: x2, y: 1, style: .muted, limit: max(0, grid.width - x2))
     }
 
     /// 120 one-second buckets ending at the last full second before the snapshot, empty ones included.

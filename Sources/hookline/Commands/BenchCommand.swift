@@ -305,7 +305,8 @@ struct BenchCommand: AsyncParsableCommand {
     }
 
     struct Console: HooklineCommand {
-        static let configuration = CommandConfiguration(abstract: "Time one console frame's data over many refreshes, and resident memory.")
+        static let configuration = CommandConfiguration(
+            abstract: "Time one console frame's data over many refreshes (the grid, the attempts view, the attempts view with :since), and resident memory.")
 
         @Option(help: ArgumentHelp("A database, for example one made by `bench generate`.", valueName: "path")) var db: String
         @Option(help: "Refreshes to time.") var refreshes = 100
@@ -317,7 +318,10 @@ struct BenchCommand: AsyncParsableCommand {
             Output.immediate(BenchCommand.buildNote())
             let report = try await ConsoleBenchmark(path: db, refreshes: refreshes, rows: rows).run()
             Output.immediate("database: \(report.events) events, \(report.deliveries) deliveries")
-            Output.immediate(String(format: "frame data: p50 %.2f ms, p99 %.2f ms over %d refreshes", report.p50Milliseconds, report.p99Milliseconds, refreshes))
+            for timing in report.timings {
+                Output.immediate(String(format: "frame data, %@: p50 %.2f ms, p99 %.2f ms over %d refreshes (%d attempts shown)",
+                                        timing.view, timing.p50Milliseconds, timing.p99Milliseconds, refreshes, timing.attempts))
+            }
             Output.immediate("resident memory after the refreshes: \(BenchCommand.megabytes(report.residentBytes))")
         }
     }
