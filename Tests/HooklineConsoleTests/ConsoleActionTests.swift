@@ -72,4 +72,45 @@ import Testing
         #expect(audit.count == 2)
         #expect(audit.allSatisfy { $0.actor == .console })
     }
+
+    @Test func markedDeliveriesAreRedeliveredInOneActionAndThePagerGetsPayloadAndResponse() async throws {
+        let (directory, store) = try Self.store()
+        defer { try? store.close(); try? FileManager.default.removeItem(atPath: directory) }
+        let console = Operations(store: store, actor: .console)
+        let endpoint = try await console.addEndpoint(url: "https://example.com/hook")
+        for index in 0..<4 {
+            _ = try await console.emit(type: "customer.risk_changed", data: try JSONValue.parse(#"{"customer":{"id":"u\#(index)"},"risk_change":{"from":"a","to":"b"}}"#))
+        }
+        let now = Date().addingTimeInterval(1)
+        let claimed = try await store.claim([ClaimRequest(endpointID: endpoint.id, limit: 4)], now: now, leaseUntil: now.addingTimeInterval(60), owner: "t")
+        let results = claimed.map { delivery in
+            AttemptResult(delivery: delivery, attempt: Attempt(
+                deliveryID: delivery.id, number: 1, trigger: .scheduled, startedAt: now, durationMs: 9, statusCode: 500,
+                errorClass: "http_status", errorMessage: "HTTP 500", responseExcerpt: #"{"error":"database is down"}"#), random: 0.5)
+        }
+        _ = try await store.record(results, planner: DeliveryPlanner(retry: RetryPolicy(schedule: [0])), owner: "t", at: now)
+        let ids = claimed.prefix(3).map(\.id)
+
+        var messages = await ConsoleSession.execute(.redeliverMarked(ids: ids + ["dlv_01M8XJ5TF65XGYEQ7JYY1JVW2C"]), operations: console)
+        #expect(messages.contains { if case .flash(let text, .warn) = $0 { return text.contains("Queued 3 of 4 marked deliveries") && text.contains("no such delivery") } else { return false } }, "\(messages)")
+        #expect(Set(try await store.deliveries(DeliveryQuery(status: .pending)).map(\.id)) == Set(ids))
+        #expect(try await store.deliveries(DeliveryQuery(status: .failed)).map(\.id) == [claimed[3].id], "the unmarked one stays failed")
+        let audit = try await store.auditEntries(limit: 1)
+        #expect(audit.first?.action == "delivery.redeliver" && audit.first?.actor == .console && Set(audit.first?.targetIDs ?? []) == Set(ids), "the audit names the deliveries requeued")
+
+        messages = await ConsoleSession.execute(.pageEvent(id: claimed[0].eventID), operations: console)
+        guard case .page(let title, let text)? = messages.first else {
+            Issue.record("expected a page, got \(messages)")
+            return
+        }
+        #expect(title == "the payload of \(claimed[0].eventID)")
+        #expect(text.contains("\"risk_change\"") && text.contains("\n  "), "pretty-printed: \(text)")
+        messages = await ConsoleSession.execute(.pageDelivery(id: claimed[3].id), operations: console)
+        guard case .page(_, let response)? = messages.first else {
+            Issue.record("expected a page, got \(messages)")
+            return
+        }
+        #expect(response.hasPrefix("Delivery \(claimed[3].id), attempt #1 at "))
+        #expect(response.contains("HTTP 500, 9 ms") && response.contains(#"{"error":"database is down"}"#))
+    }
 }

@@ -72,6 +72,32 @@ import Testing
         #expect(ConsoleRenderer.render(&state, width: 120, height: 32).line(0).contains("PAUSED"))
     }
 
+    @Test(arguments: sizes)
+    func wideNamesKeepMarksSortsAndTheCommandLineInsideTheBorders(_ size: (Int, Int)) {
+        var snapshot = ConsoleFixtures.snapshot(endpoints: [
+            ConsoleFixtures.overview(ConsoleFixtures.endpoint("ep_crm", "顧客管理システム連携エンドポイント")),
+            ConsoleFixtures.overview(ConsoleFixtures.endpoint("ep_erp", "Alerts 🚨🚨🚨 channel"), state: .open, attempts: 10, successes: 0),
+        ], failed: 3)
+        snapshot.tenantCount = 2
+        snapshot.failed = snapshot.failed.map { DeliveryRow(delivery: $0.delivery, eventType: $0.eventType, tenant: "東京支社") }
+        var state = ConsoleFixtures.state(snapshot)
+        state.recentWindow = 3600
+        for pane in [PaneID.subscriptions, .failed, .attempts] {
+            state.focus = pane
+            _ = state.handle(.character("m"))
+            _ = state.handle(.character("m"))
+            _ = state.handle(.character("s"))
+            _ = state.handle(.character("s"))
+            let grid = ConsoleRenderer.render(&state, width: size.0, height: size.1)
+            Self.expectIntactBorders(grid, width: size.0, from: size.0 >= 120 ? 2 : 3, to: size.1 - 2)
+        }
+        #expect(state.marks[.failed]?.count == 2 && state.marks[.attempts]?.count == 2)
+        state.mode = .command(CommandPrompt(text: "tenant 東京", candidates: ["東京支社", "東京本社"]))
+        let grid = ConsoleRenderer.render(&state, width: size.0, height: size.1)
+        #expect(grid.line(size.1 - 2).contains(":tenant 東京▏"))
+        #expect(DisplayWidth.of(grid.line(size.1 - 2)) == size.0, "the prompt's candidates are clipped to the width")
+    }
+
     // MARK: Command line
 
     @Test func aColonIdOpensItsDetailAndUnknownCommandsListTheCommands() {

@@ -48,5 +48,55 @@ extension AtScale {
                 #expect(found.endpoints.count == 4, "the three that need an operator, and the one that matches")
             }
         }
+
+        @Test(arguments: StoreBackend.available)
+        func theAttemptsViewShowsTheHotEndpointBesideAThousandQuietOnes(_ backend: StoreBackend) async throws {
+            try await TestDatabase.withStore(backend) { _, store, operations in
+                _ = try await operations.addTenant(id: "hot")
+                let hot = try await operations.addEndpoint(url: "https://hot.example.com/hook", tenant: "hot")
+                var quiet: [Endpoint] = []
+                for index in 0..<1000 {
+                    quiet.append(try await operations.addEndpoint(url: "https://quiet-\(index).example.com/hook"))
+                }
+                _ = try await operations.emit(type: "case.created", data: Self.created)
+                for _ in 0..<100 { _ = try await operations.emit(type: "case.created", data: Self.created, tenant: "hot") }
+                let now = Date().addingTimeInterval(1)
+                let planner = DeliveryPlanner()
+                // Every quiet endpoint answers once, 30 s ago; the hot one a hundred times, now.
+                let quietClaims = try await store.claim(quiet.map { ClaimRequest(endpointID: $0.id, limit: 1) }, now: now, leaseUntil: now.addingTimeInterval(60), owner: "t")
+                #expect(quietClaims.count == 1000)
+                _ = try await store.record(quietClaims.map { Self.success($0, at: now.addingTimeInterval(-30)) }, planner: planner, owner: "t", at: now)
+                let hotClaims = try await store.claim([ClaimRequest(endpointID: hot.id, limit: 100)], now: now, leaseUntil: now.addingTimeInterval(60), owner: "t")
+                #expect(hotClaims.count == 100)
+                _ = try await store.record(hotClaims.enumerated().map { Self.success($1, at: now.addingTimeInterval(Double($0) / 1000)) }, planner: planner, owner: "t", at: now)
+
+                let frame = try await operations.dashboard(eventsLimit: 10, failedLimit: 10, attemptsLimit: 40, endpoints: EndpointWindow(limit: 50))
+                #expect(frame.attempts.count == 40)
+                #expect(frame.attempts.allSatisfy { $0.endpointID == hot.id && $0.tenant == "hot" }, "the newest attempts are the hot endpoint's")
+                let times = frame.attempts.map(\.attempt.startedAt)
+                #expect(times == times.sorted(by: >), "newest first")
+                #expect(frame.perSecond.reduce(0) { $0 + $1.attempts } == 1100, "every attempt of the last two minutes, per second")
+                #expect(frame.perSecond.count <= 3)
+
+                let quietFrame = try await operations.dashboard(
+                    eventsLimit: 10, failedLimit: 10, attemptsLimit: 40, endpoints: EndpointWindow(limit: 50, tenant: Tenant.defaultID))
+                #expect(quietFrame.attempts.count == 40)
+                #expect(quietFrame.attempts.allSatisfy { $0.endpointID != hot.id && $0.tenant == Tenant.defaultID }, "scoped: the quiet tenant's only")
+
+                let recent = try await operations.dashboard(
+                    eventsLimit: 10, failedLimit: 10, attemptsLimit: 200, since: now.addingTimeInterval(-10), endpoints: EndpointWindow(limit: 50))
+                #expect(recent.attempts.count == 100, ":since 10s: the hot endpoint's hundred, not the quiet ones' of 30 s ago")
+                let quietRecent = try await operations.dashboard(
+                    eventsLimit: 10, failedLimit: 10, attemptsLimit: 40, since: now.addingTimeInterval(-10), endpoints: EndpointWindow(limit: 50, tenant: Tenant.defaultID))
+                #expect(quietRecent.attempts.isEmpty)
+            }
+        }
+
+        static func success(_ delivery: ClaimedDelivery, at: Date) -> AttemptResult {
+            AttemptResult(
+                delivery: delivery,
+                attempt: Attempt(deliveryID: delivery.id, number: 1, trigger: .scheduled, startedAt: at, durationMs: 5, statusCode: 200),
+                random: 0.5)
+        }
     }
 }
