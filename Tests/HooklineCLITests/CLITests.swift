@@ -128,6 +128,18 @@ import Testing
         }
     }
 
+    @Test func demoHelpAndTheREADMESayTheSameReceivers() async throws {
+        let cli = CLI()
+        defer { cli.remove() }
+        let help = try await cli.run(["demo", "--help"]).stdout.replacingOccurrences(of: "\n", with: " ")
+        let phrase = try #require(help.firstMatch(of: /\w+ local receivers \([a-z, -]+\)/)).output
+        #expect(phrase == "five local receivers (healthy, flaky, slow, down, rate-limited)", "\(help)")
+        let readme = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("README.md")
+        let text = try String(contentsOf: readme, encoding: .utf8).replacingOccurrences(of: "\n", with: " ")
+        #expect(text.contains(String(phrase)), "the README's demo paragraph says what demo --help says")
+    }
+
     @Test func completionScriptsAreGeneratedFromTheCommandDefinitions() async throws {
         let cli = CLI()
         defer { cli.remove() }

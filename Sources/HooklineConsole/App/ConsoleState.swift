@@ -388,7 +388,7 @@ public struct ConsoleState: Sendable {
         tenantScope = tenant
         selection = [:]
         cursor = [:]
-        say(tenant.map { "Showing tenant \($0) only; @ then Enter on an empty line shows every tenant." } ?? "Showing every tenant.", .muted)
+        say(tenant.map { "Showing tenant \($0) only; :tenant alone shows every tenant." } ?? "Showing every tenant.", .muted)
     }
 
     mutating func handleConfirm(_ key: Key, _ confirmation: Confirmation) -> [ConsoleEffect] {
