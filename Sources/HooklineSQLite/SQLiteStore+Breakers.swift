@@ -123,27 +123,21 @@ extension SQLiteStore {
         return try await read { db in try Self.fetchEndpointStats(db, sinceMs: sinceMs) }
     }
 
+    /// Attempts, successes and p95 latency per endpoint since `sinceMs`, from one walk of the
+    /// covering index `attempt_by_started` (one pass whatever the number of endpoints).
     static func fetchEndpointStats(_ db: Database, sinceMs: Int64) throws -> [String: EndpointStats] {
-        var stats: [String: EndpointStats] = [:]
-        let rows = try Row.fetchAll(
-            db,
-            sql: """
-                SELECT endpoint_id, count(*) AS attempts,
-                       sum(CASE WHEN status_code BETWEEN 200 AND 299 THEN 1 ELSE 0 END) AS successes
-                FROM attempt INDEXED BY attempt_by_started WHERE started_at >= ? GROUP BY endpoint_id
-                """,
+        var seen: [String: (durations: [Int], successes: Int)] = [:]
+        let rows = try Row.fetchCursor(
+            db, sql: "SELECT endpoint_id, status_code, duration_ms FROM attempt INDEXED BY attempt_by_started WHERE started_at >= ?",
             arguments: [sinceMs])
-        let percentile = try db.cachedStatement(sql: """
-            SELECT duration_ms FROM attempt WHERE endpoint_id = ? AND started_at >= ?
-            ORDER BY duration_ms LIMIT 1 OFFSET ?
-            """)
-        for row in rows {
-            let endpointID: String = row["endpoint_id"]
-            let attempts: Int = row["attempts"]
-            let offset = max(0, Int((Double(attempts) * 0.95).rounded(.up)) - 1)
-            let p95 = try Int.fetchOne(percentile, arguments: [endpointID, sinceMs, offset])
-            stats[endpointID] = EndpointStats(attempts: attempts, successes: row["successes"], p95LatencyMs: p95)
+        while let row = try rows.next() {
+            let endpointID: String = row[0]
+            let status: Int? = row[1]
+            let duration: Int = row[2]
+            let success = status.map { (200...299).contains($0) } ?? false
+            seen[endpointID, default: ([], 0)].durations.append(duration)
+            if success { seen[endpointID]?.successes += 1 }
         }
-        return stats
+        return seen.mapValues { EndpointStats(attempts: $0.durations.count, successes: $0.successes, p95LatencyMs: EndpointStats.p95($0.durations)) }
     }
 }

@@ -275,6 +275,14 @@ extension SQLiteStore {
             // endpoints' (GET /v1/deliveries?endpoint= and ?tenant=): a seek, not a sort.
             try db.execute(sql: "CREATE INDEX delivery_by_endpoint_id ON delivery(endpoint_id, id)")
         }
+        migrator.registerMigration("v11: the last hour's figures in one pass") { db in
+            // Success rates and p95 latencies of every endpoint from one walk of this index, instead
+            // of one p95 query per endpoint with attempts (23 -> ms per frame over 1,000 endpoints).
+            try db.execute(sql: """
+                DROP INDEX attempt_by_started;
+                CREATE INDEX attempt_by_started ON attempt(started_at, endpoint_id, status_code, duration_ms);
+                """)
+        }
         return migrator
     }
 }

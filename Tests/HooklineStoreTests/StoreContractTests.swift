@@ -227,6 +227,30 @@ import Testing
     }
 
     @Test(arguments: StoreBackend.available)
+    func successRatesAndP95LatenciesAreTheSameOnBothBackEnds(_ backend: StoreBackend) async throws {
+        try await withStore(backend) { _, store, operations in
+            let slow = try await operations.addEndpoint(url: "https://slow.example.com")
+            let fast = try await operations.addEndpoint(url: "https://fast.example.com", eventTypes: .only(["case.lost"]))
+            _ = try await emit(operations, 20)
+            let now = Date().addingTimeInterval(1)
+            let claimed = try await store.claim([ClaimRequest(endpointID: slow.id, limit: 20)], now: now, leaseUntil: now.addingTimeInterval(60), owner: "one")
+            // Durations 20, 19, … 1 ms; every fourth answer a 500.
+            let results = claimed.enumerated().map { index, delivery in
+                AttemptResult(delivery: delivery, attempt: Attempt(
+                    deliveryID: delivery.id, number: 1, trigger: .scheduled, startedAt: now, durationMs: 20 - index,
+                    statusCode: index % 4 == 0 ? 500 : 200, errorClass: index % 4 == 0 ? "http_status" : nil), random: 0.5)
+            }
+            _ = try await store.record(results, planner: DeliveryPlanner(), owner: "one", at: now)
+            let stats = try await store.endpointStats(since: now.addingTimeInterval(-60))
+            #expect(stats[slow.id] == EndpointStats(attempts: 20, successes: 15, p95LatencyMs: 19), "percentile_disc(0.95) of 1…20 is 19")
+            #expect(stats[fast.id] == nil, "no attempts, no figures")
+            #expect(EndpointStats.p95([]) == nil && EndpointStats.p95([7]) == 7 && EndpointStats.p95(Array(1...100).shuffled()) == 95)
+            let frame = try await store.consoleFrame(eventsLimit: 1, failedLimit: 1, since: now.addingTimeInterval(-60))
+            #expect(frame.stats == stats, "the console frame reads the same figures")
+        }
+    }
+
+    @Test(arguments: StoreBackend.available)
     func theConsoleFrameAndItsChangeToken(_ backend: StoreBackend) async throws {
         try await withStore(backend) { database, store, operations in
             _ = try await operations.addEndpoint(url: "https://a.example.com")

@@ -174,6 +174,14 @@ public struct EndpointStats: Sendable, Hashable {
 
     /// Successes over attempts, or nil without attempts.
     public var successRate: Double? { attempts == 0 ? nil : Double(successes) / Double(attempts) }
+
+    /// The 95th percentile of `durations` as PostgreSQL's `percentile_disc(0.95)` takes it: the
+    /// smallest value with at least 95 % of the values at or below it; nil when there are none.
+    public static func p95(_ durations: [Int]) -> Int? {
+        guard !durations.isEmpty else { return nil }
+        let index = max(0, Int((Double(durations.count) * 0.95).rounded(.up)) - 1)
+        return durations.sorted()[index]
+    }
 }
 
 /// A delivery with its event's type, as the console's failed pane lists it.
