@@ -262,7 +262,9 @@ import Testing
         let failedIDs = failed.compactMap { $0["id"] as? String }
         #expect(failedIDs.count == 3)
         let pager = setup.cli.directory + "/pager.sh"
-        try "#!/bin/sh\ncp \"$1\" '\(setup.cli.directory)/paged.txt'\n".write(toFile: pager, atomically: true, encoding: .utf8)
+        // Like less, the pager needs the terminal itself (/dev/tty), not only its descriptors.
+        try "#!/bin/sh\n{ : < /dev/tty; } 2>/dev/null || exit 9\ncp \"$1\" '\(setup.cli.directory)/paged.txt'\n"
+            .write(toFile: pager, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: pager)
         let terminal = try Terminal(
             command: Self.installedCommand("console --refresh 1s --db '\(setup.cli.database)'", environment: "PAGER='\(pager)'"), directory: setup.cli.directory)

@@ -244,17 +244,11 @@ public final class ConsoleSession {
         let pager = ProcessInfo.processInfo.environment["PAGER"].flatMap { $0.isEmpty ? nil : $0 } ?? "less"
         var status: Int32 = 0
         terminal.suspended {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            // The pager command may carry its own options ($PAGER="less -R"); the file is "$1".
-            process.arguments = ["-c", pager + " \"$1\"", "hookline-pager", file.path]
-            do {
-                try process.run()
-                process.waitUntilExit()
-                status = process.terminationStatus
-            } catch {
-                status = -1
-            }
+            // system(), not Process: Foundation starts children in a session of their own, without
+            // the terminal, and a pager needs it. The pager command may carry its own options
+            // ($PAGER="less -R"); the path is ours, quoted.
+            let waited = system(pager + " '" + file.path.replacingOccurrences(of: "'", with: "'\\''") + "'")
+            status = waited == -1 ? -1 : (waited >> 8) & 0xFF
         }
         state.say(status == 0 ? "Closed \(title)." : "$PAGER (\(pager)) failed with status \(status); set PAGER to a pager that exists.",
                   status == 0 ? .muted : .error)
