@@ -262,8 +262,9 @@ import Testing
         let failedIDs = failed.compactMap { $0["id"] as? String }
         #expect(failedIDs.count == 3)
         let pager = setup.cli.directory + "/pager.sh"
-        // Like less, the pager needs the terminal itself (/dev/tty), not only its descriptors.
-        try "#!/bin/sh\n{ : < /dev/tty; } 2>/dev/null || exit 9\ncp \"$1\" '\(setup.cli.directory)/paged.txt'\n"
+        // Like less, the pager must own the terminal: its process group is the terminal's foreground
+        // one (fields 5 and 8 of /proc/PID/stat), else reading a key stops or fails it.
+        try "#!/bin/sh\nfile=\"$1\"\nset -- $(cat /proc/$$/stat)\n[ \"$5\" = \"$8\" ] || exit 9\ncp \"$file\" '\(setup.cli.directory)/paged.txt'\n"
             .write(toFile: pager, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: pager)
         let terminal = try Terminal(
