@@ -244,8 +244,8 @@ public final class ConsoleSession {
         let pager = ProcessInfo.processInfo.environment["PAGER"].flatMap { $0.isEmpty ? nil : $0 } ?? "less"
         var status: Int32 = 0
         terminal.suspended {
-            // system(), not Process: Foundation starts children in a session of their own, without
-            // the terminal, and a pager needs it. The pager command may carry its own options
+            // system(), not Process: Foundation starts children in a process group of their own,
+            // in the terminal's background, where a pager cannot read keys (less exits at once). The pager command may carry its own options
             // ($PAGER="less -R"); the path is ours, quoted.
             let waited = system(pager + " '" + file.path.replacingOccurrences(of: "'", with: "'\\''") + "'")
             status = waited == -1 ? -1 : (waited >> 8) & 0xFF
