@@ -134,17 +134,39 @@ extension PostgresStore {
     }
 
     /// The newest attempts since `sinceMs`, newest first, with their event and tenant (no response excerpts).
+    /// The newest attempts since `sinceMs`, newest first; a tenant of at most
+    /// ``HooklineStore/mergedEndpointsLimit`` endpoints has them merged from each endpoint's newest
+    /// (a LATERAL seek on `attempt_by_endpoint` each), as the SQLite store does.
     static func fetchAttemptRows(limit: Int, sinceMs: Int64, tenant: String?, _ connection: PostgresConnection, _ logger: Logger) async throws -> [AttemptRow] {
         guard limit > 0 else { return [] }
+        let decode = { (row: PostgresRandomAccessRow) throws -> AttemptRow in
+            AttemptRow(attempt: try Self.attempt(row), endpointID: try row.get(9), eventID: try row.get(10), eventType: try row.get(11), tenant: try row.get(12))
+        }
+        if let tenant {
+            let endpoints = try await connection.rows(
+                "SELECT count(*) FROM (SELECT 1 FROM endpoint WHERE tenant = \(tenant) LIMIT \(Self.mergedEndpointsLimit + 1)) few", logger)
+                .first.map { try $0.get(0, as: Int.self) } ?? 0
+            if endpoints <= Self.mergedEndpointsLimit {
+                return try await connection.rows("""
+                    SELECT x.* FROM endpoint ep CROSS JOIN LATERAL (
+                        SELECT a.delivery_id, a.number, a.trigger, a.started_at, a.duration_ms, a.status_code, a.error_class, a.error_message, NULL::text,
+                               a.endpoint_id, d.event_id, e.type, e.tenant
+                        FROM attempt a JOIN delivery d ON d.id = a.delivery_id JOIN event e ON e.id = d.event_id
+                        WHERE a.endpoint_id = ep.id AND a.started_at >= \(sinceMs)
+                        ORDER BY a.started_at DESC LIMIT \(limit)
+                    ) x
+                    WHERE ep.tenant = \(tenant)
+                    ORDER BY x.started_at DESC LIMIT \(limit)
+                    """, logger).map(decode)
+            }
+        }
         return try await connection.rows("""
             SELECT a.delivery_id, a.number, a.trigger, a.started_at, a.duration_ms, a.status_code, a.error_class, a.error_message, NULL::text,
                    a.endpoint_id, d.event_id, e.type, e.tenant
             FROM attempt a JOIN delivery d ON d.id = a.delivery_id JOIN event e ON e.id = d.event_id
             WHERE a.started_at >= \(sinceMs) AND (\(tenant)::text IS NULL OR e.tenant = \(tenant))
             ORDER BY a.started_at DESC LIMIT \(limit)
-            """, logger).map {
-            AttemptRow(attempt: try Self.attempt($0), endpointID: try $0.get(9), eventID: try $0.get(10), eventType: try $0.get(11), tenant: try $0.get(12))
-        }
+            """, logger).map(decode)
     }
 
     public func consoleFrame(_ query: ConsoleFrameQuery) async throws(HooklineError) -> ConsoleFrame {

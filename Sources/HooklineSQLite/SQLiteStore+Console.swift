@@ -33,25 +33,46 @@ extension SQLiteStore {
         }
     }
 
-    /// The newest attempts since `sinceMs`, newest first, with their event and tenant.
+    /// The newest attempts since `sinceMs`, newest first, with their event and tenant. A tenant of
+    /// at most ``HooklineStore/mergedEndpointsLimit`` endpoints has them merged from each endpoint's
+    /// newest (a seek on `attempt_by_endpoint` each), so a quiet tenant beside busy ones costs what
+    /// its screenful does; otherwise the newest of every tenant are walked and filtered.
     static func fetchAttemptRows(_ db: Database, limit: Int, sinceMs: Int64, tenant: String?) throws -> [AttemptRow] {
         guard limit > 0 else { return [] }
         // The view shows no response body: leave the excerpts (up to 16 KiB each) unread.
         let columns = Self.attemptColumns.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             .map { $0 == "response_excerpt" ? "NULL AS response_excerpt" : "a." + $0 }.joined(separator: ", ")
+        let select = "SELECT \(columns), a.endpoint_id AS endpoint_id, d.event_id AS event_id, e.type AS event_type, e.tenant AS tenant"
+        let decode = { (row: Row) in
+            AttemptRow(attempt: Self.attempt(row), endpointID: row["endpoint_id"], eventID: row["event_id"], eventType: row["event_type"], tenant: row["tenant"])
+        }
+        if let tenant {
+            let endpointIDs = try String.fetchAll(
+                db, sql: "SELECT id FROM endpoint WHERE tenant = ? LIMIT ?", arguments: [tenant, Self.mergedEndpointsLimit + 1])
+            if endpointIDs.count <= Self.mergedEndpointsLimit {
+                let newest = try db.cachedStatement(sql: """
+                    \(select)
+                    FROM attempt a INDEXED BY attempt_by_endpoint
+                    JOIN delivery d ON d.id = a.delivery_id JOIN event e ON e.id = d.event_id
+                    WHERE a.endpoint_id = ? AND a.started_at >= ?
+                    ORDER BY a.started_at DESC LIMIT ?
+                    """)
+                var rows: [AttemptRow] = []
+                for id in endpointIDs { rows += try Row.fetchAll(newest, arguments: [id, sinceMs, limit]).map(decode) }
+                return Array(rows.sorted { $0.attempt.startedAt > $1.attempt.startedAt }.prefix(limit))
+            }
+        }
         return try Row.fetchAll(
             db,
             sql: """
-                SELECT \(columns), a.endpoint_id AS endpoint_id, d.event_id AS event_id, e.type AS event_type, e.tenant AS tenant
+                \(select)
                 FROM attempt a INDEXED BY attempt_by_started
                 JOIN delivery d ON d.id = a.delivery_id JOIN event e ON e.id = d.event_id
                 WHERE a.started_at >= ? AND (? IS NULL OR e.tenant = ?)
                 ORDER BY a.started_at DESC LIMIT ?
                 """,
             arguments: [sinceMs, tenant, tenant, limit]
-        ).map {
-            AttemptRow(attempt: Self.attempt($0), endpointID: $0["endpoint_id"], eventID: $0["event_id"], eventType: $0["event_type"], tenant: $0["tenant"])
-        }
+        ).map(decode)
     }
 
     public func deliveryCounts() async throws(HooklineError) -> DeliveryCounts {

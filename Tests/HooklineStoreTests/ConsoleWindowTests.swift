@@ -53,19 +53,27 @@ extension AtScale {
         func theAttemptsViewShowsTheHotEndpointBesideAThousandQuietOnes(_ backend: StoreBackend) async throws {
             try await TestDatabase.withStore(backend) { _, store, operations in
                 _ = try await operations.addTenant(id: "hot")
+                _ = try await operations.addTenant(id: "quiet")
                 let hot = try await operations.addEndpoint(url: "https://hot.example.com/hook", tenant: "hot")
+                let few = [try await operations.addEndpoint(url: "https://quiet-a.example.com/hook", tenant: "quiet"),
+                           try await operations.addEndpoint(url: "https://quiet-b.example.com/hook", tenant: "quiet")]
                 var quiet: [Endpoint] = []
                 for index in 0..<1000 {
                     quiet.append(try await operations.addEndpoint(url: "https://quiet-\(index).example.com/hook"))
                 }
                 _ = try await operations.emit(type: "case.created", data: Self.created)
                 for _ in 0..<100 { _ = try await operations.emit(type: "case.created", data: Self.created, tenant: "hot") }
+                for _ in 0..<3 { _ = try await operations.emit(type: "case.created", data: Self.created, tenant: "quiet") }
                 let now = Date().addingTimeInterval(1)
                 let planner = DeliveryPlanner()
                 // Every quiet endpoint answers once, 30 s ago; the hot one a hundred times, now.
                 let quietClaims = try await store.claim(quiet.map { ClaimRequest(endpointID: $0.id, limit: 1) }, now: now, leaseUntil: now.addingTimeInterval(60), owner: "t")
                 #expect(quietClaims.count == 1000)
                 _ = try await store.record(quietClaims.map { Self.success($0, at: now.addingTimeInterval(-30)) }, planner: planner, owner: "t", at: now)
+                // The quiet tenant's two endpoints answered three times each, a minute ago and before.
+                let fewClaims = try await store.claim(few.map { ClaimRequest(endpointID: $0.id, limit: 3) }, now: now, leaseUntil: now.addingTimeInterval(60), owner: "t")
+                #expect(fewClaims.count == 6)
+                _ = try await store.record(fewClaims.enumerated().map { Self.success($1, at: now.addingTimeInterval(-60 - Double($0))) }, planner: planner, owner: "t", at: now)
                 let hotClaims = try await store.claim([ClaimRequest(endpointID: hot.id, limit: 100)], now: now, leaseUntil: now.addingTimeInterval(60), owner: "t")
                 #expect(hotClaims.count == 100)
                 _ = try await store.record(hotClaims.enumerated().map { Self.success($1, at: now.addingTimeInterval(Double($0) / 1000)) }, planner: planner, owner: "t", at: now)
@@ -75,8 +83,17 @@ extension AtScale {
                 #expect(frame.attempts.allSatisfy { $0.endpointID == hot.id && $0.tenant == "hot" }, "the newest attempts are the hot endpoint's")
                 let times = frame.attempts.map(\.attempt.startedAt)
                 #expect(times == times.sorted(by: >), "newest first")
-                #expect(frame.perSecond.reduce(0) { $0 + $1.attempts } == 1100, "every attempt of the last two minutes, per second")
-                #expect(frame.perSecond.count <= 3)
+                #expect(frame.perSecond.reduce(0) { $0 + $1.attempts } == 1106, "every attempt of the last two minutes, per second")
+                #expect(frame.perSecond.count <= 9)
+
+                // A tenant of few endpoints: its attempts merged from each endpoint's newest, in time order.
+                let quietTenant = try await operations.dashboard(
+                    eventsLimit: 10, failedLimit: 10, attemptsLimit: 4, endpoints: EndpointWindow(limit: 50, tenant: "quiet"))
+                #expect(quietTenant.attempts.count == 4)
+                #expect(quietTenant.attempts.allSatisfy { $0.tenant == "quiet" })
+                #expect(quietTenant.attempts.map { Int($0.attempt.startedAt.timeIntervalSince(now).rounded()) } == [-60, -61, -62, -63],
+                        "newest first across both endpoints")
+                #expect(Set(quietTenant.attempts.map(\.endpointID)) == Set(few.map(\.id)))
 
                 let quietFrame = try await operations.dashboard(
                     eventsLimit: 10, failedLimit: 10, attemptsLimit: 40, endpoints: EndpointWindow(limit: 50, tenant: Tenant.defaultID))
