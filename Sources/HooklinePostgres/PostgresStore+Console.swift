@@ -134,6 +134,42 @@ extension PostgresStore {
     }
 
     /// The newest attempts since `sinceMs`, newest first, with their event and tenant (no response excerpts).
+    /// Whether `tenant` has at most ``HooklineStore/mergedEndpointsLimit`` endpoints: the console
+    /// then reads each one's newest rows with a LATERAL seek instead of walking every tenant's.
+    static func hasFewEndpoints(_ tenant: String, _ connection: PostgresConnection, _ logger: Logger) async throws -> Bool {
+        let count = try await connection.rows(
+            "SELECT count(*) FROM (SELECT 1 FROM endpoint WHERE tenant = \(tenant) LIMIT \(Self.mergedEndpointsLimit + 1)) few", logger)
+            .first.map { try $0.get(0, as: Int.self) } ?? 0
+        return count <= Self.mergedEndpointsLimit
+    }
+
+    /// The newest failed deliveries updated since `sinceMs`, merged per endpoint for a tenant of few.
+    static func fetchFailed(limit: Int, tenant: String?, sinceMs: Int64, _ connection: PostgresConnection, _ logger: Logger) async throws -> [DeliveryRow] {
+        let columns = Self.deliveryColumns.split(separator: ",").map { "d." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
+        let decode = { (row: PostgresRandomAccessRow) throws -> DeliveryRow in
+            DeliveryRow(delivery: try Self.delivery(row), eventType: try row.get(11), tenant: try row.get(12))
+        }
+        if let tenant, try await hasFewEndpoints(tenant, connection, logger) {
+            return try await connection.rows("""
+                SELECT x.* FROM endpoint ep CROSS JOIN LATERAL (
+                    SELECT \(unescaped: columns), e.type, e.tenant
+                    FROM delivery d JOIN event e ON e.id = d.event_id
+                    WHERE d.endpoint_id = ep.id AND d.status = 'failed' AND d.updated_at >= \(sinceMs)
+                    ORDER BY d.updated_at DESC LIMIT \(limit)
+                ) x
+                WHERE ep.tenant = \(tenant)
+                ORDER BY x.updated_at DESC LIMIT \(limit)
+                """, logger).map(decode)
+        }
+        // An event's tenant is its endpoints' (fan-out is by tenant), so the event row says it.
+        return try await connection.rows("""
+            SELECT \(unescaped: columns), e.type, e.tenant
+            FROM delivery d JOIN event e ON e.id = d.event_id
+            WHERE d.status = 'failed' AND (\(tenant)::text IS NULL OR e.tenant = \(tenant)) AND d.updated_at >= \(sinceMs)
+            ORDER BY d.updated_at DESC LIMIT \(limit)
+            """, logger).map(decode)
+    }
+
     /// The newest attempts since `sinceMs`, newest first; a tenant of at most
     /// ``HooklineStore/mergedEndpointsLimit`` endpoints has them merged from each endpoint's newest
     /// (a LATERAL seek on `attempt_by_endpoint` each), as the SQLite store does.
@@ -142,23 +178,18 @@ extension PostgresStore {
         let decode = { (row: PostgresRandomAccessRow) throws -> AttemptRow in
             AttemptRow(attempt: try Self.attempt(row), endpointID: try row.get(9), eventID: try row.get(10), eventType: try row.get(11), tenant: try row.get(12))
         }
-        if let tenant {
-            let endpoints = try await connection.rows(
-                "SELECT count(*) FROM (SELECT 1 FROM endpoint WHERE tenant = \(tenant) LIMIT \(Self.mergedEndpointsLimit + 1)) few", logger)
-                .first.map { try $0.get(0, as: Int.self) } ?? 0
-            if endpoints <= Self.mergedEndpointsLimit {
-                return try await connection.rows("""
-                    SELECT x.* FROM endpoint ep CROSS JOIN LATERAL (
-                        SELECT a.delivery_id, a.number, a.trigger, a.started_at, a.duration_ms, a.status_code, a.error_class, a.error_message, NULL::text,
-                               a.endpoint_id, d.event_id, e.type, e.tenant
-                        FROM attempt a JOIN delivery d ON d.id = a.delivery_id JOIN event e ON e.id = d.event_id
-                        WHERE a.endpoint_id = ep.id AND a.started_at >= \(sinceMs)
-                        ORDER BY a.started_at DESC LIMIT \(limit)
-                    ) x
-                    WHERE ep.tenant = \(tenant)
-                    ORDER BY x.started_at DESC LIMIT \(limit)
-                    """, logger).map(decode)
-            }
+        if let tenant, try await hasFewEndpoints(tenant, connection, logger) {
+            return try await connection.rows("""
+                SELECT x.* FROM endpoint ep CROSS JOIN LATERAL (
+                    SELECT a.delivery_id, a.number, a.trigger, a.started_at, a.duration_ms, a.status_code, a.error_class, a.error_message, NULL::text,
+                           a.endpoint_id, d.event_id, e.type, e.tenant
+                    FROM attempt a JOIN delivery d ON d.id = a.delivery_id JOIN event e ON e.id = d.event_id
+                    WHERE a.endpoint_id = ep.id AND a.started_at >= \(sinceMs)
+                    ORDER BY a.started_at DESC LIMIT \(limit)
+                ) x
+                WHERE ep.tenant = \(tenant)
+                ORDER BY x.started_at DESC LIMIT \(limit)
+                """, logger).map(decode)
         }
         return try await connection.rows("""
             SELECT a.delivery_id, a.number, a.trigger, a.started_at, a.duration_ms, a.status_code, a.error_class, a.error_message, NULL::text,
@@ -176,13 +207,7 @@ extension PostgresStore {
         let window = query.endpoints
         let tenant = window.tenant
         return try await read { connection in
-            // An event's tenant is its endpoints' (fan-out is by tenant), so the event row says it.
-            let failed = try await connection.rows("""
-                SELECT \(unescaped: Self.deliveryColumns.split(separator: ",").map { "d." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")), e.type, e.tenant
-                FROM delivery d JOIN event e ON e.id = d.event_id
-                WHERE d.status = 'failed' AND (\(tenant)::text IS NULL OR e.tenant = \(tenant)) AND d.updated_at >= \(recentMs)
-                ORDER BY d.updated_at DESC LIMIT \(query.failedLimit)
-                """, logger).map { DeliveryRow(delivery: try Self.delivery($0), eventType: try $0.get(11), tenant: try $0.get(12)) }
+            let failed = try await Self.fetchFailed(limit: query.failedLimit, tenant: tenant, sinceMs: recentMs, connection, logger)
             let throughput = try await Self.fetchActivity(sinceMs: sinceMs, bucketMs: 60_000, connection, logger)
             var perSecond: [ActivityBucket] = []
             if let secondsSince = query.secondsSince {

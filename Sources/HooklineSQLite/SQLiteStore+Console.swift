@@ -3,8 +3,30 @@ import GRDB
 import HooklineCore
 
 extension SQLiteStore {
+    /// The endpoints of `tenant` when it has at most ``HooklineStore/mergedEndpointsLimit`` (the
+    /// console then reads each one's newest rows with a seek and merges them), else nil.
+    static func fewEndpoints(_ db: Database, of tenant: String?) throws -> [String]? {
+        guard let tenant else { return nil }
+        let ids = try String.fetchAll(db, sql: "SELECT id FROM endpoint WHERE tenant = ? LIMIT ?", arguments: [tenant, Self.mergedEndpointsLimit + 1])
+        return ids.count <= Self.mergedEndpointsLimit ? ids : nil
+    }
+
+    /// The newest failed deliveries (of `tenant`, when given) updated since `sinceMs`. A tenant of
+    /// few endpoints has them merged from each endpoint's (a seek on `delivery_by_endpoint` each),
+    /// so that a tenant with no failures beside 40,000 others' reads none of those.
     static func fetchFailed(_ db: Database, limit: Int, tenant: String?, sinceMs: Int64? = nil) throws -> [DeliveryRow] {
         let columns = Self.deliveryColumns.split(separator: ",").map { "d." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
+        let decode = { (row: Row) in DeliveryRow(delivery: try Self.delivery(row), eventType: row["event_type"], tenant: row["tenant"]) }
+        if let endpointIDs = try fewEndpoints(db, of: tenant) {
+            let newest = try db.cachedStatement(sql: """
+                SELECT \(columns), e.type AS event_type, e.tenant AS tenant
+                FROM delivery d INDEXED BY delivery_by_endpoint JOIN event e ON e.id = d.event_id
+                WHERE d.endpoint_id = ? AND d.status = 'failed' AND d.updated_at >= ? ORDER BY d.updated_at DESC LIMIT ?
+                """)
+            var rows: [DeliveryRow] = []
+            for id in endpointIDs { rows += try Row.fetchAll(newest, arguments: [id, sinceMs ?? Int64.min, limit]).map(decode) }
+            return Array(rows.sorted { $0.delivery.updatedAt > $1.delivery.updatedAt }.prefix(limit))
+        }
         // An event's tenant is its endpoints' (fan-out is by tenant), so the event row says it.
         return try Row.fetchAll(
             db,
@@ -14,7 +36,7 @@ extension SQLiteStore {
                 WHERE d.status = 'failed' AND (? IS NULL OR e.tenant = ?) AND d.updated_at >= ? ORDER BY d.updated_at DESC LIMIT ?
                 """,
             arguments: [tenant, tenant, sinceMs ?? Int64.min, limit]
-        ).map { DeliveryRow(delivery: try Self.delivery($0), eventType: $0["event_type"], tenant: $0["tenant"]) }
+        ).map(decode)
     }
 
     /// Attempts and successes per `bucketMs` since `sinceMs`, oldest first.
@@ -46,21 +68,17 @@ extension SQLiteStore {
         let decode = { (row: Row) in
             AttemptRow(attempt: Self.attempt(row), endpointID: row["endpoint_id"], eventID: row["event_id"], eventType: row["event_type"], tenant: row["tenant"])
         }
-        if let tenant {
-            let endpointIDs = try String.fetchAll(
-                db, sql: "SELECT id FROM endpoint WHERE tenant = ? LIMIT ?", arguments: [tenant, Self.mergedEndpointsLimit + 1])
-            if endpointIDs.count <= Self.mergedEndpointsLimit {
-                let newest = try db.cachedStatement(sql: """
-                    \(select)
-                    FROM attempt a INDEXED BY attempt_by_endpoint
-                    JOIN delivery d ON d.id = a.delivery_id JOIN event e ON e.id = d.event_id
-                    WHERE a.endpoint_id = ? AND a.started_at >= ?
-                    ORDER BY a.started_at DESC LIMIT ?
-                    """)
-                var rows: [AttemptRow] = []
-                for id in endpointIDs { rows += try Row.fetchAll(newest, arguments: [id, sinceMs, limit]).map(decode) }
-                return Array(rows.sorted { $0.attempt.startedAt > $1.attempt.startedAt }.prefix(limit))
-            }
+        if let endpointIDs = try fewEndpoints(db, of: tenant) {
+            let newest = try db.cachedStatement(sql: """
+                \(select)
+                FROM attempt a INDEXED BY attempt_by_endpoint
+                JOIN delivery d ON d.id = a.delivery_id JOIN event e ON e.id = d.event_id
+                WHERE a.endpoint_id = ? AND a.started_at >= ?
+                ORDER BY a.started_at DESC LIMIT ?
+                """)
+            var rows: [AttemptRow] = []
+            for id in endpointIDs { rows += try Row.fetchAll(newest, arguments: [id, sinceMs, limit]).map(decode) }
+            return Array(rows.sorted { $0.attempt.startedAt > $1.attempt.startedAt }.prefix(limit))
         }
         return try Row.fetchAll(
             db,

@@ -11,7 +11,11 @@ public struct ConsoleBenchmark: Sendable {
     /// Rows per pane, as a tall terminal shows.
     public var rows: Int
 
-    public init(path: String, refreshes: Int = 100, rows: Int = 40) {
+    /// The tenant the console is scoped to (`:tenant`), or nil for every tenant.
+    public var tenant: String?
+
+    public init(path: String, refreshes: Int = 100, rows: Int = 40, tenant: String? = nil) {
+        self.tenant = tenant
         self.path = path
         self.refreshes = refreshes
         self.rows = rows
@@ -59,7 +63,8 @@ public struct ConsoleBenchmark: Sendable {
             for (index, view) in views.enumerated() {
                 let start = ContinuousClock.now
                 let since = view.since.map { operations.clock.now().addingTimeInterval(-$0) }
-                let snapshot = try await operations.dashboard(eventsLimit: rows, failedLimit: rows, attemptsLimit: view.attemptsLimit, since: since)
+                let snapshot = try await operations.dashboard(
+                    eventsLimit: rows, failedLimit: rows, attemptsLimit: view.attemptsLimit, since: since, endpoints: EndpointWindow(tenant: tenant))
                 samples[index].append((ContinuousClock.now - start).milliseconds)
                 shown[index] = snapshot.attempts.count
             }

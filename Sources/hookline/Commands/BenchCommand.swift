@@ -311,12 +311,13 @@ struct BenchCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("A database, for example one made by `bench generate`.", valueName: "path")) var db: String
         @Option(help: "Refreshes to time.") var refreshes = 100
         @Option(help: "Rows per pane.") var rows = 40
+        @Option(help: ArgumentHelp("Scope every frame to this tenant, as :tenant does.", valueName: "id")) var tenant: String?
 
         func execute() async throws {
             guard refreshes >= 1, rows >= 1 else { throw HooklineError.invalidInput("--refreshes and --rows must be positive.") }
-            Output.immediate("hookline bench console --db \(db) --refreshes \(refreshes) --rows \(rows)")
+            Output.immediate("hookline bench console --db \(db) --refreshes \(refreshes) --rows \(rows)" + (tenant.map { " --tenant \($0)" } ?? ""))
             Output.immediate(BenchCommand.buildNote())
-            let report = try await ConsoleBenchmark(path: db, refreshes: refreshes, rows: rows).run()
+            let report = try await ConsoleBenchmark(path: db, refreshes: refreshes, rows: rows, tenant: tenant).run()
             Output.immediate("database: \(report.events) events, \(report.deliveries) deliveries")
             for timing in report.timings {
                 Output.immediate(String(format: "frame data, %@: p50 %.2f ms, p99 %.2f ms over %d refreshes (%d attempts shown)",
