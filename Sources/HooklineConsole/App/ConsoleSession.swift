@@ -199,23 +199,15 @@ public final class ConsoleSession {
         }
     }
 
+    /// `t`: the theme after the current one, in the library's order.
     func nextTheme() {
-        guard !options.noColor else {
-            state.say("NO_COLOR is set: the monochrome theme stays.", .muted)
-            return
-        }
         let names = library.names()
         guard !names.isEmpty else { return }
         let index = names.firstIndex(of: state.themeName).map { ($0 + 1) % names.count } ?? 0
-        do {
-            theme = try library.load(names[index])
-            state.themeName = names[index]
-            state.say("Theme: \(names[index])", .muted)
-        } catch {
-            state.say(error.description, .error)
-        }
+        setTheme(names[index])
     }
 
+    /// `:theme NAME` (and `t`): loads the theme, or says why not.
     func setTheme(_ name: String) {
         guard !options.noColor else {
             state.say("NO_COLOR is set: the monochrome theme stays.", .muted)
@@ -245,8 +237,8 @@ public final class ConsoleSession {
         var status: Int32 = 0
         terminal.suspended {
             // system(), not Process: Foundation starts children in a process group of their own,
-            // in the terminal's background, where a pager cannot read keys (less exits at once). The pager command may carry its own options
-            // ($PAGER="less -R"); the path is ours, quoted.
+            // in the terminal's background, where a pager cannot read keys (less exits at once).
+            // The pager command may carry its own options ($PAGER="less -R"); the path is ours, quoted.
             let waited = system(pager + " '" + file.path.replacingOccurrences(of: "'", with: "'\\''") + "'")
             status = waited == -1 ? -1 : (waited >> 8) & 0xFF
         }
@@ -327,8 +319,7 @@ public final class ConsoleSession {
                 return [.view(DetailViews.endpoint(try await operations.endpointDetail(id: id)))]
             case .pageEvent(let id):
                 let event = try await operations.eventDetail(id: id).summary.event
-                let text = (try? JSONValue.parse(event.payload).prettyString) ?? String(decoding: event.payload, as: UTF8.self)
-                return [.page(title: "the payload of \(id)", text: text + "\n")]
+                return [.page(title: "the payload of \(id)", text: DetailViews.indented(event.payload) + "\n")]
             case .pageDelivery(let id):
                 let detail = try await operations.deliveryDetail(id: id)
                 guard let last = detail.attempts.last else { return [.flash("\(id) has no attempt yet, so no response to show.", .muted)] }

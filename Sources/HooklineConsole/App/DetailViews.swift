@@ -7,6 +7,11 @@ public enum DetailViews {
         date.map { Timestamp.iso8601($0) } ?? "-"
     }
 
+    /// A payload as JSON indented for reading, or as it is when it does not parse.
+    static func indented(_ payload: [UInt8]) -> String {
+        (try? JSONValue.parse(payload).prettyString) ?? String(decoding: payload, as: UTF8.self)
+    }
+
     public static func event(_ detail: EventDetail) -> TextView {
         let event = detail.summary.event
         var lines: [(String, StyleToken)] = [
@@ -18,7 +23,7 @@ public enum DetailViews {
             ("", .text),
             ("Payload (as sent, shown indented)", .muted),
         ]
-        let pretty = (try? JSONValue.parse(event.payload).prettyString) ?? String(decoding: event.payload, as: UTF8.self)
+        let pretty = indented(event.payload)
         lines += pretty.split(separator: "\n", omittingEmptySubsequences: false).map { (String($0), StyleToken.text) }
         lines += [("", .text), ("Deliveries (\(detail.deliveries.count))", .muted)]
         for d in detail.deliveries {
