@@ -133,7 +133,6 @@ extension PostgresStore {
         }
     }
 
-    /// The newest attempts since `sinceMs`, newest first, with their event and tenant (no response excerpts).
     /// Whether `tenant` has at most ``HooklineStore/mergedEndpointsLimit`` endpoints: the console
     /// then reads each one's newest rows with a LATERAL seek instead of walking every tenant's.
     static func hasFewEndpoints(_ tenant: String, _ connection: PostgresConnection, _ logger: Logger) async throws -> Bool {

@@ -11,6 +11,16 @@ extension SQLiteStore {
         return ids.count <= Self.mergedEndpointsLimit ? ids : nil
     }
 
+    /// Runs `newest` (arguments: endpoint id, since, limit) for each endpoint and keeps the `limit`
+    /// newest rows of them all by `time`.
+    static func mergedNewest<Item>(
+        _ newest: Statement, endpoints: [String], sinceMs: Int64, limit: Int, decode: (Row) throws -> Item, time: (Item) -> Date
+    ) throws -> [Item] {
+        var rows: [Item] = []
+        for id in endpoints { rows += try Row.fetchAll(newest, arguments: [id, sinceMs, limit]).map(decode) }
+        return Array(rows.sorted { time($0) > time($1) }.prefix(limit))
+    }
+
     /// The newest failed deliveries (of `tenant`, when given) updated since `sinceMs`. A tenant of
     /// few endpoints has them merged from each endpoint's (a seek on `delivery_by_endpoint` each),
     /// so that a tenant with no failures beside 40,000 others' reads none of those.
@@ -23,9 +33,7 @@ extension SQLiteStore {
                 FROM delivery d INDEXED BY delivery_by_endpoint JOIN event e ON e.id = d.event_id
                 WHERE d.endpoint_id = ? AND d.status = 'failed' AND d.updated_at >= ? ORDER BY d.updated_at DESC LIMIT ?
                 """)
-            var rows: [DeliveryRow] = []
-            for id in endpointIDs { rows += try Row.fetchAll(newest, arguments: [id, sinceMs ?? Int64.min, limit]).map(decode) }
-            return Array(rows.sorted { $0.delivery.updatedAt > $1.delivery.updatedAt }.prefix(limit))
+            return try mergedNewest(newest, endpoints: endpointIDs, sinceMs: sinceMs ?? Int64.min, limit: limit, decode: decode, time: \.delivery.updatedAt)
         }
         // An event's tenant is its endpoints' (fan-out is by tenant), so the event row says it.
         return try Row.fetchAll(
@@ -76,9 +84,7 @@ extension SQLiteStore {
                 WHERE a.endpoint_id = ? AND a.started_at >= ?
                 ORDER BY a.started_at DESC LIMIT ?
                 """)
-            var rows: [AttemptRow] = []
-            for id in endpointIDs { rows += try Row.fetchAll(newest, arguments: [id, sinceMs, limit]).map(decode) }
-            return Array(rows.sorted { $0.attempt.startedAt > $1.attempt.startedAt }.prefix(limit))
+            return try mergedNewest(newest, endpoints: endpointIDs, sinceMs: sinceMs, limit: limit, decode: decode, time: \.attempt.startedAt)
         }
         return try Row.fetchAll(
             db,

@@ -12,9 +12,8 @@ extension SQLiteStore {
     /// One `?` per column of ``endpointColumns``.
     package static let endpointPlaceholders = Array(repeating: "?", count: endpointColumns.split(separator: ",").count).joined(separator: ", ")
 
-    /// An endpoint row, its secrets opened with `secrets`.
-    /// An endpoint from a row of ``endpointColumns``, read by position: a console frame decodes
-    /// hundreds of them, and by-name lookups were a tenth of its time.
+    /// An endpoint from a row of ``endpointColumns``, its secrets opened with `secrets`. Read by
+    /// position: a console frame decodes hundreds of them, and by-name lookups were a tenth of its time.
     static func endpoint(_ row: Row, secrets: SecretBox) throws -> Endpoint {
         let id: String = row[0]
         return Endpoint(

