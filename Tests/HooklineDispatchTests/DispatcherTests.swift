@@ -107,8 +107,11 @@ import Testing
         let resetting = try await fixture.addEndpoint(reset.url())
         let closed = try await fixture.addEndpoint(closing.url())
         _ = try await fixture.emit()
-        // The retry is due at once: what is waited for here is the transport's time limit.
-        try await fixture.drain(DispatchFixture.configuration(schedule: [0, 0], timeout: 1.5, throttleFloor: 0))
+        // The retry is due at once: what is waited for here is the transport's time limit, 3 s: long
+        // enough that the raw socket servers answer (reset, close) in time on two busy cores (at
+        // 1.5 s a clean-clone CI run once saw a reset server's first attempt time out), well short of
+        // the hanging receiver's 5 s.
+        try await fixture.drain(DispatchFixture.configuration(schedule: [0, 0], timeout: 3, throttleFloor: 0))
         await hanging.stop()
         reset.stop()
         closing.stop()
