@@ -62,13 +62,13 @@ let package = Package(
         ),
         // Opens whichever store a path or URL names.
         .target(name: "HooklineStores", dependencies: ["HooklineCore", "HooklineSQLite", "HooklinePostgres"]),
-        // The HTTP transport the dispatcher sends with (AsyncHTTPClient).
+        // The HTTP transport the dispatcher sends with: an HTTP/1.1 client on SwiftNIO.
         .target(
             name: "HooklineHTTP",
             dependencies: [
                 "HooklineCore",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),

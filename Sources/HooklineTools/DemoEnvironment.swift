@@ -52,7 +52,7 @@ public final class DemoEnvironment: Sendable {
     /// The receivers, stopped gracefully (never cancelled: see ``RunningService``).
     let receivers = Mutex<[RunningService]>([])
     let dispatcher: Dispatcher
-    let transport: AsyncHTTPTransport
+    let transport: NIOHTTPTransport
     /// Events emitted so far.
     public let emitted = Atomic<Int>(0)
 
@@ -60,7 +60,7 @@ public final class DemoEnvironment: Sendable {
         self.store = store
         self.operations = Operations(store: store, actor: .api, logger: logger)
         self.logger = logger
-        transport = AsyncHTTPTransport(networkGuard: NetworkGuard(allowPrivateNetworks: true), connectTimeout: 2)
+        transport = NIOHTTPTransport(networkGuard: NetworkGuard(allowPrivateNetworks: true), connectTimeout: 2)
         dispatcher = Dispatcher(store: store, transport: transport, configuration: Self.dispatcherConfiguration, logger: logger)
     }
 

@@ -56,7 +56,7 @@ import Testing
         let receiver = try await ScriptedReceiver()
         let live = try await console.addEndpoint(url: receiver.url())
         let dead = try await console.addEndpoint(url: "http://127.0.0.1:\(closedPort())/hook")
-        let transport = AsyncHTTPTransport(networkGuard: NetworkGuard(allowPrivateNetworks: true), retryConnecting: false)
+        let transport = NIOHTTPTransport(networkGuard: NetworkGuard(allowPrivateNetworks: true))
 
         var messages = await ConsoleSession.execute(.testSend(endpointID: live.id), operations: console, transport: transport)
         #expect(messages.contains { if case .flash(let text, .ok) = $0 { return text.contains("Test case.created to \(live.id): HTTP 200 in") } else { return false } }, "\(messages)")

@@ -13,7 +13,7 @@ import Testing
         let fixture: DispatchFixture
         let alerts: ScriptedReceiver
         let notifier: AlertNotifier
-        let alertTransport: AsyncHTTPTransport
+        let alertTransport: NIOHTTPTransport
         let notifierTask: Task<Void, Never>
 
         /// A notifier on the fixture's clock: a manual one times the failure interval and the
@@ -21,7 +21,7 @@ import Testing
         init(fixture: DispatchFixture, alerts: ScriptedReceiver, failureInterval: TimeInterval = 60, retryDelays: [TimeInterval] = [1, 5]) throws {
             self.fixture = fixture
             self.alerts = alerts
-            alertTransport = AsyncHTTPTransport(networkGuard: NetworkGuard(allowPrivateNetworks: true), connectTimeout: 1)
+            alertTransport = NIOHTTPTransport(networkGuard: NetworkGuard(allowPrivateNetworks: true), connectTimeout: 1)
             var logger = Logger(label: "test.alerts")
             logger.logLevel = .critical
             let notifier = AlertNotifier(
@@ -292,7 +292,7 @@ import Testing
         let silent = RawSocketServer(.silent)
         let receiver = try await ScriptedReceiver { _, _ in .init(status: 500) }
         let endpoint = try await fixture2.addEndpoint(receiver.url())
-        let transport = AsyncHTTPTransport(networkGuard: NetworkGuard(allowPrivateNetworks: true))
+        let transport = NIOHTTPTransport(networkGuard: NetworkGuard(allowPrivateNetworks: true))
         let notifier = AlertNotifier(
             configuration: .init(target: try AlertTarget(url: silent.url()), failureInterval: 0, retryDelays: [], timeout: 30), transport: transport)
         let notifierTask = Task { await notifier.run() }
@@ -317,7 +317,7 @@ import Testing
     @Test func failuresWithinTheIntervalArePostedWhenTheClockReachesIt() async throws {
         let alerts = try await ScriptedReceiver()
         let clock = ManualClock()
-        let transport = AsyncHTTPTransport(networkGuard: NetworkGuard(allowPrivateNetworks: true), connectTimeout: 1)
+        let transport = NIOHTTPTransport(networkGuard: NetworkGuard(allowPrivateNetworks: true), connectTimeout: 1)
         var logger = Logger(label: "test.alerts")
         logger.logLevel = .critical
         let notifier = AlertNotifier(

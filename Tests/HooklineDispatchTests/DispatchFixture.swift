@@ -60,10 +60,10 @@ struct DispatchFixture {
     func dispatcher(
         _ configuration: DispatcherConfiguration = DispatchFixture.configuration(), allowPrivate: Bool = true,
         notices: @escaping @Sendable (DispatchNotice) -> Void = { _ in }
-    ) -> (Dispatcher, AsyncHTTPTransport) {
+    ) -> (Dispatcher, NIOHTTPTransport) {
         // 3 s to connect: a TLS handshake with an in-process server can take more than 1 s when the
         // whole suite shares two cores.
-        let transport = AsyncHTTPTransport(networkGuard: NetworkGuard(allowPrivateNetworks: allowPrivate), connectTimeout: 3)
+        let transport = NIOHTTPTransport(networkGuard: NetworkGuard(allowPrivateNetworks: allowPrivate), connectTimeout: 3)
         var logger = Logger(label: "test.dispatcher")
         logger.logLevel = ProcessInfo.processInfo.environment["HOOKLINE_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
         let dispatcher = Dispatcher(

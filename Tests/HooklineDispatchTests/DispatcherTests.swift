@@ -427,9 +427,9 @@ extension Array {
         defer { try? second.close() }
         // The retries (every seventh answer is a 500) come 30 s later on the shared test clock.
         let configuration = DispatchFixture.manualClockConfiguration(schedule: [0, 30, 30, 30, 30, 30])
-        var dispatchers: [(Dispatcher, TrackingTransport, AsyncHTTPTransport)] = []
+        var dispatchers: [(Dispatcher, TrackingTransport, NIOHTTPTransport)] = []
         for store in [fixture.store, second] {
-            let http = AsyncHTTPTransport(networkGuard: NetworkGuard(allowPrivateNetworks: true), connectTimeout: 3)
+            let http = NIOHTTPTransport(networkGuard: NetworkGuard(allowPrivateNetworks: true), connectTimeout: 3)
             let transport = TrackingTransport(http)
             var logger = Logger(label: "test.dispatcher")
             logger.logLevel = .critical

@@ -7,8 +7,8 @@ import Testing
 /// `endpoint test` through the core: a signed example to a live and a dead receiver, kept as a test
 /// attempt and never queued.
 @Suite(.serialized) struct TestSendTests {
-    func transport() -> AsyncHTTPTransport {
-        AsyncHTTPTransport(networkGuard: NetworkGuard(allowPrivateNetworks: true), connectTimeout: 1)
+    func transport() -> NIOHTTPTransport {
+        NIOHTTPTransport(networkGuard: NetworkGuard(allowPrivateNetworks: true), connectTimeout: 1)
     }
 
     @Test func aLiveReceiverGetsASignedExampleAndNothingIsQueued() async throws {
@@ -92,7 +92,7 @@ import Testing
         defer { fixture.tearDown() }
         let receiver = try await ScriptedReceiver()
         let endpoint = try await fixture.addEndpoint(receiver.url())
-        let guarded = AsyncHTTPTransport(networkGuard: NetworkGuard(allowPrivateNetworks: false))
+        let guarded = NIOHTTPTransport(networkGuard: NetworkGuard(allowPrivateNetworks: false))
         let send = try await fixture.operations.sendTest(endpointID: endpoint.id, transport: guarded)
         await guarded.shutdown()
         await receiver.stop()

@@ -18,7 +18,7 @@ final class RunningAPI: Sendable {
     let directory: String
     let task: Task<Void, any Error>
     let flags: Flags
-    let transport: AsyncHTTPTransport
+    let transport: NIOHTTPTransport
     /// The routes the server answers, as Hummingbird lists them (`GET /v1/endpoints/{id}`).
     let routes: [String]
 
@@ -38,7 +38,7 @@ final class RunningAPI: Sendable {
         let flags = Flags()
         self.flags = flags
         // Test sends go out for real; the documented endpoints are on hosts that do not resolve.
-        transport = AsyncHTTPTransport(networkGuard: NetworkGuard(allowPrivateNetworks: false), connectTimeout: 3)
+        transport = NIOHTTPTransport(networkGuard: NetworkGuard(allowPrivateNetworks: false), connectTimeout: 3)
         let api = IngestAPI(
             operations: operations, configuration: configuration,
             onAccepted: { flags.wakeups.add(1, ordering: .relaxed) }, dispatcherRunning: { flags.healthy.withLock { $0 } },

@@ -21,13 +21,13 @@ final class ManagementServer: Sendable {
     let app: Task<Void, any Error>
     let dispatcher: Dispatcher
     let dispatching: Task<Void, any Error>?
-    let transport: AsyncHTTPTransport
+    let transport: NIOHTTPTransport
 
     private init(_ backend: StoreBackend, dispatch: Bool) async throws {
         database = try await TestDatabase.make(backend)
         store = try await database.open()
         operations = Operations.quiet(store, actor: .api)
-        transport = AsyncHTTPTransport(networkGuard: NetworkGuard(allowPrivateNetworks: true), connectTimeout: 3)
+        transport = NIOHTTPTransport(networkGuard: NetworkGuard(allowPrivateNetworks: true), connectTimeout: 3)
         var logger = Logger(label: "test.management")
         logger.logLevel = .critical
         dispatcher = Dispatcher(

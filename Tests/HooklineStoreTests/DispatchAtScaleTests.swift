@@ -38,8 +38,8 @@ extension AtScale {
         /// loaded CI machine does not turn slow answers into failures. A healthy endpoint's transient
         /// failures are retried and its breaker (5 in a row) closes again after a second; `strict`
         /// opens a breaker at the third failure and keeps it open, for the failing endpoints' test.
-        func dispatcher(_ store: any HooklineStore, schedule: [TimeInterval] = [0, 0.2, 1, 2, 4], strict: Bool = false) -> (Dispatcher, AsyncHTTPTransport) {
-            let transport = AsyncHTTPTransport(networkGuard: NetworkGuard(allowPrivateNetworks: true), connectTimeout: 10, connectionsPerHost: 64)
+        func dispatcher(_ store: any HooklineStore, schedule: [TimeInterval] = [0, 0.2, 1, 2, 4], strict: Bool = false) -> (Dispatcher, NIOHTTPTransport) {
+            let transport = NIOHTTPTransport(networkGuard: NetworkGuard(allowPrivateNetworks: true), connectTimeout: 10, connectionsPerHost: 64)
             let breaker = strict ? BreakerConfiguration(consecutiveFailures: 3, openInterval: 600) : BreakerConfiguration(consecutiveFailures: 5, openInterval: 1)
             let configuration = DispatcherConfiguration(
                 planner: DeliveryPlanner(retry: RetryPolicy(schedule: schedule), breaker: breaker), totalConcurrency: 64,

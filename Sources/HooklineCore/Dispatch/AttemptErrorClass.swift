@@ -21,4 +21,7 @@ public enum AttemptErrorClass: String, Sendable, Hashable, CaseIterable {
     case redirect
     /// Any other answer that is not 2xx.
     case httpStatus = "http_status"
+    /// A failure of Hookline's own making (out of file descriptors or memory): not the receiver's.
+    /// The dispatcher puts such a delivery back instead of counting the attempt.
+    case local
 }

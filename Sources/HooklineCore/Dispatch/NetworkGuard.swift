@@ -4,12 +4,17 @@ import Foundation
 ///
 /// Refused: loopback, private (RFC 1918), link-local, unique-local, CGNAT (100.64/10), multicast,
 /// unspecified, broadcast, documentation and benchmarking ranges, and IPv4-mapped, NAT64 and 6to4
-/// forms of any of them. The check runs on every address the name resolves to, before each attempt.
+/// forms of any of them. The check runs on every address the name resolves to, once per new
+/// connection, and the transport connects to the addresses it returned: there is no second
+/// resolution for a rebinding DNS server to answer differently.
 public struct NetworkGuard: Sendable {
     public var allowPrivateNetworks: Bool
+    /// Where host names are resolved (the system's resolver, unless a test answers instead).
+    public var resolver: any HostResolver
 
-    public init(allowPrivateNetworks: Bool = false) {
+    public init(allowPrivateNetworks: Bool = false, resolver: any HostResolver = SystemResolver()) {
         self.allowPrivateNetworks = allowPrivateNetworks
+        self.resolver = resolver
     }
 
     /// A refusal or a resolution failure, as an attempt records it.
@@ -18,16 +23,28 @@ public struct NetworkGuard: Sendable {
         public var message: String
     }
 
+    /// Why a name did not resolve, in the resolver's words.
+    public struct ResolutionFailure: Error, Sendable, Hashable {
+        public var reason: String
+
+        public init(reason: String) {
+            self.reason = reason
+        }
+    }
+
     /// Resolves `host` and checks every address; returns the addresses when delivery may go ahead.
     public func check(host: String) async -> Result<[String], Refusal> {
         let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
         // An address literal needs no resolver (and no hop to another thread).
-        let resolved = Self.isAddressLiteral(bare) ? .success([bare]) : await Self.resolve(bare)
-        guard case .success(let addresses) = resolved else {
-            if case .failure(let message) = resolved {
-                return .failure(Refusal(errorClass: .dns, message: "\(host) does not resolve (\(message))"))
-            }
-            return .failure(Refusal(errorClass: .dns, message: "\(host) does not resolve"))
+        let resolved = Self.isAddressLiteral(bare) ? .success([bare]) : await resolver.addresses(of: bare)
+        let addresses: [String]
+        switch resolved {
+        case .success(let found) where !found.isEmpty:
+            addresses = found
+        case .success:
+            return .failure(Refusal(errorClass: .dns, message: "\(host) does not resolve (no addresses)"))
+        case .failure(let failure):
+            return .failure(Refusal(errorClass: .dns, message: "\(host) does not resolve (\(failure.reason))"))
         }
         if !allowPrivateNetworks {
             for address in addresses {
@@ -41,48 +58,11 @@ public struct NetworkGuard: Sendable {
         return .success(addresses)
     }
 
-    enum Resolution: Sendable {
-        case success([String])
-        case failure(String)
-    }
-
-    static func isAddressLiteral(_ host: String) -> Bool {
+    /// Whether `host` is a numeric IPv4 or IPv6 address (without brackets).
+    public static func isAddressLiteral(_ host: String) -> Bool {
         var v4 = in_addr()
         var v6 = in6_addr()
         return inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1
-    }
-
-    /// getaddrinfo on a dispatch thread, so that a slow resolver never blocks the cooperative pool.
-    static func resolve(_ host: String) async -> Resolution {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                var hints = addrinfo()
-                hints.ai_family = AF_UNSPEC
-                #if canImport(Glibc)
-                hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-                #else
-                hints.ai_socktype = SOCK_STREAM
-                #endif
-                var result: UnsafeMutablePointer<addrinfo>?
-                let status = getaddrinfo(host, nil, &hints, &result)
-                guard status == 0, let first = result else {
-                    continuation.resume(returning: .failure(String(cString: gai_strerror(status))))
-                    return
-                }
-                defer { freeaddrinfo(first) }
-                var addresses: [String] = []
-                var cursor: UnsafeMutablePointer<addrinfo>? = first
-                while let entry = cursor {
-                    var buffer = [CChar](repeating: 0, count: Int(NI_MAXHOST))
-                    if getnameinfo(entry.pointee.ai_addr, entry.pointee.ai_addrlen, &buffer, socklen_t(buffer.count), nil, 0, NI_NUMERICHOST) == 0 {
-                        let text = String(cString: buffer)
-                        if !addresses.contains(text) { addresses.append(text) }
-                    }
-                    cursor = entry.pointee.ai_next
-                }
-                continuation.resume(returning: addresses.isEmpty ? .failure("no addresses") : .success(addresses))
-            }
-        }
     }
 
     /// Why a numeric address is not global (`loopback`, `private`, …), or nil for a public one.

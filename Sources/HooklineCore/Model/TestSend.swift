@@ -61,6 +61,8 @@ public struct TestSend: Sendable, Hashable {
             return "Check the endpoint's URL: it cannot be parsed; add the endpoint again with a full http:// or https:// URL."
         case .redirect?:
             return "Check the endpoint's URL: the receiver redirects, and redirects are not followed; use the final URL."
+        case .local?:
+            return "Check this machine: Hookline ran out of file descriptors or memory (raise `ulimit -n` for the serve process); the receiver was not reached."
         default:
             break
         }

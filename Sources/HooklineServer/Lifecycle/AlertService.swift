@@ -7,10 +7,10 @@ import ServiceLifecycle
 /// after the dispatcher, so that the notices of the dispatcher's last moments are posted too.
 public struct AlertService: Service {
     public let notifier: AlertNotifier
-    public let transport: AsyncHTTPTransport
+    public let transport: NIOHTTPTransport
     public var flushLimit: Duration
 
-    public init(_ notifier: AlertNotifier, transport: AsyncHTTPTransport, flushLimit: Duration = .seconds(30)) {
+    public init(_ notifier: AlertNotifier, transport: NIOHTTPTransport, flushLimit: Duration = .seconds(30)) {
         self.notifier = notifier
         self.transport = transport
         self.flushLimit = flushLimit

@@ -57,7 +57,7 @@ public struct DispatchBenchmark: Sendable {
         log("delivering…")
         let configuration = DispatcherConfiguration(
             concurrencyPerEndpoint: concurrencyPerEndpoint, totalConcurrency: Self.totalConcurrency(endpoints: endpoints, perEndpoint: concurrencyPerEndpoint))
-        let transport = AsyncHTTPTransport(
+        let transport = NIOHTTPTransport(
             networkGuard: NetworkGuard(allowPrivateNetworks: true), connectTimeout: 5,
             connectionsPerHost: configuration.totalConcurrency)
         var quiet = Logger(label: "bench.dispatcher")
@@ -112,7 +112,7 @@ public struct DispatchBenchmark: Sendable {
         let bare = try await LoadGenerator.withClient(connections: concurrency) { client in
             try await LoadGenerator.load(concurrency: concurrency, limit: .requests(requests)) { _ = try await generator.send(client) }
         }
-        let transport = AsyncHTTPTransport(
+        let transport = NIOHTTPTransport(
             networkGuard: NetworkGuard(allowPrivateNetworks: true), connectTimeout: 5, connectionsPerHost: concurrency)
         let signer = WebhookSigner(secret: "bench-secret-0123456789abcdef")
         let viaTransport = try await LoadGenerator.load(concurrency: concurrency, limit: .requests(requests)) {

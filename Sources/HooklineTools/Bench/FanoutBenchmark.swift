@@ -75,7 +75,7 @@ public struct FanoutBenchmark: Sendable {
                 url: "http://127.0.0.1:\(port)/customer/\(index)", eventTypes: .only([quietType]), secret: "bench-secret-0123456789abcdef")
         }
         let configuration = DispatcherConfiguration()
-        let transport = AsyncHTTPTransport(
+        let transport = NIOHTTPTransport(
             networkGuard: NetworkGuard(allowPrivateNetworks: true), connectTimeout: 5, connectionsPerHost: configuration.totalConcurrency)
         let dispatcher = Dispatcher(store: store, transport: transport, configuration: configuration, logger: quietLogger)
         let running = Task { try await dispatcher.run(.continuous) }

@@ -117,7 +117,7 @@ public struct IngestBenchmark: Sendable {
         let store: SQLiteStore
         let port: Int
         let server: RunningService
-        let dispatcher: (Dispatcher, AsyncHTTPTransport, Task<Void, any Error>)?
+        let dispatcher: (Dispatcher, NIOHTTPTransport, Task<Void, any Error>)?
 
         init(path: String, receiverPort: Int, endpoints: Int, tenants: [String] = [], maximumBatch: Int, dispatching: Bool) async throws {
             store = try SQLiteStore(path: path)
@@ -132,7 +132,7 @@ public struct IngestBenchmark: Sendable {
             var onAccepted: @Sendable () async -> Void = {}
             if dispatching {
                 let configuration = DispatcherConfiguration()
-                let transport = AsyncHTTPTransport(
+                let transport = NIOHTTPTransport(
                     networkGuard: NetworkGuard(allowPrivateNetworks: true), connectTimeout: 5,
                     connectionsPerHost: configuration.concurrencyPerEndpoint)
                 let dispatcher = Dispatcher(store: store, transport: transport, configuration: configuration)

@@ -33,8 +33,8 @@ struct ConsoleOptions: ParsableArguments {
     /// Runs a console session on the terminal until `q`; test sends may reach private networks
     /// when `allowPrivateNetworks`.
     static func run(operations: Operations, options: ConsoleSession.Options, allowPrivateNetworks: Bool, mouse: Bool) async throws {
-        let transport = AsyncHTTPTransport(
-            networkGuard: NetworkGuard(allowPrivateNetworks: allowPrivateNetworks), connectionsPerHost: 1, retryConnecting: false)
+        let transport = NIOHTTPTransport(
+            networkGuard: NetworkGuard(allowPrivateNetworks: allowPrivateNetworks), connectionsPerHost: 1)
         do {
             try await run(operations: operations, options: options, transport: transport, mouse: mouse)
         } catch {
@@ -44,7 +44,7 @@ struct ConsoleOptions: ParsableArguments {
         await transport.shutdown()
     }
 
-    private static func run(operations: Operations, options: ConsoleSession.Options, transport: AsyncHTTPTransport, mouse: Bool) async throws {
+    private static func run(operations: Operations, options: ConsoleSession.Options, transport: NIOHTTPTransport, mouse: Bool) async throws {
         let session = ConsoleSession(operations: operations, options: options, transport: transport)
         let terminal: NCursesTerminal
         do {

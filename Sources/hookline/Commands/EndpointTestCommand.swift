@@ -28,8 +28,8 @@ extension EndpointCommand {
                 throw HooklineError.invalidInput("--timeout '\(timeout)' must be a duration above 0 and at most 5m, such as 15s.")
             }
             let operations = try await store.operations(creating: false)
-            let transport = AsyncHTTPTransport(
-            networkGuard: NetworkGuard(allowPrivateNetworks: allowPrivateNetworks), connectionsPerHost: 1, retryConnecting: false)
+            let transport = NIOHTTPTransport(
+            networkGuard: NetworkGuard(allowPrivateNetworks: allowPrivateNetworks), connectionsPerHost: 1)
             let send: TestSend
             do {
                 send = try await operations.sendTest(endpointID: id, eventType: event, transport: transport, timeout: seconds)

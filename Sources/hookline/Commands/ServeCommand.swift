@@ -133,7 +133,7 @@ struct ServeCommand: HooklineCommand {
         guard let url = try S.alertURL.resolve(alertURL, settings) else { return nil }
         let target = try AlertTarget(url: url)
         // The notifier retries on its own schedule; the client need not keep trying to connect.
-        let transport = AsyncHTTPTransport(networkGuard: NetworkGuard(allowPrivateNetworks: true), connectionsPerHost: 2, retryConnecting: false)
+        let transport = NIOHTTPTransport(networkGuard: NetworkGuard(allowPrivateNetworks: true), connectionsPerHost: 2)
         return AlertService(AlertNotifier(configuration: .init(target: target), transport: transport), transport: transport)
     }
 
@@ -155,7 +155,7 @@ struct ServeCommand: HooklineCommand {
         let storeHandle = try await storeOptions.open(creating: true)
         // Pooled per host, and many customers' endpoints share a host (one receiver service, one
         // platform): the pool allows the whole budget, the dispatcher keeps each endpoint to its own.
-        let transport = AsyncHTTPTransport(
+        let transport = NIOHTTPTransport(
             networkGuard: NetworkGuard(allowPrivateNetworks: try S.allowPrivateNetworks.isOn(allowPrivateNetworks, settings)),
             connectTimeout: connect, connectionsPerHost: configuration.totalConcurrency)
         let notifier = alerts?.notifier
