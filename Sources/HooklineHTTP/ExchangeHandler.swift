@@ -35,6 +35,9 @@ final class ExchangeHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var response: Exchanged?
     private var timer: Scheduled<Void>?
     private var requestKeepAlive = true
+    /// An error that came while no exchange was running (a TLS handshake that failed before the
+    /// first request was handed over): the next exchange reports it, not a bare close.
+    private var earlierError: (any Error)?
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
@@ -47,8 +50,8 @@ final class ExchangeHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     /// Starts an exchange; called on the channel's event loop.
     func begin(_ exchange: Exchange) {
-        guard let context, context.channel.isActive else {
-            exchange.promise.fail(HTTPTransportError.closedBeforeResponse(receivedAny: false))
+        guard let context, context.channel.isActive, earlierError == nil else {
+            exchange.promise.fail(earlierError ?? HTTPTransportError.closedBeforeResponse(receivedAny: false))
             return
         }
         guard promise == nil else {
@@ -106,6 +109,7 @@ final class ExchangeHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if promise == nil, earlierError == nil { earlierError = error }
         fail(error)
         context.close(promise: nil)
     }

@@ -47,6 +47,8 @@ public final class ScriptedReceiver: Sendable {
             let buffer = try await request.collectBody(upTo: 1 << 22)
             var headers: [String: String] = [:]
             for field in request.headers { headers[field.name.canonicalName] = field.value }
+            // HTTP/1.1's Host arrives as the request's authority.
+            if let authority = request.head.authority { headers["host"] = authority }
             let recorded = Request(path: request.uri.path, headers: headers, body: Array(buffer: buffer), at: Date())
             let index = log.requests.withLock { requests in
                 requests.append(recorded)

@@ -10,6 +10,7 @@ struct DispatchMetrics {
     private var deliveries: [DeliveryKey: Counter] = [:]
     private var breakerStates: [String: Gauge] = [:]
     private var claimLag: Metrics.Timer?
+    private var localFaults: Counter?
 
     private struct DeliveryKey: Hashable {
         var endpointID: String
@@ -35,6 +36,13 @@ struct DispatchMetrics {
         let gauge = breakerStates[endpointID] ?? Gauge(label: "hookline_breaker_state", dimensions: [("endpoint", endpointID)])
         breakerStates[endpointID] = gauge
         gauge.record(breaker == .closed ? 0 : (breaker == .halfOpen ? 1 : 2))
+    }
+
+    /// An attempt not made for a reason of Hookline's own (out of descriptors or memory).
+    mutating func localFault() {
+        let counter = localFaults ?? Counter(label: "hookline_dispatch_local_failures_total")
+        localFaults = counter
+        counter.increment()
     }
 
     /// How late a claimed delivery was, from its due time to its claim.

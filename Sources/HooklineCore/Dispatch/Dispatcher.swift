@@ -86,6 +86,16 @@ public actor Dispatcher {
     var claimFailure: HooklineError?
     var wokenWhileClaiming = false
     var timer: Task<Void, Never>?
+    /// Until when nothing is sent because Hookline itself ran out of resources (descriptors,
+    /// memory): the receivers are not at fault, and sending more would only fail the same way.
+    var pausedUntil: Date?
+    /// Local faults in a row: each one doubles the pause, up to ``maximumLocalPause``.
+    var localFaultStreak = 0
+    /// Deliveries whose attempt was not made (a local fault), to give back to the store.
+    var returning: [String] = []
+    var returningDeliveries = false
+    /// The longest pause after local faults in a row.
+    public static let maximumLocalPause: TimeInterval = 30
     /// Whether `run` is looping (for health checks).
     public private(set) var isRunning = false
 
@@ -128,7 +138,7 @@ public actor Dispatcher {
     /// under way, no lane ready to send. A test moving a manual clock moves it only then, so that
     /// no attempt is timed by a jump of the clock.
     public var isAtRest: Bool {
-        totalInFlight == 0 && !claiming && !flushing && pendingResults.isEmpty && runnable.isEmpty
+        totalInFlight == 0 && !claiming && !flushing && pendingResults.isEmpty && runnable.isEmpty && returning.isEmpty && !returningDeliveries
     }
 
     /// Tells the dispatcher that new work may be due (an event was just accepted in this process).
@@ -386,6 +396,7 @@ public actor Dispatcher {
             lanes[endpointID]?.queue.removeAll { !$0.manual }
             try await store.release(queued.filter { !$0.manual }.map(\.id), nextAttemptAt: now, owner: owner)
         }
+        if let pausedUntil, pausedUntil > now { return pausedUntil }
         if let notBefore = lanes[endpointID]?.notBefore, notBefore > now { return notBefore }
         lanes[endpointID]?.notBefore = nil
         while let lane = lanes[endpointID], !lane.queue.isEmpty, lane.inFlight < configuration.concurrencyPerEndpoint,
@@ -465,6 +476,11 @@ public actor Dispatcher {
             runnable.formUnion(blockedOnTotal)
             blockedOnTotal.removeAll()
         }
+        if outcome.errorClass == .local {
+            putBack(delivery, outcome: outcome)
+            return
+        }
+        localFaultStreak = 0
         let result = AttemptClassifier.result(for: delivery, outcome: outcome, startedAt: startedAt, finishedAt: clock.now())
         let statusClass = outcome.statusCode.map { "\($0 / 100)xx" } ?? (outcome.errorClass?.rawValue ?? "error")
         metrics.attempt(endpointID: delivery.endpointID, statusClass: statusClass, durationMs: outcome.durationMs)
@@ -489,6 +505,43 @@ public actor Dispatcher {
             flushing = true
             Task { await self.flush() }
         }
+        wake()
+    }
+
+    /// An attempt that failed for a reason of Hookline's own making is no attempt: it is not
+    /// recorded, counts against neither the delivery's schedule nor the breaker, and the delivery
+    /// goes back to the store, due when sending resumes. Sending pauses, longer each time in a row.
+    func putBack(_ delivery: ClaimedDelivery, outcome: TransportOutcome) {
+        if lanes[delivery.endpointID]?.probeDeliveryID == delivery.id { lanes[delivery.endpointID]?.probeDeliveryID = nil }
+        localFaultStreak += 1
+        let pause = min(Self.maximumLocalPause, 0.25 * Double(1 << min(localFaultStreak - 1, 8)))
+        let until = clock.now().addingTimeInterval(pause)
+        pausedUntil = max(pausedUntil ?? until, until)
+        metrics.localFault()
+        logger.info("attempt not made: Hookline is out of resources; the delivery is put back", metadata: [
+            "delivery.id": "\(delivery.id)", "endpoint.id": "\(delivery.endpointID)", "attempt.error": "\(outcome.errorMessage ?? "local fault")",
+            "dispatch.paused_seconds": "\(pause)",
+        ])
+        returning.append(delivery.id)
+        if !returningDeliveries {
+            returningDeliveries = true
+            Task { await self.returnDeliveries() }
+        }
+        wake()
+    }
+
+    /// Gives the put-back deliveries to the store; if that fails too, their leases bring them back.
+    func returnDeliveries() async {
+        while !returning.isEmpty {
+            let ids = returning
+            returning = []
+            do {
+                try await store.release(ids, nextAttemptAt: pausedUntil ?? clock.now(), owner: owner)
+            } catch {
+                logger.info("putting deliveries back failed; their leases will return them", metadata: ["error": "\(error)", "deliveries.count": "\(ids.count)"])
+            }
+        }
+        returningDeliveries = false
         wake()
     }
 
@@ -576,7 +629,8 @@ public actor Dispatcher {
     }
 
     func isDrained() async throws(HooklineError) -> Bool {
-        guard totalInFlight == 0, pendingResults.isEmpty, !flushing, !claiming, lanes.values.allSatisfy({ $0.queue.isEmpty }) else {
+        guard totalInFlight == 0, pendingResults.isEmpty, !flushing, !claiming, returning.isEmpty, !returningDeliveries,
+              lanes.values.allSatisfy({ $0.queue.isEmpty }) else {
             return false
         }
         return try await store.activeDeliveryCount() == 0
@@ -594,7 +648,7 @@ public actor Dispatcher {
         }
         // Requests in flight end within the request timeout; wait for them and their records.
         let deadline = clock.now().addingTimeInterval(configuration.requestTimeout + 5)
-        while (totalInFlight > 0 || flushing || !pendingResults.isEmpty) && clock.now() < deadline {
+        while (totalInFlight > 0 || flushing || !pendingResults.isEmpty || returningDeliveries) && clock.now() < deadline {
             await sleep(until: clock.now().addingTimeInterval(0.05))
         }
         logger.info("dispatcher stopped", metadata: ["dispatcher.owner": "\(owner)", "attempts.unrecorded": "\(totalInFlight + pendingResults.count)"])
