@@ -32,10 +32,6 @@ extension SQLiteStore {
             ORDER BY d.next_attempt_at
             LIMIT ?
             """)
-        let mark = try db.cachedStatement(sql: """
-            UPDATE delivery SET status = 'sending', lease_until = ?, lease_owner = ?, updated_at = ?
-            WHERE id = ?
-            """)
         var allotment = ClaimAllotment(plan, now: now)
         var claimed: [ClaimedDelivery] = []
         var breakers: [String: CircuitBreaker] = [:]
@@ -70,12 +66,30 @@ extension SQLiteStore {
             }
         }
         var counts = DeliveryCountChanges()
-        for delivery in claimed {
-            try mark.execute(arguments: [leaseMs, owner, nowMs, delivery.id])
-            counts.move(delivery.endpointID, from: .pending, to: .sending)
+        for chunk in chunks(of: claimed) {
+            let mark = try db.cachedStatement(sql: """
+                UPDATE delivery SET status = 'sending', lease_until = ?, lease_owner = ?, updated_at = ?
+                WHERE id IN (\(placeholders(chunk.count)))
+                """)
+            try mark.execute(arguments: StatementArguments([leaseMs, owner, nowMs] as [any DatabaseValueConvertible]) + StatementArguments(chunk.map(\.id)))
+            for delivery in chunk { counts.move(delivery.endpointID, from: .pending, to: .sending) }
         }
         try counts.save(in: db)
         return ClaimedBatch(deliveries: claimed, breakers: breakers, cursor: allotment.cursor)
+    }
+
+    /// Rows per multi-row statement: at most 10 columns × 64 rows, far below SQLite's limit on
+    /// parameters, and few enough distinct statement texts (one per chunk size) for the cache.
+    static let rowsPerStatement = 64
+
+    /// `items` in chunks of at most ``rowsPerStatement``.
+    static func chunks<T>(of items: [T]) -> [ArraySlice<T>] {
+        stride(from: 0, to: items.count, by: rowsPerStatement).map { items[$0..<min($0 + rowsPerStatement, items.count)] }
+    }
+
+    /// `?, ?, …` for `count` parameters.
+    static func placeholders(_ count: Int) -> String {
+        Array(repeating: "?", count: count).joined(separator: ", ")
     }
 
     /// The endpoint's rate limit, if it has one.
@@ -120,11 +134,13 @@ extension SQLiteStore {
     ) async throws(HooklineError) -> RecordedBatch {
         let nowMs = Self.millis(now)
         return try await write { db in
-            let lease = try db.cachedStatement(sql: "SELECT status, lease_owner FROM delivery WHERE id = ?")
             var leases: [String: RecordingPlan.Lease] = [:]
-            for result in results {
-                guard let row = try Row.fetchOne(lease, arguments: [result.delivery.id]) else { continue }
-                leases[result.delivery.id] = RecordingPlan.Lease(status: try DeliveryStatus(stored: row[0]), owner: row[1])
+            for chunk in Self.chunks(of: results.map(\.delivery.id)) {
+                let lease = try db.cachedStatement(sql: "SELECT id, status, lease_owner FROM delivery WHERE id IN (\(Self.placeholders(chunk.count)))")
+                let rows = try Row.fetchCursor(lease, arguments: StatementArguments(chunk))
+                while let row = try rows.next() {
+                    leases[row[0]] = RecordingPlan.Lease(status: try DeliveryStatus(stored: row[1]), owner: row[2])
+                }
             }
             let endpointIDs = Set(results.map(\.delivery.endpointID))
             var breakers: [String: CircuitBreaker] = [:]
@@ -144,17 +160,23 @@ extension SQLiteStore {
 
     /// Writes a recording plan, in the order its fields give.
     static func apply(_ recording: inout RecordingPlan, at nowMs: Int64, in db: Database) throws {
-        let insertAttempt = try db.cachedStatement(sql: """
-            INSERT INTO attempt (delivery_id, endpoint_id, number, trigger, started_at, duration_ms, status_code,
-                                 error_class, error_message, response_excerpt)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
-        for row in recording.attempts {
-            let attempt = row.attempt
-            try insertAttempt.execute(arguments: [
-                row.deliveryID, row.endpointID, attempt.number, attempt.trigger.rawValue, Self.millis(attempt.startedAt),
-                attempt.durationMs, attempt.statusCode, attempt.errorClass, attempt.errorMessage, attempt.responseExcerpt,
-            ])
+        // One statement per chunk of rows, not per attempt.
+        for chunk in Self.chunks(of: recording.attempts) {
+            let insertAttempt = try db.cachedStatement(sql: """
+                INSERT INTO attempt (delivery_id, endpoint_id, number, trigger, started_at, duration_ms, status_code,
+                                     error_class, error_message, response_excerpt)
+                VALUES \(Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", "))
+                """)
+            var values: [(any DatabaseValueConvertible)?] = []
+            values.reserveCapacity(chunk.count * 10)
+            for row in chunk {
+                let attempt = row.attempt
+                values += [
+                    row.deliveryID, row.endpointID, attempt.number, attempt.trigger.rawValue, Self.millis(attempt.startedAt),
+                    attempt.durationMs, attempt.statusCode, attempt.errorClass, attempt.errorMessage, attempt.responseExcerpt,
+                ]
+            }
+            try insertAttempt.execute(arguments: StatementArguments(values))
         }
         let update = try db.cachedStatement(sql: """
             UPDATE delivery SET status = ?, attempts = attempts + 1, next_attempt_at = ?, lease_until = NULL,

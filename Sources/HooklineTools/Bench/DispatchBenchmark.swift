@@ -10,13 +10,26 @@ import NIOCore
 /// Dispatch throughput: N events fanned out to E endpoints, delivered to a minimal receiver on
 /// 127.0.0.1 with every attempt durably recorded; and that receiver's own ceiling, for the ratio.
 public struct DispatchBenchmark: Sendable {
+    /// What answers the deliveries.
+    public enum Receiver: String, Sendable, CaseIterable {
+        /// A minimal Hummingbird route in this process.
+        case hummingbird
+        /// nginx in its own processes (two workers), `return 200`.
+        case nginx
+    }
+
     public var events: Int
     public var endpoints: Int
     public var concurrencyPerEndpoint: Int
     public var ceilingSeconds: Double
     public var directory: String
+    public var receiver: Receiver
 
-    public init(events: Int = 20_000, endpoints: Int = 4, concurrencyPerEndpoint: Int = 8, ceilingSeconds: Double = 5, directory: String) {
+    public init(
+        events: Int = 20_000, endpoints: Int = 4, concurrencyPerEndpoint: Int = 8, ceilingSeconds: Double = 5, directory: String,
+        receiver: Receiver = .hummingbird
+    ) {
+        self.receiver = receiver
         self.events = events
         self.endpoints = endpoints
         self.concurrencyPerEndpoint = concurrencyPerEndpoint
@@ -41,8 +54,19 @@ public struct DispatchBenchmark: Sendable {
     }
 
     public func run(log: @escaping @Sendable (String) -> Void) async throws -> Report {
-        let (port, receiver) = try await BenchServer.start(BenchServer.receiver())
-        defer { receiver.stopSoon() }
+        let port: Int
+        let stopReceiver: @Sendable () -> Void
+        switch receiver {
+        case .hummingbird:
+            let (hummingbirdPort, server) = try await BenchServer.start(BenchServer.receiver())
+            port = hummingbirdPort
+            stopReceiver = { server.stopSoon() }
+        case .nginx:
+            let nginx = try await NginxReceiver(directory: directory)
+            port = nginx.port
+            stopReceiver = { nginx.stop() }
+        }
+        defer { stopReceiver() }
         let store = try SQLiteStore(path: directory + "/bench-dispatch.db")
         defer { try? store.close() }
         let operations = Operations(store: store, actor: .cli)
@@ -70,7 +94,7 @@ public struct DispatchBenchmark: Sendable {
         let delivered = try await store.countDeliveries(status: .succeeded, endpointID: nil)
         let peak = ProcessMemory.peakResident
 
-        log("the same \(events * endpoints) requests without the store: bare async-http-client, then Hookline's transport…")
+        log("the same \(events * endpoints) requests without the store: bare async-http-client, then Hookline's transport alone…")
         let reference = try await Self.reference(
             port: port, requests: events * endpoints, concurrency: min(configuration.totalConcurrency, concurrencyPerEndpoint * endpoints))
 

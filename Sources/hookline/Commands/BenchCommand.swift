@@ -49,6 +49,8 @@ struct BenchCommand: AsyncParsableCommand {
         @Option(help: "Endpoints, each subscribed to every event.") var endpoints = 4
         @Option(name: .customLong("endpoint-concurrency"), help: "Requests in flight per endpoint.") var endpointConcurrency = 8
         @Option(name: .customLong("ceiling-seconds"), help: "How long to measure the receiver's ceiling.") var ceilingSeconds = 5.0
+        @Option(help: "What answers: hummingbird (in this process) or nginx (its own processes, when installed).")
+        var receiver: DispatchBenchmark.Receiver = .hummingbird
 
         func execute() async throws {
             guard events >= 1, endpoints >= 1, endpoints <= 100_000, endpointConcurrency >= 1, ceilingSeconds > 0 else {
@@ -56,11 +58,11 @@ struct BenchCommand: AsyncParsableCommand {
             }
             let directory = try BenchCommand.scratchDirectory()
             defer { try? FileManager.default.removeItem(atPath: directory) }
-            Output.immediate("hookline bench dispatch --events \(events) --endpoints \(endpoints) --endpoint-concurrency \(endpointConcurrency) --ceiling-seconds \(ceilingSeconds)")
+            Output.immediate("hookline bench dispatch --events \(events) --endpoints \(endpoints) --endpoint-concurrency \(endpointConcurrency) --ceiling-seconds \(ceilingSeconds) --receiver \(receiver.rawValue)")
             Output.immediate(BenchCommand.buildNote())
             let benchmark = DispatchBenchmark(
                 events: events, endpoints: endpoints, concurrencyPerEndpoint: endpointConcurrency,
-                ceilingSeconds: ceilingSeconds, directory: directory)
+                ceilingSeconds: ceilingSeconds, directory: directory, receiver: receiver)
             let report = try await benchmark.run { Output.immediate("  \($0)") }
             Output.immediate(String(format: "ingest (core, 1000 events per transaction): %.0f events/s (%d events in %.2f s)", report.ingestEventsPerSecond, report.events, report.ingestSeconds))
             Output.immediate(String(format: "dispatch: %.0f deliveries/s (%d of %d delivered in %.2f s)", report.deliveriesPerSecond, report.deliveries, events * endpoints, report.dispatchSeconds))
@@ -68,8 +70,9 @@ struct BenchCommand: AsyncParsableCommand {
                                     report.reference.concurrency, report.reference.bareClientRequestsPerSecond,
                                     report.reference.bareClientRequestsPerSecond / max(1, report.ceilingRequestsPerSecond) * 100,
                                     report.reference.transportRequestsPerSecond))
-            Output.immediate(String(format: "receiver ceiling (%@): %.0f requests/s", report.ceilingTool, report.ceilingRequestsPerSecond))
-            Output.immediate(String(format: "ratio deliveries/s ÷ ceiling requests/s: %.1f %%", report.ratio * 100))
+            Output.immediate(String(format: "receiver ceiling (%@, %@): %.0f requests/s", receiver.rawValue, report.ceilingTool, report.ceilingRequestsPerSecond))
+            Output.immediate(String(format: "ratio deliveries/s ÷ ceiling requests/s: %.1f %%; deliveries/s ÷ bare client: %.2f", report.ratio * 100,
+                                    report.deliveriesPerSecond / max(1, report.reference.bareClientRequestsPerSecond)))
             Output.immediate("peak resident memory of this process: \(BenchCommand.megabytes(report.peakResidentBytes))")
         }
     }
@@ -349,3 +352,5 @@ struct BenchCommand: AsyncParsableCommand {
         }
     }
 }
+
+extension DispatchBenchmark.Receiver: ExpressibleByArgument {}

@@ -21,6 +21,7 @@ struct ConsoleOptions: ParsableArguments {
     var allowPrivateNetworks = false
     @Flag(name: .customLong("no-mouse"), help: "Leave the mouse to the terminal (its own selection) instead of clicks selecting panes and rows.")
     var noMouse = false
+    @OptionGroup var proxy: ProxyOptions
 
     func sessionOptions() throws(HooklineError) -> ConsoleSession.Options {
         guard let seconds = DurationText.parse(refresh), seconds >= 0.1, seconds <= 3600 else {
@@ -31,10 +32,10 @@ struct ConsoleOptions: ParsableArguments {
     }
 
     /// Runs a console session on the terminal until `q`; test sends may reach private networks
-    /// when `allowPrivateNetworks`.
-    static func run(operations: Operations, options: ConsoleSession.Options, allowPrivateNetworks: Bool, mouse: Bool) async throws {
+    /// when `allowPrivateNetworks`, and go through `proxy` when there is one.
+    static func run(operations: Operations, options: ConsoleSession.Options, allowPrivateNetworks: Bool, proxy: EgressProxy?, mouse: Bool) async throws {
         let transport = NIOHTTPTransport(
-            networkGuard: NetworkGuard(allowPrivateNetworks: allowPrivateNetworks), connectionsPerHost: 1)
+            networkGuard: NetworkGuard(allowPrivateNetworks: allowPrivateNetworks), connectionsPerHost: 1, proxy: proxy)
         do {
             try await run(operations: operations, options: options, transport: transport, mouse: mouse)
         } catch {
@@ -76,7 +77,7 @@ struct ConsoleCommand: HooklineCommand {
     func execute() async throws {
         let options = try console.sessionOptions()
         let operations = Operations(store: try await store.open(creating: false), actor: .console)
-        try await ConsoleOptions.run(operations: operations, options: options, allowPrivateNetworks: console.allowPrivateNetworks, mouse: !console.noMouse)
+        try await ConsoleOptions.run(operations: operations, options: options, allowPrivateNetworks: console.allowPrivateNetworks, proxy: try console.proxy.egressProxy(), mouse: !console.noMouse)
     }
 }
 
@@ -125,7 +126,7 @@ struct DemoCommand: HooklineCommand {
         } else {
             // The demo's receivers are on 127.0.0.1: its test sends must reach them.
             let consoleTask = Task {
-                try await ConsoleOptions.run(operations: Operations(store: store, actor: .console), options: options, allowPrivateNetworks: true, mouse: !console.noMouse)
+                try await ConsoleOptions.run(operations: Operations(store: store, actor: .console), options: options, allowPrivateNetworks: true, proxy: try console.proxy.egressProxy(), mouse: !console.noMouse)
             }
             if let seconds {
                 let timer = Task {

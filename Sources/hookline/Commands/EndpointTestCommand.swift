@@ -20,6 +20,7 @@ extension EndpointCommand {
         var timeout = "15s"
         @Flag(name: .customLong("allow-private-networks"), help: "Allow loopback, private and link-local addresses.")
         var allowPrivateNetworks = false
+        @OptionGroup var proxy: ProxyOptions
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: JSONFlag
 
@@ -27,9 +28,10 @@ extension EndpointCommand {
             guard let seconds = DurationText.parse(timeout), seconds > 0, seconds <= 300 else {
                 throw HooklineError.invalidInput("--timeout '\(timeout)' must be a duration above 0 and at most 5m, such as 15s.")
             }
+            let egress = try proxy.egressProxy()
             let operations = try await store.operations(creating: false)
             let transport = NIOHTTPTransport(
-            networkGuard: NetworkGuard(allowPrivateNetworks: allowPrivateNetworks), connectionsPerHost: 1)
+                networkGuard: NetworkGuard(allowPrivateNetworks: allowPrivateNetworks), connectionsPerHost: 1, proxy: egress)
             let send: TestSend
             do {
                 send = try await operations.sendTest(endpointID: id, eventType: event, transport: transport, timeout: seconds)

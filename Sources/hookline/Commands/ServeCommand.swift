@@ -50,6 +50,8 @@ struct ServeCommand: HooklineCommand {
     @Option(name: .customLong(S.idleTimeout.name), help: S.idleTimeout.help) var idleTimeout: String?
     @Option(name: .customLong(S.logFormat.name), help: S.logFormat.help) var logFormat: String?
     @Option(name: .customLong(S.alertURL.name), help: S.alertURL.help) var alertURL: String?
+    @Option(name: .customLong(S.proxy.name), help: S.proxy.help) var proxy: String?
+    @Flag(name: .customLong(S.proxyFromEnvironment.name), help: ArgumentHelp(S.proxyFromEnvironment.summary)) var proxyFromEnvironment = false
     @Option(name: .customLong(S.retention.name), help: S.retention.help) var retention: String?
     @OptionGroup var store: StoreOptions
 
@@ -127,8 +129,8 @@ struct ServeCommand: HooklineCommand {
         return Listener(host: host, port: port, api: api, limits: limits)
     }
 
-    /// The alert service with its own transport (it may reach private networks: the operator chose
-    /// the URL), or nil without --alert-url.
+    /// The alert service with its own transport (it may reach private networks, and does not go
+    /// through --proxy: the operator chose the URL, often an internal one), or nil without --alert-url.
     func makeAlerts(_ settings: ServeSettings) throws(HooklineError) -> AlertService? {
         guard let url = try S.alertURL.resolve(alertURL, settings) else { return nil }
         let target = try AlertTarget(url: url)
@@ -150,6 +152,9 @@ struct ServeCommand: HooklineCommand {
         let listener = try makeListener(settings)
         let retentionPeriod = try S.retention.value(retention, settings)
         let alerts = try makeAlerts(settings)
+        let egress = try ProxyOptions.egressProxy(
+            url: try S.proxy.resolve(proxy, settings), fromEnvironment: try S.proxyFromEnvironment.isOn(proxyFromEnvironment, settings),
+            source: proxy == nil ? "proxy in the config file" : "--proxy")
         var storeOptions = store
         if storeOptions.db == nil { storeOptions.db = try S.db.resolve(nil, settings) }
         let storeHandle = try await storeOptions.open(creating: true)
@@ -157,7 +162,7 @@ struct ServeCommand: HooklineCommand {
         // platform): the pool allows the whole budget, the dispatcher keeps each endpoint to its own.
         let transport = NIOHTTPTransport(
             networkGuard: NetworkGuard(allowPrivateNetworks: try S.allowPrivateNetworks.isOn(allowPrivateNetworks, settings)),
-            connectTimeout: connect, connectionsPerHost: configuration.totalConcurrency)
+            connectTimeout: connect, connectionsPerHost: configuration.totalConcurrency, proxy: egress)
         let notifier = alerts?.notifier
         let dispatcher = Dispatcher(
             store: storeHandle, transport: transport, configuration: configuration, notices: { notifier?.notify($0) })

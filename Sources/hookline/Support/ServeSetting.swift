@@ -221,6 +221,11 @@ enum ServeSettingList {
     static let alertURL = ServeSetting(
         "alert-url", .text("url"), default: nil,
         "Post alerts here (a Slack incoming webhook works): breakers opening and closing, endpoints disabled, permanent failures (grouped, at most one a minute per endpoint).")
+    static let proxy = ServeSetting(
+        "proxy", .text("url"), default: nil,
+        "Send deliveries and test sends through this HTTP proxy (HTTPS tunnels with CONNECT), for a fixed set of source addresses.")
+    static let proxyFromEnvironment = ServeSetting(
+        "proxy-from-environment", .toggle, default: false, "Use the proxy in $HTTPS_PROXY when no proxy is given.")
     static let retention = ServeSetting(
         "retention", .durationOrOff, default: .some(30 * 86_400),
         "Remove events older than this whose deliveries all succeeded, or 'off'.")
@@ -231,6 +236,6 @@ enum ServeSettingList {
         .init(endpointConcurrency), .init(lease), .init(breakerFailures), .init(breakerRatio), .init(breakerMinimumAttempts),
         .init(breakerWindow), .init(breakerOpen), .init(breakerMaximumOpen), .init(autoDisableAfter), .init(listen),
         .init(apiToken), .init(insecureNoAuth), .init(maxBody), .init(ingestRateLimit), .init(maxConnections),
-        .init(readTimeout), .init(idleTimeout), .init(logFormat), .init(alertURL), .init(retention),
+        .init(readTimeout), .init(idleTimeout), .init(logFormat), .init(alertURL), .init(proxy), .init(proxyFromEnvironment), .init(retention),
     ]
 }
