@@ -52,6 +52,8 @@ import Testing
         Row(arguments: ["breaker", "reset", "ep_01NOSUCHENDPOINT"], message: "No endpoint with id 'ep_01NOSUCHENDPOINT' exists", exitCode: 66),
         Row(arguments: ["endpoint", "test", "ep_01NOSUCHENDPOINT"], message: "No endpoint with id 'ep_01NOSUCHENDPOINT' exists", exitCode: 66),
         Row(arguments: ["endpoint", "test", "ep_01NOSUCHENDPOINT", "--timeout", "0s"], message: "--timeout '0s' must be a duration above 0", exitCode: 64),
+        Row(arguments: ["endpoint", "test", "ep_01NOSUCHENDPOINT", "--proxy", "http://"], message: "--proxy: the proxy URL http:// names no host", exitCode: 64),
+        Row(arguments: ["serve", "--drain", "--proxy", "socks5://p:1080"], message: "uses socks5://, and only http:// proxies (which tunnel HTTPS with CONNECT) are supported", exitCode: 64),
         Row(arguments: ["events", "--db", "postgres://127.0.0.1:5432"], message: "The PostgreSQL URL names no database", exitCode: 64),
         Row(arguments: ["events", "--db", "postgres://127.0.0.1:1/hookline"], message: "A PostgreSQL database needs HOOKLINE_SECRET_KEY", exitCode: 64),
         Row(arguments: ["events", "--db", "postgres://127.0.0.1:5432/hookline?sslmode=maybe"], message: "sslmode 'maybe' is not supported", exitCode: 64),

@@ -15,6 +15,27 @@ import Testing
         return try #require((added.json as? [String: Any])?["id"] as? String, "\(added.stderr)")
     }
 
+    @Test func testSendsAndDeliveriesGoThroughTheEgressProxy() async throws {
+        let cli = CLI()
+        defer { cli.remove() }
+        let receiver = try await ScriptedReceiver()
+        let proxy = try await ConnectProxy()
+        let endpoint = try await addEndpoint(cli, receiver.url())
+        let sent = try await cli.run(["endpoint", "test", endpoint, "--allow-private-networks", "--proxy", proxy.url])
+        #expect(sent.status == 0, "\(sent.stdout) \(sent.stderr)")
+        // serve takes the proxy from its config file.
+        try await emit(cli, "case.lost", #"{"case":{"id":"c"},"loss_details":{"lost_at":"2025-10-25T20:00:00Z","reason":"customer_unresponsive"}}"#)
+        let config = cli.directory + "/serve.yaml"
+        try "proxy: \(proxy.url)\nallow_private_networks: true\nretention: 'off'\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let served = try await cli.run(["serve", "--drain", "--config", config])
+        #expect(served.status == 0, "\(served.stderr)")
+        await proxy.stop()
+        await receiver.stop()
+
+        #expect(receiver.requests.count == 2)
+        #expect(proxy.requestLines.count == 2 && proxy.requestLines.allSatisfy { $0 == "POST \(receiver.url()) HTTP/1.1" }, "\(proxy.requestLines)")
+    }
+
     @Test func endpointTestReportsALiveAndADeadReceiver() async throws {
         let cli = CLI()
         defer { cli.remove() }
