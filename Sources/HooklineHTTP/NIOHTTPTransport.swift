@@ -134,6 +134,8 @@ public final class NIOHTTPTransport: HTTPTransport {
         var port: Int
         /// `host` or `host:port` (brackets around an IPv6 address), for `Host` and CONNECT.
         var authority: String
+        /// `host:port` always, as CONNECT names its target.
+        var tunnelAuthority: String
         /// Path and query, percent-encoded as given; `/` for none.
         var path: String
         /// The whole URL without user information, for a proxy's absolute form.
@@ -162,7 +164,9 @@ public final class NIOHTTPTransport: HTTPTransport {
         let authority = port == defaultPort ? shownHost : "\(shownHost):\(port)"
         var path = components.percentEncodedPath.isEmpty ? "/" : components.percentEncodedPath
         if let query = components.percentEncodedQuery { path += "?" + query }
-        return Target(tls: tls, host: host, port: port, authority: authority, path: path, absolute: "\(scheme)://\(authority)\(path)")
+        return Target(
+            tls: tls, host: host, port: port, authority: authority, tunnelAuthority: "\(shownHost):\(port)", path: path,
+            absolute: "\(scheme)://\(authority)\(path)")
     }
 
     func head(for request: OutboundRequest, target: Target, route: Route) -> HTTPRequestHead {
@@ -205,7 +209,7 @@ public final class NIOHTTPTransport: HTTPTransport {
             channel = try await connectToProxy(deadline: deadline)
             let tunnelled = channel.eventLoop.makePromise(of: Void.self)
             let proxy = self.proxy
-            let authority = target.authority.contains(":") || target.authority.hasSuffix("]") ? target.authority : "\(target.authority):\(target.port)"
+            let authority = target.tunnelAuthority
             do {
                 try await channel.eventLoop.submit {
                     try channel.pipeline.syncOperations.addHandler(ProxyTunnelHandler(

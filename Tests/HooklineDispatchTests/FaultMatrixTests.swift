@@ -168,14 +168,7 @@ final class TLSServer: Sendable {
             openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout key.pem -subj /CN=127.0.0.1 -out request.pem &&
             openssl x509 -req -in request.pem -signkey key.pem -days \(expired ? -1 : 1) -out certificate.pem
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", script]
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
+        try runShell(script, in: directory)
         return (try String(contentsOfFile: directory + "/certificate.pem", encoding: .utf8),
                 try String(contentsOfFile: directory + "/key.pem", encoding: .utf8))
     }

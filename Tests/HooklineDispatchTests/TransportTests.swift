@@ -209,6 +209,19 @@ import Testing
         #expect(fromEnvironment?.port == 8080)
     }
 
+    @Test func urlsAreTakenApartOnceWithTheirAuthorityPathAndQuery() throws {
+        let v6 = try #require(NIOHTTPTransport.parse("https://[2001:db8::7]/hooks?a=1&b=%20"))
+        #expect(v6.host == "2001:db8::7" && v6.port == 443 && v6.tls)
+        #expect(v6.authority == "[2001:db8::7]" && v6.tunnelAuthority == "[2001:db8::7]:443")
+        #expect(v6.path == "/hooks?a=1&b=%20")
+        let plain = try #require(NIOHTTPTransport.parse("http://Hooks.Example.com:8080"))
+        #expect(plain.authority == "hooks.example.com:8080" || plain.authority == "Hooks.Example.com:8080")
+        #expect(plain.path == "/" && plain.absolute.hasSuffix(":8080/"))
+        #expect(NIOHTTPTransport.parse("ftp://example.com/x") == nil)
+        #expect(NIOHTTPTransport.parse("http:///nohost") == nil)
+        #expect(NIOHTTPTransport.parse("http://example.com:70000/") == nil)
+    }
+
     // MARK: Our faults
 
     @Test func runningOutOfDescriptorsIsOursNotTheReceivers() {

@@ -20,14 +20,7 @@ public struct TestCertificates: Sendable {
             printf 'subjectAltName=\(alternativeNames)\\nbasicConstraints=CA:FALSE\\n' > extensions.cnf &&
             openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 1 -extfile extensions.cnf -out server.pem
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", script]
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
+        try runShell(script, in: directory)
         authority = try NIOSSLCertificate(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: directory + "/ca.pem"))), format: .pem)
         certificate = try NIOSSLCertificate(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: directory + "/server.pem"))), format: .pem)
         key = try NIOSSLPrivateKey(file: directory + "/server.key", format: .pem)
@@ -39,4 +32,17 @@ public struct TestCertificates: Sendable {
         configuration.trustRoots = .certificates([authority])
         return configuration
     }
+}
+
+/// Runs a shell script in `directory` and waits for it (the openssl commands that make test
+/// certificates); its output is discarded.
+public func runShell(_ script: String, in directory: String) throws {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/sh")
+    process.arguments = ["-c", script]
+    process.currentDirectoryURL = URL(fileURLWithPath: directory)
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    process.waitUntilExit()
 }

@@ -18,7 +18,7 @@ final class NginxReceiver: Sendable {
         }
         self.directory = directory + "/nginx"
         try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
-        port = try Self.freePort()
+        port = DemoEnvironment.refusingPort()
         let user = geteuid() == 0 ? "user root;\n" : ""
         let temp = self.directory
         let config = """
@@ -61,21 +61,6 @@ final class NginxReceiver: Sendable {
         guard process.isRunning else { return }
         process.terminate()
         process.waitUntilExit()
-    }
-
-    /// A port nothing listens on now (the kernel's choice for port 0).
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound else { throw BenchmarkError("no free port for nginx on 127.0.0.1") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     static func accepts(_ port: Int) -> Bool {
