@@ -124,20 +124,20 @@ final class ExchangeHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func succeed(_ exchanged: Exchanged) {
-        timer?.cancel()
-        timer = nil
-        let promise = self.promise
-        self.promise = nil
-        response = nil
-        promise?.succeed(exchanged)
+        endExchange()?.succeed(exchanged)
     }
 
     private func fail(_ error: any Error) {
+        endExchange()?.fail(error)
+    }
+
+    /// Stops the deadline timer and forgets the exchange; returns its promise, if one was running.
+    private func endExchange() -> EventLoopPromise<Exchanged>? {
         timer?.cancel()
         timer = nil
         let promise = self.promise
         self.promise = nil
         response = nil
-        promise?.fail(error)
+        return promise
     }
 }

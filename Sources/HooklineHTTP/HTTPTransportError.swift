@@ -14,8 +14,6 @@ public enum HTTPTransportError: Error, Sendable, Hashable, CustomStringConvertib
     case closedBeforeResponse(receivedAny: Bool)
     /// No complete response before the request's deadline.
     case responseTimedOut
-    /// No pooled connection to the origin became free before the deadline.
-    case poolTimedOut
     /// The egress proxy answered CONNECT with something other than 2xx.
     case proxyRefused(proxy: String, status: Int)
     /// The egress proxy closed the connection or sent something that is not HTTP.
@@ -59,8 +57,6 @@ public enum HTTPTransportError: Error, Sendable, Hashable, CustomStringConvertib
             return "the receiver closed the connection before a complete response"
         case .responseTimedOut:
             return "no complete response in time"
-        case .poolTimedOut:
-            return "no connection to the receiver became free in time"
         case .proxyRefused(let proxy, let status):
             return "the egress proxy \(proxy) answered \(status) to CONNECT"
         case .proxyBroken(let proxy):

@@ -331,8 +331,6 @@ public final class NIOHTTPTransport: HTTPTransport {
                 return (.timeout, "\(error)")
             case .responseTimedOut:
                 return (.timeout, "no complete response within \(DurationText.format(timeout))")
-            case .poolTimedOut:
-                return (.timeout, "\(error)")
             case .closedBeforeResponse:
                 return (.reset, "\(error)")
             case .proxyRefused, .proxyBroken:
