@@ -51,14 +51,17 @@ public final class SQLiteStore: HooklineStore {
         configuration.foreignKeysEnabled = true
         configuration.label = "hookline"
         configuration.prepareDatabase { db in
-            // WAL with FULL sync: a commit survives a power cut, not only a process crash.
-            try db.execute(sql: "PRAGMA synchronous = FULL")
             // After a large change (a pruning pass) the write-ahead log is cut back to this size
             // instead of keeping its peak size on disk.
             try db.execute(sql: "PRAGMA journal_size_limit = \(64 * 1024 * 1024)")
         }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
+            // WAL with FULL sync: a commit survives a power cut, not only a process crash. Set
+            // here, on the one writer connection, and not in `prepareDatabase`: the pool switches
+            // the writer to WAL after that ran, and with it to `synchronous = NORMAL`, where a
+            // commit reaches the disk only at the next checkpoint.
+            try pool.barrierWriteWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         } catch {
             throw Self.map(error, path: path)
         }

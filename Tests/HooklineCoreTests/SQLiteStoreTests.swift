@@ -20,6 +20,20 @@ import Testing
         #expect(applicationID == SQLiteStore.applicationID)
     }
 
+    /// The pool turns its writer to WAL after the connection is prepared, and with it to
+    /// `synchronous = NORMAL`: a commit would then reach the disk only at the next checkpoint, and
+    /// a power cut could lose an event already answered 202. Every commit must be FULL (2).
+    @Test func everyCommitIsSyncedToDisk() throws {
+        let fixture = try StoreFixture()
+        defer { fixture.tearDown() }
+        let writer = try fixture.store.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+        #expect(writer == 2)
+        try fixture.store.close()
+        let reopened = try SQLiteStore(path: fixture.path, mode: .mustExist)
+        defer { try? reopened.close() }
+        #expect(try reopened.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") } == 2)
+    }
+
     @Test func reopeningAnExistingDatabaseKeepsItsDataAndMigratesNothingTwice() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
