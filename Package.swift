@@ -45,6 +45,8 @@ let package = Package(
             dependencies: [
                 "HooklineCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's C interface, for the statements run once per delivery (RawStatement).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -182,6 +182,13 @@ extension PostgresStore {
             -- endpoints' (GET /v1/deliveries?endpoint= and ?tenant=): a seek, not a sort.
             CREATE INDEX delivery_by_endpoint_id ON delivery (endpoint_id, id);
             """),
+        (7, "no index entry rewritten when a delivery is claimed or succeeds", """
+            -- (endpoint, status, updated_at) moved every delivery's entry on each claim and each
+            -- recorded attempt (and kept the row update from being HOT); only failed deliveries
+            -- were looked up through it.
+            DROP INDEX delivery_by_endpoint;
+            CREATE INDEX delivery_failed_by_endpoint ON delivery (endpoint_id, updated_at) WHERE status = 'failed';
+            """),
     ]
 
     /// Applies the migrations not applied yet, one transaction each, under an advisory lock so that

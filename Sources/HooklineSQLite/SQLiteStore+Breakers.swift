@@ -8,18 +8,20 @@ extension SQLiteStore {
         next_probe_at, trips, failing_since, updated_at
         """
 
+    /// A breaker from a row of ``breakerColumns``, in that order (by index: a lookup by name
+    /// lowercases it each time, and the recording transaction reads a breaker per endpoint twice).
     static func breaker(_ row: Row) -> CircuitBreaker {
-        var breaker = CircuitBreaker(endpointID: row["endpoint_id"])
-        breaker.state = BreakerState(rawValue: row["state"]) ?? .closed
-        breaker.consecutiveFailures = row["consecutive_failures"]
-        breaker.windowStartedAt = date(row["window_started_at"])
-        breaker.windowAttempts = row["window_attempts"]
-        breaker.windowFailures = row["window_failures"]
-        breaker.openedAt = date(row["opened_at"])
-        breaker.nextProbeAt = date(row["next_probe_at"])
-        breaker.trips = row["trips"]
-        breaker.failingSince = date(row["failing_since"])
-        breaker.updatedAt = date(row["updated_at"])
+        var breaker = CircuitBreaker(endpointID: row[0])
+        breaker.state = BreakerState(rawValue: row[1]) ?? .closed
+        breaker.consecutiveFailures = row[2]
+        breaker.windowStartedAt = date(row[3])
+        breaker.windowAttempts = row[4]
+        breaker.windowFailures = row[5]
+        breaker.openedAt = date(row[6])
+        breaker.nextProbeAt = date(row[7])
+        breaker.trips = row[8]
+        breaker.failingSince = date(row[9])
+        breaker.updatedAt = date(row[10])
         return breaker
     }
 

@@ -22,7 +22,7 @@ extension SQLiteStore {
     }
 
     /// The newest failed deliveries (of `tenant`, when given) updated since `sinceMs`. A tenant of
-    /// few endpoints has them merged from each endpoint's (a seek on `delivery_by_endpoint` each),
+    /// few endpoints has them merged from each endpoint's (a seek on `delivery_failed_by_endpoint` each),
     /// so that a tenant with no failures beside 40,000 others' reads none of those.
     static func fetchFailed(_ db: Database, limit: Int, tenant: String?, sinceMs: Int64? = nil) throws -> [DeliveryRow] {
         let columns = Self.deliveryColumns.split(separator: ",").map { "d." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
@@ -30,7 +30,7 @@ extension SQLiteStore {
         if let endpointIDs = try fewEndpoints(db, of: tenant) {
             let newest = try db.cachedStatement(sql: """
                 SELECT \(columns), e.type AS event_type, e.tenant AS tenant
-                FROM delivery d INDEXED BY delivery_by_endpoint JOIN event e ON e.id = d.event_id
+                FROM delivery d INDEXED BY delivery_failed_by_endpoint JOIN event e ON e.id = d.event_id
                 WHERE d.endpoint_id = ? AND d.status = 'failed' AND d.updated_at >= ? ORDER BY d.updated_at DESC LIMIT ?
                 """)
             return try mergedNewest(newest, endpoints: endpointIDs, sinceMs: sinceMs ?? Int64.min, limit: limit, decode: decode, time: \.delivery.updatedAt)

@@ -18,20 +18,25 @@ extension SQLiteStore {
     }
 
     /// Walks the endpoints with pending work as ``ClaimAllotment`` directs and claims what it allots.
-    static func claim(_ plan: ClaimPlan, now: Date, leaseUntil: Date, owner: String, in db: Database) throws -> ClaimedBatch {
+    /// `known` holds endpoints whose breaker and enabled flag this transaction already read or
+    /// wrote (a recording's), so that they are not read again.
+    static func claim(
+        _ plan: ClaimPlan, now: Date, leaseUntil: Date, owner: String, known: [String: (breaker: CircuitBreaker?, enabled: Bool)] = [:],
+        in db: Database
+    ) throws -> ClaimedBatch {
         let nowMs = Self.millis(now), leaseMs = Self.millis(leaseUntil)
         let countDue = try db.cachedStatement(sql: """
             SELECT count(*) FROM (SELECT 1 FROM delivery
                                   WHERE endpoint_id = ? AND status = 'pending' AND next_attempt_at <= ? LIMIT ?)
             """)
         let enabled = try db.cachedStatement(sql: "SELECT enabled FROM endpoint WHERE id = ?")
-        let select = try db.cachedStatement(sql: """
-            SELECT d.id, d.event_id, d.endpoint_id, d.attempts, d.manual, d.next_attempt_at, e.type, e.payload
+        let select = RawStatement(try db.cachedStatement(sql: """
+            SELECT d.id, d.event_id, d.attempts, d.manual, d.next_attempt_at, e.type, e.payload
             FROM delivery d JOIN event e ON e.id = d.event_id
             WHERE d.endpoint_id = ? AND d.status = 'pending' AND d.next_attempt_at <= ? AND (? = 0 OR d.manual = 1)
             ORDER BY d.next_attempt_at
             LIMIT ?
-            """)
+            """), in: db)
         var allotment = ClaimAllotment(plan, now: now)
         var claimed: [ClaimedDelivery] = []
         var breakers: [String: CircuitBreaker] = [:]
@@ -43,20 +48,31 @@ extension SQLiteStore {
                 var head = EndpointHead(endpointID: endpointID, earliestDue: due, dueCount: 0, enabled: true, breaker: nil)
                 if due <= now {
                     head.dueCount = try Int.fetchOne(countDue, arguments: [endpointID, nowMs, allotment.largestRoom]) ?? 0
-                    head.enabled = try Bool.fetchOne(enabled, arguments: [endpointID]) ?? false
-                    head.breaker = try fetchBreaker(db, endpointID: endpointID)
+                    if let facts = known[endpointID] {
+                        head.breaker = facts.breaker
+                        head.enabled = facts.enabled
+                    } else {
+                        head.enabled = try Bool.fetchOne(enabled, arguments: [endpointID]) ?? false
+                        head.breaker = try fetchBreaker(db, endpointID: endpointID)
+                    }
                 }
                 guard let request = allotment.offer(head) else { continue }
                 let (limit, limited) = try takeTokens(endpointID, upTo: request.limit, now: now, in: db)
                 let before = claimed.count
                 if limit > 0 {
-                    let rows = try Row.fetchCursor(select, arguments: [endpointID, nowMs, request.manualOnly, limit])
-                    while let row = try rows.next() {
-                        // By column index, in the order of the SELECT: a lookup by name lowercases it each time.
-                        let payload: Data = row[7]
+                    select.bind(1, endpointID)
+                    select.bind(2, nowMs)
+                    select.bind(3, request.manualOnly)
+                    select.bind(4, limit)
+                    while try select.step() {
+                        // By column index, in the order of the SELECT.
+                        let id: String = select.string(0) ?? ""
+                        let eventID: String = select.string(1) ?? ""
+                        let eventType: String = select.string(5) ?? ""
+                        let dueMs: Int64? = select.int64(4)
                         claimed.append(ClaimedDelivery(
-                            id: row[0], eventID: row[1], eventType: row[6], endpointID: row[2],
-                            payload: [UInt8](payload), attempts: row[3], manual: row[4], dueAt: Self.date(row[5] as Int64?)))
+                            id: id, eventID: eventID, eventType: eventType, endpointID: endpointID, payload: select.bytes(6),
+                            attempts: select.int(2), manual: select.bool(3), dueAt: Self.date(dueMs)))
                     }
                 }
                 let taken = claimed.count - before
@@ -66,30 +82,19 @@ extension SQLiteStore {
             }
         }
         var counts = DeliveryCountChanges()
-        for chunk in chunks(of: claimed) {
-            let mark = try db.cachedStatement(sql: """
-                UPDATE delivery SET status = 'sending', lease_until = ?, lease_owner = ?, updated_at = ?
-                WHERE id IN (\(placeholders(chunk.count)))
-                """)
-            try mark.execute(arguments: StatementArguments([leaseMs, owner, nowMs] as [any DatabaseValueConvertible]) + StatementArguments(chunk.map(\.id)))
-            for delivery in chunk { counts.move(delivery.endpointID, from: .pending, to: .sending) }
+        let mark = RawStatement(try db.cachedStatement(sql: """
+            UPDATE delivery SET status = 'sending', lease_until = ?, lease_owner = ?, updated_at = ? WHERE id = ?
+            """), in: db)
+        for delivery in claimed {
+            mark.bind(1, leaseMs)
+            mark.bind(2, owner)
+            mark.bind(3, nowMs)
+            mark.bind(4, delivery.id)
+            try mark.run()
+            counts.move(delivery.endpointID, from: .pending, to: .sending)
         }
         try counts.save(in: db)
         return ClaimedBatch(deliveries: claimed, breakers: breakers, cursor: allotment.cursor)
-    }
-
-    /// Rows per multi-row statement: at most 10 columns × 64 rows, far below SQLite's limit on
-    /// parameters, and few enough distinct statement texts (one per chunk size) for the cache.
-    static let rowsPerStatement = 64
-
-    /// `items` in chunks of at most ``rowsPerStatement``.
-    static func chunks<T>(of items: [T]) -> [ArraySlice<T>] {
-        stride(from: 0, to: items.count, by: rowsPerStatement).map { items[$0..<min($0 + rowsPerStatement, items.count)] }
-    }
-
-    /// `?, ?, …` for `count` parameters.
-    static func placeholders(_ count: Int) -> String {
-        Array(repeating: "?", count: count).joined(separator: ", ")
     }
 
     /// The endpoint's rate limit, if it has one.
@@ -135,12 +140,14 @@ extension SQLiteStore {
         let nowMs = Self.millis(now)
         return try await write { db in
             var leases: [String: RecordingPlan.Lease] = [:]
-            for chunk in Self.chunks(of: results.map(\.delivery.id)) {
-                let lease = try db.cachedStatement(sql: "SELECT id, status, lease_owner FROM delivery WHERE id IN (\(Self.placeholders(chunk.count)))")
-                let rows = try Row.fetchCursor(lease, arguments: StatementArguments(chunk))
-                while let row = try rows.next() {
-                    leases[row[0]] = RecordingPlan.Lease(status: try DeliveryStatus(stored: row[1]), owner: row[2])
-                }
+            let lease = RawStatement(try db.cachedStatement(sql: "SELECT status, lease_owner FROM delivery WHERE id = ?"), in: db)
+            for result in results {
+                lease.bind(1, result.delivery.id)
+                guard try lease.step() else { continue }  // removed with its endpoint meanwhile
+                let status: String = lease.string(0) ?? ""
+                let leaseOwner: String? = lease.string(1)
+                lease.reset()
+                leases[result.delivery.id] = RecordingPlan.Lease(status: try DeliveryStatus(stored: status), owner: leaseOwner)
             }
             let endpointIDs = Set(results.map(\.delivery.endpointID))
             var breakers: [String: CircuitBreaker] = [:]
@@ -153,40 +160,54 @@ extension SQLiteStore {
             var recording = RecordingPlan(
                 results, leases: leases, breakers: breakers, enabled: enabled, planner: planner, owner: owner, now: now)
             try Self.apply(&recording, at: nowMs, in: db)
-            let claimed = try plan.map { try Self.claim($0, now: now, leaseUntil: leaseUntil, owner: owner, in: db) } ?? ClaimedBatch()
+            // What the claim would read again: the breakers as just written, the endpoints as left.
+            for breaker in recording.breakers { breakers[breaker.endpointID] = breaker }
+            for disable in recording.disables { enabled[disable.endpointID] = false }
+            var known: [String: (breaker: CircuitBreaker?, enabled: Bool)] = [:]
+            for endpointID in endpointIDs { known[endpointID] = (breakers[endpointID], enabled[endpointID] ?? false) }
+            let claimed = try plan.map {
+                try Self.claim($0, now: now, leaseUntil: leaseUntil, owner: owner, known: known, in: db)
+            } ?? ClaimedBatch()
             return RecordedBatch(recorded: recording.recorded, claimed: claimed)
         }
     }
 
     /// Writes a recording plan, in the order its fields give.
     static func apply(_ recording: inout RecordingPlan, at nowMs: Int64, in db: Database) throws {
-        // One statement per chunk of rows, not per attempt.
-        for chunk in Self.chunks(of: recording.attempts) {
-            let insertAttempt = try db.cachedStatement(sql: """
-                INSERT INTO attempt (delivery_id, endpoint_id, number, trigger, started_at, duration_ms, status_code,
-                                     error_class, error_message, response_excerpt)
-                VALUES \(Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", "))
-                """)
-            var values: [(any DatabaseValueConvertible)?] = []
-            values.reserveCapacity(chunk.count * 10)
-            for row in chunk {
-                let attempt = row.attempt
-                values += [
-                    row.deliveryID, row.endpointID, attempt.number, attempt.trigger.rawValue, Self.millis(attempt.startedAt),
-                    attempt.durationMs, attempt.statusCode, attempt.errorClass, attempt.errorMessage, attempt.responseExcerpt,
-                ]
-            }
-            try insertAttempt.execute(arguments: StatementArguments(values))
+        let insertAttempt = RawStatement(try db.cachedStatement(sql: """
+            INSERT INTO attempt (delivery_id, endpoint_id, number, trigger, started_at, duration_ms, status_code,
+                                 error_class, error_message, response_excerpt)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """), in: db)
+        for row in recording.attempts {
+            let attempt = row.attempt
+            let startedMs: Int64 = Self.millis(attempt.startedAt)
+            insertAttempt.bind(1, row.deliveryID)
+            insertAttempt.bind(2, row.endpointID)
+            insertAttempt.bind(3, attempt.number)
+            insertAttempt.bind(4, attempt.trigger.rawValue)
+            insertAttempt.bind(5, startedMs)
+            insertAttempt.bind(6, attempt.durationMs)
+            insertAttempt.bind(7, attempt.statusCode)
+            insertAttempt.bind(8, attempt.errorClass)
+            insertAttempt.bind(9, attempt.errorMessage)
+            insertAttempt.bind(10, attempt.responseExcerpt)
+            try insertAttempt.run()
         }
-        let update = try db.cachedStatement(sql: """
+        let update = RawStatement(try db.cachedStatement(sql: """
             UPDATE delivery SET status = ?, attempts = attempts + 1, next_attempt_at = ?, lease_until = NULL,
                                 lease_owner = NULL, last_status_code = ?, last_error = ?, manual = 0, updated_at = ?
             WHERE id = ?
-            """)
+            """), in: db)
         for change in recording.changes {
-            try update.execute(arguments: [
-                change.status.rawValue, Self.millis(change.nextAttemptAt), change.statusCode, change.lastError, nowMs, change.deliveryID,
-            ])
+            let nextMs: Int64? = Self.millis(change.nextAttemptAt)
+            update.bind(1, change.status.rawValue)
+            update.bind(2, nextMs)
+            update.bind(3, change.statusCode)
+            update.bind(4, change.lastError)
+            update.bind(5, nowMs)
+            update.bind(6, change.deliveryID)
+            try update.run()
         }
         for disable in recording.disables {
             let held = try Self.disableEndpoint(disable.endpointID, reason: disable.reason, at: nowMs, in: db)
