@@ -184,8 +184,7 @@ extension PostgresStore {
             """),
         (7, "no index entry rewritten when a delivery is claimed or succeeds", """
             -- (endpoint, status, updated_at) moved every delivery's entry on each claim and each
-            -- recorded attempt (and kept the row update from being HOT); only failed deliveries
-            -- were looked up through it.
+            -- recorded attempt; only failed deliveries were looked up through it.
             DROP INDEX delivery_by_endpoint;
             CREATE INDEX delivery_failed_by_endpoint ON delivery (endpoint_id, updated_at) WHERE status = 'failed';
             """),
