@@ -83,21 +83,25 @@ public final class ScriptedReceiver: Sendable {
     }
 }
 
-/// A TCP server that accepts and then misbehaves: resets, closes before the status line, or sends
-/// a 200 whose chunked body trickles and never ends.
+/// A TCP server that accepts and then misbehaves: resets, closes before the status line, sends
+/// a 200 whose chunked body trickles and never ends, or answers a connection's first request and
+/// closes it when the second arrives (a keep-alive connection the receiver dropped meanwhile).
 public final class RawSocketServer: @unchecked Sendable {
     // @unchecked: the file descriptor and thread are only touched by init and stop(), which tests
     // call in order; the accept loop reads only its own copies.
-    public enum Behaviour: Sendable { case reset, closeBeforeStatus, endlessBody, silent }
+    public enum Behaviour: Sendable { case reset, closeBeforeStatus, endlessBody, silent, answersOnceThenCloses }
 
     public let port: Int
+    /// Connections accepted so far.
+    public var accepted: Int { silentClients.accepted.load(ordering: .relaxed) }
     private let fd: Int32
     private let thread: Thread
     private let silentClients: Sockets
 
-    /// Accepted sockets kept open until `stop()`.
+    /// Accepted sockets kept open until `stop()`, and how many were accepted.
     final class Sockets: Sendable {
         let list = Mutex<[Int32]>([])
+        let accepted = Atomic<Int>(0)
     }
 
     public init(_ behaviour: Behaviour) {
@@ -129,6 +133,7 @@ public final class RawSocketServer: @unchecked Sendable {
                     usleep(10_000)
                     continue
                 }
+                silentClients.accepted.add(1, ordering: .relaxed)
                 if behaviour == .silent {
                     // Accepts and then neither reads nor answers; the socket closes with the server.
                     silentClients.list.withLock { $0.append(client) }
@@ -147,6 +152,10 @@ public final class RawSocketServer: @unchecked Sendable {
                             usleep(50_000)
                             sent = send(client, chunk, chunk.count, Int32(MSG_NOSIGNAL))
                         }
+                    } else if behaviour == .answersOnceThenCloses {
+                        let reply = Array("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}".utf8)
+                        _ = send(client, reply, reply.count, Int32(MSG_NOSIGNAL))
+                        _ = recv(client, &buffer, buffer.count, 0)
                     } else if behaviour == .reset {
                         var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
                         setsockopt(client, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
