@@ -127,7 +127,7 @@ final class ConnectionPool: Sendable {
     /// A connection opened under a ``Lease/connect`` permission now counts as live.
     func register(_ connection: PooledConnection) {
         state.withLock { state in
-            state.routes[connection.route, default: RouteState()].live.insert(connection.id)
+            _ = state.routes[connection.route, default: RouteState()].live.insert(connection.id)
         }
     }
 

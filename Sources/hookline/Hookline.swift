@@ -15,7 +15,7 @@ struct Hookline: AsyncParsableCommand {
         subcommands: [
             EndpointCommand.self, EmitCommand.self, EventsCommand.self, EventCommand.self,
             DeliveriesCommand.self, AttemptsCommand.self, CatalogCommand.self, ReceiveCommand.self,
-            VerifyCommand.self, ServeCommand.self, RedeliverCommand.self, BreakerCommand.self, ConsoleCommand.self,
+            VerifyCommand.self, ServeCommand.self, RedeliverCommand.self, BreakerCommand.self, StatsCommand.self, ConsoleCommand.self,
             DemoCommand.self, BenchCommand.self, PruneCommand.self, TenantCommand.self,
         ]
     )

@@ -24,6 +24,10 @@ public protocol ConsoleStore: Sendable {
     /// endpoints of the query's window (those that need an operator first, see ``EndpointWindow``),
     /// the newest events, failed deliveries and attempts, and attempts per minute and per second.
     func consoleFrame(_ query: ConsoleFrameQuery) async throws(HooklineError) -> ConsoleFrame
+    /// Deliveries by status and endpoint now, attempts with their success rate and latency
+    /// percentiles since the query's time, breakers that are not closed and the oldest pending
+    /// delivery, for one tenant or all, read in one transaction.
+    func stats(_ query: StatsQuery, now: Date) async throws(HooklineError) -> DeliveryStats
     /// A number that changes whenever any process commits to the store (cheap change detection).
     func changeToken() async throws(HooklineError) -> Int64
 }

@@ -179,8 +179,7 @@ public struct EndpointStats: Sendable, Hashable {
     /// smallest value with at least 95 % of the values at or below it; nil when there are none.
     public static func p95(_ durations: [Int]) -> Int? {
         guard !durations.isEmpty else { return nil }
-        let index = max(0, Int((Double(durations.count) * 0.95).rounded(.up)) - 1)
-        return durations.sorted()[index]
+        return LatencyPercentiles.discrete(durations.sorted(), 0.95)
     }
 }
 

@@ -17,7 +17,7 @@ struct EndpointRoutes {
                 let tenant = try await api.visibleTenant(ManagementAPI.parameter(context, "tenant"), context)
                 var request = request
                 let body = try await ManagementAPI.fields(&request, Self.settingFields + ["secret"])
-                var change = try Self.change(body)
+                let change = try Self.change(body)
                 guard let url = change.url else {
                     throw HooklineError.invalidField(field: "url", sentence: "'url' is required: the receiver's https URL.")
                 }

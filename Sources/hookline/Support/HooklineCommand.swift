@@ -63,6 +63,7 @@ extension HooklineError {
         case "endpoint": return "endpoint list"
         case "event": return "events"
         case "delivery": return "deliveries"
+        case "tenant": return "tenant list"
         default: return "--help"
         }
     }
