@@ -16,7 +16,7 @@ struct Hookline: AsyncParsableCommand {
             EndpointCommand.self, EmitCommand.self, EventsCommand.self, EventCommand.self,
             DeliveriesCommand.self, AttemptsCommand.self, CatalogCommand.self, ReceiveCommand.self,
             VerifyCommand.self, ServeCommand.self, RedeliverCommand.self, BreakerCommand.self, StatsCommand.self, ConsoleCommand.self,
-            DemoCommand.self, BenchCommand.self, PruneCommand.self, TenantCommand.self,
+            DemoCommand.self, BenchCommand.self, PruneCommand.self, BackupCommand.self, TenantCommand.self,
         ]
     )
 }

@@ -180,4 +180,24 @@ public enum JSONRendering {
             ("longest_step_ms", .number(report.longestStep.milliseconds.rounded())),
         ]))
     }
+
+    /// `hookline backup --json`: where the copy and its key went, its size, and what `--verify` found.
+    public static func backup(_ report: BackupReport) -> JSONValue {
+        let key: JSONValue
+        switch report.key {
+        case .copied(let path): key = .object(JSONObject([("file", .string(path)), ("environment", .null)]))
+        case .environment(let variable): key = .object(JSONObject([("file", .null), ("environment", .string(variable))]))
+        }
+        return .object(JSONObject([
+            ("path", .string(report.path)),
+            ("bytes", .number(Double(report.bytes))),
+            ("seconds", .number((report.seconds * 1000).rounded() / 1000)),
+            ("key", key),
+            ("verification", report.verification.map {
+                .object(JSONObject([
+                    ("integrity", .string($0.integrity)), ("events", .number(Double($0.events))), ("deliveries", .number(Double($0.deliveries))),
+                ]))
+            } ?? .null),
+        ]))
+    }
 }

@@ -30,6 +30,12 @@ public struct SecretBox: Sendable {
 
     private var key: SymmetricKey { SymmetricKey(data: keyBytes) }
 
+    /// The key as 64 hex characters, for a store to open a copy of its own database (a backup) with.
+    package var keyHex: String { Hex.encode(keyBytes) }
+
+    /// Whether the key came from a key file beside the database (and not from the environment).
+    package var isFromKeyFile: Bool { source != Self.environmentVariable }
+
     /// The stored form of `secret` for the endpoint `endpointID`.
     public func seal(_ secret: String, endpointID: String) throws(HooklineError) -> String {
         do {

@@ -13,6 +13,14 @@ public protocol StoreMaintenance: Sendable {
     /// transaction; nil when this database can only reuse the space for new rows.
     func reclaimSpace(maximumBytes: Int64) async throws(HooklineError) -> ReclaimStep?
 
+    // MARK: Backup
+
+    /// Copies the database, consistently and while others write to it, into the new file `path`
+    /// (mode 0600; never an existing file), with what opens its secrets beside it; with `verify`,
+    /// opens the copy and checks it. Every change committed before the copy began is in it.
+    /// A back end that is backed up by its own tools refuses with the sentence naming them.
+    func backup(to path: String, verify: Bool) async throws(HooklineError) -> BackupReport
+
     // MARK: Life
 
     /// Releases the store's connections and files; nothing may be called after it.
