@@ -54,9 +54,13 @@ extension PostgresStore {
         return try await write { connection in
             var current: [String: RedeliveryPlan.Current] = [:]
             for row in try await connection.rows(
-                "SELECT id, status, endpoint_id FROM delivery WHERE id = ANY(\(deliveryIDs)) ORDER BY id FOR UPDATE", logger) {
+                """
+                SELECT d.id, d.status, d.endpoint_id, e.redacted_at IS NOT NULL FROM delivery d JOIN event e ON e.id = d.event_id
+                WHERE d.id = ANY(\(deliveryIDs)) ORDER BY d.id FOR UPDATE OF d
+                """, logger) {
                 current[try row.get(0, as: String.self)] = RedeliveryPlan.Current(
-                    status: try DeliveryStatus(stored: try row.get(1, as: String.self)), endpointID: try row.get(2, as: String.self))
+                    status: try DeliveryStatus(stored: try row.get(1, as: String.self)), endpointID: try row.get(2, as: String.self),
+                    redacted: try row.get(3, as: Bool.self))
             }
             let plan = RedeliveryPlan(deliveryIDs, current: current, onlyIfStatus: onlyIfStatus, audit: audit)
             if !plan.requeue.isEmpty {

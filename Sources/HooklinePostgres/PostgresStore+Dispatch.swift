@@ -191,6 +191,14 @@ extension PostgresStore {
                 leases[try row.get(0, as: String.self)] = RecordingPlan.Lease(
                     status: try DeliveryStatus(stored: try row.get(1, as: String.self)), owner: try row.get(2, as: String?.self))
             }
+            let lost = leases.filter { !$0.value.isHeld(by: owner) }.map(\.key)
+            if !lost.isEmpty {
+                for row in try await connection.rows("""
+                    SELECT d.id FROM delivery d JOIN event e ON e.id = d.event_id WHERE d.id = ANY(\(lost)) AND e.redacted_at IS NOT NULL
+                    """, logger) {
+                    leases[try row.get(0, as: String.self)]?.redacted = true
+                }
+            }
             var recording = RecordingPlan(
                 results, leases: leases, breakers: breakers, enabled: enabled, planner: planner, owner: owner, now: now)
             try await Self.apply(&recording, at: nowMs, on: connection, logger)

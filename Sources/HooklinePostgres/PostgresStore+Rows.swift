@@ -42,14 +42,15 @@ extension PostgresStore {
 
     /// An event with its delivery count, for `FROM event e`.
     static let eventSummaryColumns =
-        "e.id, e.type, e.payload, e.created_at, e.tenant, (SELECT count(*) FROM delivery d WHERE d.event_id = e.id)"
+        "e.id, e.type, e.payload, e.created_at, e.tenant, e.redacted_at, (SELECT count(*) FROM delivery d WHERE d.event_id = e.id)"
 
     static func eventSummary(_ row: PostgresRandomAccessRow) throws -> EventSummary {
         let payload = try row.get(2, as: ByteBuffer.self)
         return EventSummary(
             event: Event(id: try row.get(0), type: try row.get(1), payload: Array(payload.readableBytesView),
-                         createdAt: date(try row.get(3, as: Int64.self)), tenant: try row.get(4)),
-            deliveries: try row.get(5, as: Int.self))
+                         createdAt: date(try row.get(3, as: Int64.self)), tenant: try row.get(4),
+                         redactedAt: date(try row.get(5, as: Int64?.self))),
+            deliveries: try row.get(6, as: Int.self))
     }
 
     static let attemptColumns =

@@ -188,6 +188,10 @@ extension PostgresStore {
             DROP INDEX delivery_by_endpoint;
             CREATE INDEX delivery_failed_by_endpoint ON delivery (endpoint_id, updated_at) WHERE status = 'failed';
             """),
+        (8, "redacted events", """
+            -- When an event's payload was erased; NULL for every other event (no table rewrite).
+            ALTER TABLE event ADD COLUMN redacted_at bigint;
+            """),
     ]
 
     /// Applies the migrations not applied yet, one transaction each, under an advisory lock so that

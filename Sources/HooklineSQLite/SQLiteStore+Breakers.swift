@@ -90,11 +90,13 @@ extension SQLiteStore {
     public func redeliver(_ deliveryIDs: [String], onlyIfStatus: DeliveryStatus?, at now: Date, audit: AuditEntry) async throws(HooklineError) -> RedeliveryResult {
         let nowMs = Self.millis(now)
         return try await write { db in
-            let select = try db.cachedStatement(sql: "SELECT status, endpoint_id FROM delivery WHERE id = ?")
+            let select = try db.cachedStatement(sql: """
+                SELECT d.status, d.endpoint_id, e.redacted_at IS NOT NULL FROM delivery d JOIN event e ON e.id = d.event_id WHERE d.id = ?
+                """)
             var current: [String: RedeliveryPlan.Current] = [:]
             for id in deliveryIDs {
                 guard let row = try Row.fetchOne(select, arguments: [id]) else { continue }
-                current[id] = RedeliveryPlan.Current(status: try DeliveryStatus(stored: row[0]), endpointID: row[1])
+                current[id] = RedeliveryPlan.Current(status: try DeliveryStatus(stored: row[0]), endpointID: row[1], redacted: row[2])
             }
             let plan = RedeliveryPlan(deliveryIDs, current: current, onlyIfStatus: onlyIfStatus, audit: audit)
             let requeue = try db.cachedStatement(sql: """

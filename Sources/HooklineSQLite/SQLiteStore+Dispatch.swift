@@ -149,6 +149,13 @@ extension SQLiteStore {
                 lease.reset()
                 leases[result.delivery.id] = RecordingPlan.Lease(status: try DeliveryStatus(stored: status), owner: leaseOwner)
             }
+            let lost = leases.filter { !$0.value.isHeld(by: owner) }.map(\.key)
+            if !lost.isEmpty {
+                let redacted = try db.cachedStatement(sql: """
+                    SELECT e.redacted_at IS NOT NULL FROM delivery d JOIN event e ON e.id = d.event_id WHERE d.id = ?
+                    """)
+                for id in lost where try Bool.fetchOne(redacted, arguments: [id]) == true { leases[id]?.redacted = true }
+            }
             let endpointIDs = Set(results.map(\.delivery.endpointID))
             var breakers: [String: CircuitBreaker] = [:]
             var enabled: [String: Bool] = [:]

@@ -47,12 +47,13 @@ extension SQLiteStore {
 
     /// Columns of an event with its delivery count, for `FROM event e`.
     static let eventSummaryColumns =
-        "e.id, e.type, e.payload, e.created_at, e.tenant, (SELECT count(*) FROM delivery d WHERE d.event_id = e.id) AS deliveries"
+        "e.id, e.type, e.payload, e.created_at, e.tenant, e.redacted_at, (SELECT count(*) FROM delivery d WHERE d.event_id = e.id) AS deliveries"
 
     static func eventSummary(_ row: Row) -> EventSummary {
         let payload: Data = row["payload"]
         return EventSummary(
-            event: Event(id: row["id"], type: row["type"], payload: [UInt8](payload), createdAt: date(row["created_at"]), tenant: row["tenant"]),
+            event: Event(id: row["id"], type: row["type"], payload: [UInt8](payload), createdAt: date(row["created_at"]), tenant: row["tenant"],
+                         redactedAt: date(row["redacted_at"] as Int64?)),
             deliveries: row["deliveries"])
     }
 

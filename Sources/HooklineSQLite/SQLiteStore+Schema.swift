@@ -294,6 +294,10 @@ extension SQLiteStore {
                 CREATE INDEX delivery_failed_by_endpoint ON delivery(endpoint_id, updated_at) WHERE status = 'failed';
                 """)
         }
+        migrator.registerMigration("v13: redacted events") { db in
+            // When an event's payload was erased; NULL for every other event (free to add in SQLite).
+            try db.execute(sql: "ALTER TABLE event ADD COLUMN redacted_at INTEGER")
+        }
         return migrator
     }
 }

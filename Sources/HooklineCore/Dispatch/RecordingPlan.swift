@@ -11,11 +11,18 @@ public struct RecordingPlan: Sendable {
     public struct Lease: Sendable, Hashable {
         public var status: DeliveryStatus
         public var owner: String?
+        /// Whether the delivery's event was redacted (read only for a lease that was lost: a
+        /// redaction cancels the deliveries in flight, so a held lease means not redacted).
+        public var redacted: Bool
 
-        public init(status: DeliveryStatus, owner: String?) {
+        public init(status: DeliveryStatus, owner: String?, redacted: Bool = false) {
             self.status = status
             self.owner = owner
+            self.redacted = redacted
         }
+
+        /// Whether `owner` still holds the lease, so that its result decides the delivery.
+        public func isHeld(by owner: String) -> Bool { status == .sending && self.owner == owner }
     }
 
     /// A delivery's new state after its attempt (apply: 2).
@@ -30,7 +37,8 @@ public struct RecordingPlan: Sendable {
     }
 
     /// An attempt to insert (apply: 1): every result whose delivery still exists is recorded, even
-    /// when its lease was lost, so that what was sent is never forgotten.
+    /// when its lease was lost, so that what was sent is never forgotten (but an answer to a
+    /// redacted event keeps no response excerpt).
     public struct AttemptRow: Sendable, Hashable {
         public var deliveryID: String
         public var endpointID: String
@@ -66,10 +74,12 @@ public struct RecordingPlan: Sendable {
         for result in results {
             let deliveryID = result.delivery.id, endpointID = result.delivery.endpointID
             guard let lease = leases[deliveryID] else { continue }  // removed with its endpoint meanwhile
-            let attempt = result.attempt
+            var attempt = result.attempt
+            if lease.redacted, attempt.responseExcerpt != nil { attempt.responseExcerpt = RedactionPlan.marker }
             attempts.append(AttemptRow(deliveryID: deliveryID, endpointID: endpointID, attempt: attempt))
-            // Another dispatcher took it over after this one's lease expired: its result stands.
-            guard lease.status == .sending, lease.owner == owner else { continue }
+            // Another dispatcher took it over after this one's lease expired, or a redaction
+            // cancelled it: that stands.
+            guard lease.isHeld(by: owner) else { continue }
             let endpointEnabled = enabled[endpointID] ?? false
             var breaker = breakers[endpointID] ?? CircuitBreaker(endpointID: endpointID)
             let plan = planner.plan(result, breaker: &breaker, endpointEnabled: endpointEnabled, now: now)

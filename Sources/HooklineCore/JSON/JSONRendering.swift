@@ -113,7 +113,21 @@ public enum JSONRendering {
             ("type", .string(s.event.type)),
             ("created_at", time(s.event.createdAt)),
             ("deliveries", .number(Double(s.deliveries))),
+            ("redacted_at", s.event.redactedAt.map(time) ?? .null),
         ]))
+    }
+
+    /// What `event redact` and `tenant erase` did: `redacted` lists the ids for named events.
+    public static func redaction(_ r: RedactionReport, tenant: String?) -> JSONValue {
+        var fields: [(String, JSONValue)] = []
+        if let tenant { fields.append(("tenant", .string(tenant))) } else { fields.append(("redacted", .array(r.redacted.map(JSONValue.string)))) }
+        fields += [
+            ("redacted_count", .number(Double(r.redactedCount))),
+            ("already_redacted", .number(Double(r.alreadyRedactedCount))),
+            ("cancelled_deliveries", .number(Double(r.cancelledDeliveries))),
+            ("cleared_responses", .number(Double(r.clearedResponses))),
+        ]
+        return .object(JSONObject(fields))
     }
 
     public static func attempt(_ a: Attempt) -> JSONValue {

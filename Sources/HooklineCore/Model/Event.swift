@@ -11,13 +11,17 @@ public struct Event: Sendable, Hashable {
     public var createdAt: Date
     /// The tenant whose endpoints the event fans out to.
     public var tenant: String
+    /// When the payload was erased (`hookline event redact`, `tenant erase`); such an event keeps its
+    /// id, type and timestamp, its data reads `"[redacted]"`, and it is never sent again.
+    public var redactedAt: Date?
 
-    public init(id: String, type: String, payload: [UInt8], createdAt: Date, tenant: String = Tenant.defaultID) {
+    public init(id: String, type: String, payload: [UInt8], createdAt: Date, tenant: String = Tenant.defaultID, redactedAt: Date? = nil) {
         self.id = id
         self.type = type
         self.payload = payload
         self.createdAt = createdAt
         self.tenant = tenant
+        self.redactedAt = redactedAt
     }
 }
 

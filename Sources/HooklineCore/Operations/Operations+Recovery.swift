@@ -27,6 +27,9 @@ extension Operations {
             deliveryIDs, onlyIfStatus: nil, at: clock.now(), audit: audit("delivery.redeliver", deliveryIDs))
         if result.requeued.isEmpty, let first = result.skipped.first {
             if first.reason == "no such delivery" { throw .notFound(kind: "delivery", id: first.id) }
+            if first.reason == RedeliveryPlan.redactedReason {
+                throw .conflict("The delivery \(first.id) cannot be sent again: \(first.reason).")
+            }
         }
         logger.info("deliveries redelivered", metadata: ["deliveries.count": "\(result.requeued.count)", "audit.actor": "\(actor.rawValue)"])
         return result

@@ -87,13 +87,21 @@ public protocol OperationsStore: Sendable {
     func breakers() async throws(HooklineError) -> [CircuitBreaker]
     /// Closes an endpoint's breaker and makes the deliveries it was holding back due now.
     func resetBreaker(endpointID: String, at: Date, audit: AuditEntry) async throws(HooklineError) -> CircuitBreaker
-    /// Makes deliveries due now for a `manual` attempt, whatever their state, except `sending` ones;
-    /// with `onlyIfStatus`, only those still in that status.
+    /// Makes deliveries due now for a `manual` attempt, whatever their state, except `sending` ones
+    /// and those of a redacted event; with `onlyIfStatus`, only those still in that status.
     func redeliver(_ deliveryIDs: [String], onlyIfStatus: DeliveryStatus?, at: Date, audit: AuditEntry) async throws(HooklineError) -> RedeliveryResult
     /// The ids of an endpoint's `failed` deliveries last changed at or after `since`, oldest first.
     func failedDeliveryIDs(endpointID: String, since: Date?) async throws(HooklineError) -> [String]
     /// Attempts, successes and latency per endpoint since a time.
     func endpointStats(since: Date) async throws(HooklineError) -> [String: EndpointStats]
+
+    // MARK: Erasure
+
+    /// Redacts events as a ``RedactionPlan`` says, with its audit entry, in one transaction: the
+    /// named events (`after` and `limit` unused), or up to `limit` of a tenant's events in creation
+    /// order after `after` (the first step, `after` nil, also redacts its endpoints' test sends).
+    /// Every response excerpt of the redacted events' attempts becomes the marker.
+    func redact(_ scope: RedactionScope, after: PruneCursor?, limit: Int, at: Date, audit: AuditEntry) async throws(HooklineError) -> RedactionStep
 
     // MARK: Test sends and retention
 

@@ -10,12 +10,18 @@ public struct RedeliveryPlan: Sendable {
     public struct Current: Sendable, Hashable {
         public var status: DeliveryStatus
         public var endpointID: String
+        /// Whether its event was redacted (nothing is left to send).
+        public var redacted: Bool
 
-        public init(status: DeliveryStatus, endpointID: String) {
+        public init(status: DeliveryStatus, endpointID: String, redacted: Bool = false) {
             self.status = status
             self.endpointID = endpointID
+            self.redacted = redacted
         }
     }
+
+    /// Why a delivery of a redacted event is not sent again.
+    public static let redactedReason = "its event was redacted, so there is nothing left to send"
 
     /// The deliveries to make due now, in the order asked.
     public var requeue: [String] { result.requeued }
@@ -33,7 +39,9 @@ public struct RedeliveryPlan: Sendable {
                 skipped.append(.init(id: id, reason: "no such delivery"))
                 continue
             }
-            if delivery.status == .sending {
+            if delivery.redacted {
+                skipped.append(.init(id: id, reason: Self.redactedReason))
+            } else if delivery.status == .sending {
                 skipped.append(.init(id: id, reason: "an attempt is in flight"))
             } else if let onlyIfStatus, delivery.status != onlyIfStatus {
                 skipped.append(.init(id: id, reason: "it is \(delivery.status.rawValue) now, not \(onlyIfStatus.rawValue)"))

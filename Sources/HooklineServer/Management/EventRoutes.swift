@@ -1,7 +1,7 @@
 import HooklineCore
 import Hummingbird
 
-/// `/v1/events` (list and one event with its deliveries) and `/v1/event-types` (the catalog). The
+/// `/v1/events` (list, one event with its deliveries, redaction) and `/v1/event-types` (the catalog). The
 /// ingest routes `POST /v1/events` and `/v1/events/batch` are ``IngestAPI``'s.
 struct EventRoutes {
     let api: ManagementAPI
@@ -31,6 +31,15 @@ struct EventRoutes {
                 object["payload"] = (try? JSONValue.parse(detail.summary.event.payload)) ?? .null
                 object["delivery_list"] = .array(detail.deliveries.map { JSONRendering.delivery($0, tenant: summary.event.tenant) })
                 return APIResponse.json(.ok, .object(object))
+            }
+        }
+        routes.post("/v1/events/{id}/redact") { request, context in
+            await ManagementAPI.answer {
+                let summary = try await api.visibleEvent(ManagementAPI.parameter(context, "id"), context)
+                var request = request
+                _ = try await ManagementAPI.fields(&request, [], emptyAllowed: true)
+                let report = try await api.acting(context).redactEvents([summary.event.id])
+                return APIResponse.json(.ok, JSONRendering.redaction(report, tenant: nil))
             }
         }
         return routes

@@ -53,6 +53,15 @@ struct TenantRoutes {
                 return APIResponse.json(.ok, JSONRendering.tenant(tenant))
             }
         }
+        routes.post("/v1/tenants/{tenant}/erase") { request, context in
+            await ManagementAPI.answer {
+                let tenant = try await api.visibleTenant(ManagementAPI.parameter(context, "tenant"), context)
+                var request = request
+                _ = try await ManagementAPI.fields(&request, [], emptyAllowed: true)
+                let report = try await api.acting(context).eraseTenant(tenant.id)
+                return APIResponse.json(.ok, JSONRendering.redaction(report, tenant: tenant.id))
+            }
+        }
         routes.delete("/v1/tenants/{tenant}") { request, context in
             await ManagementAPI.answer {
                 try ManagementAPI.requireAdmin(context, "remove tenants")

@@ -62,7 +62,7 @@ struct EventsCommand: HooklineCommand {
 
 struct EventCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "event", abstract: "Show one event.", subcommands: [Show.self])
+        commandName: "event", abstract: "Show one event, or erase events' payloads.", subcommands: [Show.self, Redact.self])
 
     struct Show: HooklineCommand {
         static let configuration = CommandConfiguration(abstract: "Show an event's payload and its deliveries.")
@@ -86,10 +86,44 @@ struct EventCommand: AsyncParsableCommand {
             Output.line("Type     \(summary.event.type)")
             Output.line("Created  \(Output.time(summary.event.createdAt))")
             Output.line("Size     \(summary.event.payload.count) bytes")
+            if let redactedAt = summary.event.redactedAt {
+                Output.line("Redacted \(Output.time(redactedAt)): the data was erased and the event is never sent again")
+            }
             Output.line()
             Output.line(payload.prettyString)
             Output.line()
             DeliveriesCommand.printTable(deliveries)
+        }
+    }
+
+    struct Redact: HooklineCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Erase events' payloads and their attempts' response excerpts; the history stays.",
+            discussion: """
+                Each event keeps its id, type, timestamp, deliveries and attempts (statuses, codes, times), so the \
+                console, `stats` and the delivery history still add up; its data reads "[redacted]" and so does \
+                every response excerpt of its attempts. Deliveries not made yet are cancelled (failed, never \
+                sent), and a redacted event cannot be redelivered. Written to the audit log. It cannot be undone.
+                Example: hookline event redact evt_01J… evt_01K… --yes
+                """)
+        @Argument(help: ArgumentHelp("Event ids (evt_…), at most 1000.", valueName: "event-ids")) var ids: [String]
+        @Flag(help: "Do not ask for confirmation.") var yes = false
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: JSONFlag
+
+        func execute() async throws {
+            let operations = try await store.operations(creating: false)
+            let events = "\(ids.count) \(ids.count == 1 ? "event" : "events")"
+            if !yes, try !Confirmation.confirm("Redacting \(events)", question: "Erase the payloads of \(events)? This cannot be undone.") {
+                Output.line("Nothing redacted.")
+                return
+            }
+            let report = try await operations.redactEvents(ids)
+            if output.json {
+                Output.json(JSONRendering.redaction(report, tenant: nil))
+                return
+            }
+            Output.line(RedactionSummary.sentence(report))
         }
     }
 }

@@ -46,15 +46,10 @@ struct RedeliverCommand: HooklineCommand {
                 }
                 return
             }
-            if !yes {
-                guard isatty(STDIN_FILENO) == 1 else {
-                    throw HooklineError.invalidInput("Redelivering \(ids.count) failed deliveries needs confirmation; pass --yes when not at a terminal.")
-                }
-                FileHandle.standardError.write(Data("Redeliver \(ids.count) failed deliveries of \(endpoint)? [y/N] ".utf8))
-                guard let answer = readLine(), answer.lowercased() == "y" || answer.lowercased() == "yes" else {
-                    Output.line("Nothing redelivered.")
-                    return
-                }
+            if !yes, try !Confirmation.confirm(
+                "Redelivering \(ids.count) failed deliveries", question: "Redeliver \(ids.count) failed deliveries of \(endpoint)?") {
+                Output.line("Nothing redelivered.")
+                return
             }
             result = try await operations.recoverFailed(endpointID: endpoint, ids: ids)
         } else {

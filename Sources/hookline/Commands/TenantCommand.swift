@@ -5,13 +5,13 @@ import HooklineCore
 struct TenantCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tenant",
-        abstract: "Add, list, show and remove tenants: the customers whose endpoints receive only their own events.",
+        abstract: "Add, list, show, remove and erase tenants: the customers whose endpoints receive only their own events.",
         discussion: """
             Every database has the tenant 'default', which holds the endpoints and events given no tenant.
             Example: hookline tenant add acme --name "Acme Corp" --metadata plan=pro
                      hookline tenant token acme     (a management API token that sees only acme)
             """,
-        subcommands: [Add.self, List.self, Show.self, Remove.self, Token.self])
+        subcommands: [Add.self, List.self, Show.self, Remove.self, Erase.self, Token.self])
 
     struct Add: HooklineCommand {
         static let configuration = CommandConfiguration(abstract: "Add a tenant; its id is your own customer id.")
@@ -102,6 +102,40 @@ struct TenantCommand: AsyncParsableCommand {
             } else {
                 Output.line("Removed tenant \(id)\(removed > 0 ? " with \(removed) endpoints" : "").")
             }
+        }
+    }
+
+    struct Erase: HooklineCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Erase a tenant's data on request: every event's payload and every response excerpt.",
+            discussion: """
+                The tenant, its endpoints, and the ids, types, times, statuses and counts of its events, deliveries \
+                and attempts stay, so the books still add up; each payload's data and each response excerpt \
+                (attempts and test sends) becomes "[redacted]". Deliveries not made yet are cancelled, and no \
+                redacted event is sent again. It runs 500 events per transaction, so serve keeps delivering; \
+                run it again after an interruption to finish. Written to the audit log. It cannot be undone.
+                Example: hookline tenant erase acme --yes
+                """)
+        @Argument(help: "Tenant id.") var id: String
+        @Flag(help: "Do not ask for confirmation.") var yes = false
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: JSONFlag
+
+        func execute() async throws {
+            try Tenant.validate(id: id)
+            let operations = try await store.operations(creating: false)
+            _ = try await operations.tenant(id: id)
+            if !yes, try !Confirmation.confirm(
+                "Erasing tenant \(id)", question: "Erase every event payload and response excerpt of tenant \(id)? This cannot be undone.") {
+                Output.line("Nothing erased.")
+                return
+            }
+            let report = try await operations.eraseTenant(id)
+            if output.json {
+                Output.json(JSONRendering.redaction(report, tenant: id))
+                return
+            }
+            Output.line(RedactionSummary.sentence(report, tenant: id))
         }
     }
 
