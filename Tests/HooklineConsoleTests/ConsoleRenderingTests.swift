@@ -173,6 +173,20 @@ import Testing
         #expect(text.contains("Next       2025-11-24T16:00:05Z"))
         #expect(!text.contains(endpoint.secret))
     }
+
+    @Test func aRedactedEventSaysSoAndItsDeliveryShowsNoHeadersSignedOverDataThatIsGone() {
+        let endpoint = ConsoleFixtures.endpoint("ep_erp", "Legacy ERP")
+        let payload = Array(#"{"data":"[redacted]","event":"case.lost","id":"evt_1","timestamp":"2025-11-24T16:00:00Z"}"#.utf8)
+        let event = Event(id: "evt_1", type: "case.lost", payload: payload, createdAt: ConsoleFixtures.now, redactedAt: ConsoleFixtures.now.addingTimeInterval(60))
+        let delivery = Delivery(id: "dlv_1", eventID: "evt_1", endpointID: "ep_erp", status: .succeeded, attempts: 1,
+                                nextAttemptAt: nil, createdAt: ConsoleFixtures.now, updatedAt: ConsoleFixtures.now)
+        let eventText = DetailViews.event(EventDetail(summary: EventSummary(event: event, deliveries: 1), deliveries: [delivery])).lines
+        #expect(eventText.contains { $0.text == "Redacted   2025-11-24T16:01:00Z: its data and responses were erased; it is never sent again" && $0.style == .warn })
+        #expect(eventText.contains { $0.text.contains(#""data": "[redacted]""#) })
+        let deliveryText = DetailViews.delivery(DeliveryDetail(delivery: delivery, event: event, endpoint: endpoint, attempts: [])).lines.map(\.text)
+        #expect(!deliveryText.contains { $0.contains("X-Webhook-Signature") })
+        #expect(deliveryText.contains("The event was redacted: its data, and so the headers signed over it, are gone."))
+    }
 }
 
 @Suite struct ConsoleKeyTests {

@@ -20,8 +20,13 @@ public enum DetailViews {
             ("Tenant     \(event.tenant)", .text),
             ("Accepted   \(time(event.createdAt))", .text),
             ("Size       \(event.payload.count) bytes", .muted),
+        ]
+        if let redactedAt = event.redactedAt {
+            lines.append(("Redacted   \(time(redactedAt)): its data and responses were erased; it is never sent again", .warn))
+        }
+        lines += [
             ("", .text),
-            ("Payload (as sent, shown indented)", .muted),
+            (event.redactedAt == nil ? "Payload (as sent, shown indented)" : "Payload (what is left of it)", .muted),
         ]
         let pretty = indented(event.payload)
         lines += pretty.split(separator: "\n", omittingEmptySubsequences: false).map { (String($0), StyleToken.text) }
@@ -44,7 +49,10 @@ public enum DetailViews {
             ("Next       \(d.status == .pending ? time(d.nextAttemptAt) : "-")", .text),
             ("", .text),
         ]
-        if let endpoint = detail.endpoint {
+        if detail.event.redactedAt != nil {
+            lines.append(("The event was redacted: its data, and so the headers signed over it, are gone.", .warn))
+            lines.append(("", .text))
+        } else if let endpoint = detail.endpoint {
             let number = d.attempts + (d.status == .pending ? 1 : 0)
             let at = detail.attempts.last?.startedAt ?? d.createdAt
             lines.append(("Headers as sent with attempt \(max(1, number)) (the secret itself is never sent nor shown)", .muted))
