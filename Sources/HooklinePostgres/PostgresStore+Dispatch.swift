@@ -118,14 +118,14 @@ extension PostgresStore {
                           ORDER BY next_attempt_at LIMIT r.lim FOR UPDATE SKIP LOCKED) x) due,
                      event e
                 WHERE d.id = due.id AND e.id = d.event_id
-                RETURNING d.id, d.event_id, d.endpoint_id, d.attempts, d.manual, d.next_attempt_at, e.type, e.payload
+                RETURNING d.id, d.event_id, d.endpoint_id, d.attempts, d.manual, d.next_attempt_at, e.type, e.payload, e.trace_parent
                 """, logger)
             for row in rows {
                 let payload = try row.get(7, as: ByteBuffer.self)
                 let delivery = ClaimedDelivery(
                     id: try row.get(0), eventID: try row.get(1), eventType: try row.get(6), endpointID: try row.get(2),
                     payload: Array(payload.readableBytesView), attempts: try row.get(3), manual: try row.get(4),
-                    dueAt: date(try row.get(5, as: Int64?.self)))
+                    dueAt: date(try row.get(5, as: Int64?.self)), traceParent: try row.get(8, as: String?.self))
                 claimed.append(delivery)
                 counts.move(delivery.endpointID, from: .pending, to: .sending)
                 taken[delivery.endpointID, default: 0] += 1

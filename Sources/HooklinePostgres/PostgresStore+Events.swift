@@ -55,8 +55,8 @@ extension PostgresStore {
     ) async throws -> IngestResult {
         let now = millis(event.createdAt)
         let inserted = try await count(connection, logger, """
-            INSERT INTO event (id, type, payload, created_at, tenant)
-            VALUES (\(event.id), \(event.type), \(ByteBuffer(bytes: event.payload)), \(now), \(event.tenant))
+            INSERT INTO event (id, type, payload, created_at, tenant, trace_parent)
+            VALUES (\(event.id), \(event.type), \(ByteBuffer(bytes: event.payload)), \(now), \(event.tenant), \(event.traceParent))
             ON CONFLICT (id) DO NOTHING RETURNING 1
             """)
         guard inserted == 1 else {

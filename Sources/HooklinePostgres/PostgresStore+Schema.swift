@@ -192,6 +192,10 @@ extension PostgresStore {
             -- When an event's payload was erased; NULL for every other event (no table rewrite).
             ALTER TABLE event ADD COLUMN redacted_at bigint;
             """),
+        (9, "trace context of events", """
+            -- The W3C traceparent of the ingest span, with tracing on; NULL otherwise.
+            ALTER TABLE event ADD COLUMN trace_parent text;
+            """),
     ]
 
     /// Applies the migrations not applied yet, one transaction each, under an advisory lock so that

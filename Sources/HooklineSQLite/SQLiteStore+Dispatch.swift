@@ -31,7 +31,7 @@ extension SQLiteStore {
             """)
         let enabled = try db.cachedStatement(sql: "SELECT enabled FROM endpoint WHERE id = ?")
         let select = RawStatement(try db.cachedStatement(sql: """
-            SELECT d.id, d.event_id, d.attempts, d.manual, d.next_attempt_at, e.type, e.payload
+            SELECT d.id, d.event_id, d.attempts, d.manual, d.next_attempt_at, e.type, e.payload, e.trace_parent
             FROM delivery d JOIN event e ON e.id = d.event_id
             WHERE d.endpoint_id = ? AND d.status = 'pending' AND d.next_attempt_at <= ? AND (? = 0 OR d.manual = 1)
             ORDER BY d.next_attempt_at
@@ -72,7 +72,7 @@ extension SQLiteStore {
                         let dueMs: Int64? = select.int64(4)
                         claimed.append(ClaimedDelivery(
                             id: id, eventID: eventID, eventType: eventType, endpointID: endpointID, payload: select.bytes(6),
-                            attempts: select.int(2), manual: select.bool(3), dueAt: Self.date(dueMs)))
+                            attempts: select.int(2), manual: select.bool(3), dueAt: Self.date(dueMs), traceParent: select.string(7)))
                     }
                 }
                 let taken = claimed.count - before

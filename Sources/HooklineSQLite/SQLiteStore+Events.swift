@@ -50,8 +50,8 @@ extension SQLiteStore {
             return .existing(existing)
         }
         let now = Self.millis(event.createdAt)
-        try db.cachedStatement(sql: "INSERT INTO event (id, type, payload, created_at, tenant) VALUES (?, ?, ?, ?, ?)")
-            .execute(arguments: [event.id, event.type, Data(event.payload), now, event.tenant])
+        try db.cachedStatement(sql: "INSERT INTO event (id, type, payload, created_at, tenant, trace_parent) VALUES (?, ?, ?, ?, ?, ?)")
+            .execute(arguments: [event.id, event.type, Data(event.payload), now, event.tenant, event.traceParent])
         let insert = try db.cachedStatement(sql: """
             INSERT INTO delivery (id, event_id, endpoint_id, status, next_attempt_at, created_at, updated_at)
             VALUES (?, ?, ?, ?, ?, ?, ?)

@@ -298,6 +298,10 @@ extension SQLiteStore {
             // When an event's payload was erased; NULL for every other event (free to add in SQLite).
             try db.execute(sql: "ALTER TABLE event ADD COLUMN redacted_at INTEGER")
         }
+        migrator.registerMigration("v14: trace context of events") { db in
+            // The W3C traceparent of the ingest span, with tracing on; NULL otherwise.
+            try db.execute(sql: "ALTER TABLE event ADD COLUMN trace_parent TEXT")
+        }
         return migrator
     }
 }

@@ -6,6 +6,7 @@ import Logging
 import Metrics
 import NIOCore
 import Synchronization
+import Tracing
 
 /// The producer-facing HTTP API: `POST /v1/events`, `POST /v1/events/batch`, `GET /v1/health`,
 /// `GET /metrics`. Events go through the same core function as `hookline emit`.
@@ -37,15 +38,19 @@ public final class IngestAPI: Sendable {
     let dispatcherRunning: DispatcherProbe
     let metricsText: @Sendable () -> [UInt8]
     let bucket: Mutex<TokenBucket?>
+    /// A span per ingest request (with tracing on), whose context is kept with the events it accepts.
+    let tracer: (any Tracer)?
 
     let management: ManagementAPI
 
     /// - Parameter testTransport: what the management API's test sends go out with; nil turns them off.
+    /// - Parameter tracer: starts a span per ingest request, a child of the producer's `traceparent`.
     public init(
         operations: Operations, configuration: Configuration, onAccepted: @escaping @Sendable () async -> Void = {},
         dispatcherRunning: @escaping DispatcherProbe, metricsText: @escaping @Sendable () -> [UInt8],
-        testTransport: (any HTTPTransport)? = nil
+        testTransport: (any HTTPTransport)? = nil, tracer: (any Tracer)? = nil
     ) {
+        self.tracer = tracer
         self.operations = operations
         self.configuration = configuration
         self.onAccepted = onAccepted
@@ -81,12 +86,36 @@ public final class IngestAPI: Sendable {
     // MARK: Ingest
 
     func answer(_ request: Request, _ context: APIContext, batch: Bool) async -> Response {
-        let response = await handle(request, principal: context.principal, batch: batch)
+        let response: Response
+        if let tracer {
+            response = await traced(request, context, batch: batch, tracer)
+        } else {
+            response = await handle(request, principal: context.principal, batch: batch)
+        }
         Counter(label: "hookline_ingest_requests_total", dimensions: [("status", String(response.status.code))]).increment()
         return response
     }
 
-    func handle(_ request: Request, principal: APIPrincipal, batch: Bool) async -> Response {
+    /// Handles an ingest request inside its span: a child of the producer's `traceparent` when it
+    /// sent one, whose own `traceparent` goes with every event accepted.
+    func traced(_ request: Request, _ context: APIContext, batch: Bool, _ tracer: any Tracer) async -> Response {
+        var parent = ServiceContext.topLevel
+        tracer.extract(request.headers, into: &parent, using: HTTPFieldsExtractor())
+        let route = batch ? "/v1/events/batch" : "/v1/events"
+        let span = tracer.startSpan("POST \(route)", context: parent, ofKind: .server)
+        var carrier: [String: String] = [:]
+        tracer.inject(span.context, into: &carrier, using: TraceHeaders.DictionaryInjector())
+        let response = await handle(request, principal: context.principal, batch: batch, traceParent: carrier[TraceHeaders.traceParent])
+        span.attributes["http.request.method"] = "POST"
+        span.attributes["http.route"] = route
+        span.attributes["http.response.status_code"] = Int(response.status.code)
+        if let tenant = context.principal.tenantScope { span.attributes["hookline.tenant"] = tenant }
+        if response.status.code >= 500 { span.setStatus(SpanStatus(code: .error)) }
+        span.end()
+        return response
+    }
+
+    func handle(_ request: Request, principal: APIPrincipal, batch: Bool, traceParent: String? = nil) async -> Response {
         let operations = self.operations.acting(as: principal.auditActor)
         let limit = batch ? configuration.maximumBodyBytes * 32 : configuration.maximumBodyBytes
         var request = request
@@ -117,7 +146,7 @@ public final class IngestAPI: Sendable {
             return Self.failure(error)
         }
         if batch {
-            return await ingestBatch(parsed, operations)
+            return await ingestBatch(parsed.map { $0.map { item in var item = item; item.traceParent = traceParent; return item } }, operations)
         }
         if case .failure(let error) = parsed.first, case .notFound = error { return APIResponse.failure(error) }
         guard parsed.count == 1, case .success(let item) = parsed[0] else {
@@ -128,7 +157,8 @@ public final class IngestAPI: Sendable {
         }
         do {
             let result = try await operations.emit(
-                type: item.type, data: item.data, id: item.id, timestamp: item.timestamp, tenant: item.tenant, idempotencyKey: item.idempotencyKey)
+                type: item.type, data: item.data, id: item.id, timestamp: item.timestamp, tenant: item.tenant, idempotencyKey: item.idempotencyKey,
+                traceParent: traceParent)
             if result.wasCreated { await onAccepted() }
             return Self.json(result.wasCreated ? .accepted : .ok, Self.render(result))
         } catch {

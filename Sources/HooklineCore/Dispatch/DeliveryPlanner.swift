@@ -77,8 +77,13 @@ public struct ClaimedDelivery: Sendable, Hashable {
     public var manual: Bool
     /// When it was due; the claim's lateness is the dispatcher's lag.
     public var dueAt: Date?
+    /// The event's `traceparent` (see ``Event/traceParent``).
+    public var traceParent: String?
 
-    public init(id: String, eventID: String, eventType: String, endpointID: String, payload: [UInt8], attempts: Int, manual: Bool, dueAt: Date? = nil) {
+    public init(
+        id: String, eventID: String, eventType: String, endpointID: String, payload: [UInt8], attempts: Int, manual: Bool, dueAt: Date? = nil,
+        traceParent: String? = nil
+    ) {
         self.id = id
         self.eventID = eventID
         self.eventType = eventType
@@ -87,6 +92,7 @@ public struct ClaimedDelivery: Sendable, Hashable {
         self.attempts = attempts
         self.manual = manual
         self.dueAt = dueAt
+        self.traceParent = traceParent
     }
 }
 

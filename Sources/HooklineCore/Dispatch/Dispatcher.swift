@@ -460,10 +460,19 @@ public actor Dispatcher {
         let startedAt = clock.now()
         let headers = endpoint.requestHeaders(
             body: delivery.payload, eventID: delivery.eventID, eventType: delivery.eventType, attempt: delivery.attempts + 1, at: startedAt)
-        let request = OutboundRequest(url: endpoint.url, headers: headers, body: delivery.payload, timeout: configuration.requestTimeout)
+        var request = OutboundRequest(url: endpoint.url, headers: headers, body: delivery.payload, timeout: configuration.requestTimeout)
         let transport = self.transport
-        Task {
+        guard let tracing = configuration.tracing else {
+            Task {
+                let outcome = await transport.send(request)
+                self.finish(delivery, outcome: outcome, startedAt: startedAt)
+            }
+            return
+        }
+        let span = tracing.start(delivery, endpoint: endpoint, request: &request)
+        Task { [request] in
             let outcome = await transport.send(request)
+            tracing.end(span, outcome: outcome)
             self.finish(delivery, outcome: outcome, startedAt: startedAt)
         }
     }

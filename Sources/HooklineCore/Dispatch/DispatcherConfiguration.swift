@@ -20,11 +20,14 @@ public struct DispatcherConfiguration: Sendable {
     public var refreshInterval: TimeInterval
     /// Deliveries claimed in one go per endpoint, beyond its free slots (kept ready to send).
     public var readyPerEndpoint: Int
+    /// A span per attempt, when tracing is on.
+    public var tracing: AttemptTracing?
 
     public init(
         planner: DeliveryPlanner = DeliveryPlanner(), concurrencyPerEndpoint: Int = 8, totalConcurrency: Int = 256,
         requestTimeout: TimeInterval = 15, lease: TimeInterval = 60, pollInterval: TimeInterval = 0.25,
-        leaseRecoveryInterval: TimeInterval = 5, refreshInterval: TimeInterval = 1, readyPerEndpoint: Int = 16
+        leaseRecoveryInterval: TimeInterval = 5, refreshInterval: TimeInterval = 1, readyPerEndpoint: Int = 16,
+        tracing: AttemptTracing? = nil
     ) {
         self.planner = planner
         self.concurrencyPerEndpoint = concurrencyPerEndpoint
@@ -35,6 +38,7 @@ public struct DispatcherConfiguration: Sendable {
         self.leaseRecoveryInterval = leaseRecoveryInterval
         self.refreshInterval = refreshInterval
         self.readyPerEndpoint = readyPerEndpoint
+        self.tracing = tracing
     }
 
     /// Checks that the numbers make sense together.

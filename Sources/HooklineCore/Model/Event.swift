@@ -14,14 +14,21 @@ public struct Event: Sendable, Hashable {
     /// When the payload was erased (`hookline event redact`, `tenant erase`); such an event keeps its
     /// id, type and timestamp, its data reads `"[redacted]"`, and it is never sent again.
     public var redactedAt: Date?
+    /// The W3C `traceparent` of the span that accepted it (with tracing on), so that each
+    /// attempt's span joins the producer's trace.
+    public var traceParent: String?
 
-    public init(id: String, type: String, payload: [UInt8], createdAt: Date, tenant: String = Tenant.defaultID, redactedAt: Date? = nil) {
+    public init(
+        id: String, type: String, payload: [UInt8], createdAt: Date, tenant: String = Tenant.defaultID, redactedAt: Date? = nil,
+        traceParent: String? = nil
+    ) {
         self.id = id
         self.type = type
         self.payload = payload
         self.createdAt = createdAt
         self.tenant = tenant
         self.redactedAt = redactedAt
+        self.traceParent = traceParent
     }
 }
 

@@ -178,16 +178,19 @@ public struct Operations: Sendable {
     /// An `id` that exists already returns the stored event and creates nothing. An
     /// `idempotencyKey` (the producer's own string, when `id` is nil) does the same for the
     /// tenant's event made under that key, and refuses a different event under the same key.
+    ///
+    /// - Parameter traceParent: the W3C `traceparent` of the span accepting it, kept with the event.
     public func emit(
         type: String, data: JSONValue, id: String? = nil, timestamp: Date? = nil, tenant: String = Tenant.defaultID,
-        idempotencyKey: String? = nil
+        idempotencyKey: String? = nil, traceParent: String? = nil
     ) async throws(HooklineError) -> IngestResult {
         var id = id
         if let idempotencyKey {
             try IdempotencyKey.validate(idempotencyKey)
             id = id ?? IdempotencyKey.eventID(for: idempotencyKey, tenant: tenant)
         }
-        let event = try prepare(type: type, data: data, id: id, timestamp: timestamp, tenant: tenant)
+        var event = try prepare(type: type, data: data, id: id, timestamp: timestamp, tenant: tenant)
+        event.traceParent = traceParent
         try await requireTenant(tenant)
         let result: IngestResult
         if let groupCommit {
@@ -220,7 +223,8 @@ public struct Operations: Sendable {
             do throws(HooklineError) {
                 if let key = item.idempotencyKey { try IdempotencyKey.validate(key) }
                 let id = item.id ?? item.idempotencyKey.map { IdempotencyKey.eventID(for: $0, tenant: item.tenant) }
-                let event = try prepare(type: item.type, data: item.data, id: id, timestamp: item.timestamp, tenant: item.tenant)
+                var event = try prepare(type: item.type, data: item.data, id: id, timestamp: item.timestamp, tenant: item.tenant)
+                event.traceParent = item.traceParent
                 try tenants[item.tenant]?.get()
                 events.append(event)
                 positions.append(index)
@@ -318,10 +322,12 @@ public struct EmitRequest: Sendable {
     public var tenant: String
     /// The producer's `Idempotency-Key`, when it sent one instead of an id.
     public var idempotencyKey: String?
+    /// The `traceparent` of the span accepting it (see ``Event/traceParent``).
+    public var traceParent: String?
 
     public init(
         type: String, data: JSONValue, id: String? = nil, timestamp: Date? = nil, tenant: String = Tenant.defaultID,
-        idempotencyKey: String? = nil
+        idempotencyKey: String? = nil, traceParent: String? = nil
     ) {
         self.type = type
         self.data = data
@@ -329,5 +335,6 @@ public struct EmitRequest: Sendable {
         self.timestamp = timestamp
         self.tenant = tenant
         self.idempotencyKey = idempotencyKey
+        self.traceParent = traceParent
     }
 }

@@ -3,11 +3,13 @@ import Foundation
 import HooklineCore
 import HooklineHTTP
 import HooklineServer
+import HooklineTelemetry
 import Hummingbird
 import Logging
 import Metrics
 import Prometheus
 import ServiceLifecycle
+import Tracing
 import UnixSignals
 
 struct ServeCommand: HooklineCommand {
@@ -53,6 +55,8 @@ struct ServeCommand: HooklineCommand {
     @Option(name: .customLong(S.proxy.name), help: S.proxy.help) var proxy: String?
     @Flag(name: .customLong(S.proxyFromEnvironment.name), help: ArgumentHelp(S.proxyFromEnvironment.summary)) var proxyFromEnvironment = false
     @Option(name: .customLong(S.retention.name), help: S.retention.help) var retention: String?
+    @Option(name: .customLong(S.otelEndpoint.name), help: S.otelEndpoint.help) var otelEndpoint: String?
+    @Flag(name: .customLong(S.propagateTrace.name), help: ArgumentHelp(S.propagateTrace.summary)) var propagateTrace = false
     @OptionGroup var store: StoreOptions
 
     private typealias S = ServeSettingList
@@ -131,6 +135,17 @@ struct ServeCommand: HooklineCommand {
 
     /// The alert service with its own transport (it may reach private networks, and does not go
     /// through --proxy: the operator chose the URL, often an internal one), or nil without --alert-url.
+    /// The collector's URL and whether attempts carry their traceparent, or nil without --otel-endpoint.
+    func makeTracing(_ settings: ServeSettings) throws(HooklineError) -> (endpoint: String, propagate: Bool)? {
+        let propagate = try S.propagateTrace.isOn(propagateTrace, settings)
+        guard let endpoint = try S.otelEndpoint.resolve(otelEndpoint, settings) else {
+            if propagate { throw .invalidInput("--propagate-trace sends the attempts' trace context, which needs --otel-endpoint URL.") }
+            return nil
+        }
+        if let problem = TraceExport.problem(with: endpoint) { throw .invalidInput(problem) }
+        return (endpoint, propagate)
+    }
+
     func makeAlerts(_ settings: ServeSettings) throws(HooklineError) -> AlertService? {
         guard let url = try S.alertURL.resolve(alertURL, settings) else { return nil }
         let target = try AlertTarget(url: url)
@@ -147,7 +162,8 @@ struct ServeCommand: HooklineCommand {
         // shuts the service group down as soon as it exists, and serve still exits 0.
         let shutdown = await ShutdownSignals()
         let settings = try loadSettings()
-        let configuration = try makeConfiguration(settings)
+        var configuration = try makeConfiguration(settings)
+        let tracing = try makeTracing(settings)
         let connect = try S.connectTimeout.value(connectTimeout, settings)
         let listener = try makeListener(settings)
         let retentionPeriod = try S.retention.value(retention, settings)
@@ -158,6 +174,15 @@ struct ServeCommand: HooklineCommand {
         var storeOptions = store
         if storeOptions.db == nil { storeOptions.db = try S.db.resolve(nil, settings) }
         let storeHandle = try await storeOptions.open(creating: true)
+        var traceExport: (tracer: any Tracer, service: any Service)?
+        if let tracing {
+            do {
+                traceExport = try TraceExport.make(TraceExport.Settings(endpoint: tracing.endpoint), logger: Logger(label: "hookline.telemetry"))
+            } catch {
+                throw HooklineError.invalidInput("The OTLP exporter could not be set up for \(tracing.endpoint) (\(error)); check --otel-endpoint.")
+            }
+            configuration.tracing = AttemptTracing(tracer: traceExport!.tracer, propagate: tracing.propagate)
+        }
         // Pooled per host, and many customers' endpoints share a host (one receiver service, one
         // platform): the pool allows the whole budget, the dispatcher keeps each endpoint to its own.
         let transport = NIOHTTPTransport(
@@ -171,6 +196,8 @@ struct ServeCommand: HooklineCommand {
         // dispatcher finishes its requests in flight and gives back the rest, then the alerts
         // queued meanwhile are posted.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        // Stopped last, so that the spans of the last attempts are sent.
+        if let traceExport { services.append(.init(service: traceExport.service)) }
         if let alerts { services.append(.init(service: alerts)) }
         if let retentionPeriod {
             services.append(.init(service: RetentionService(
@@ -183,7 +210,7 @@ struct ServeCommand: HooklineCommand {
             let registry = PrometheusCollectorRegistry()
             MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
             services.insert(.init(service: GaugeSampler(store: storeHandle)), at: services.count - 1)
-            services.append(.init(service: makeAPI(listener, storeHandle, dispatcher, transport, registry)))
+            services.append(.init(service: makeAPI(listener, storeHandle, dispatcher, transport, registry, tracer: traceExport?.tracer)))
         }
         var groupConfiguration = ServiceGroupConfiguration(services: services, logger: Logger(label: "hookline.serve"))
         groupConfiguration.gracefulShutdownSignals = [.sigterm, .sigint]
@@ -203,12 +230,12 @@ struct ServeCommand: HooklineCommand {
     /// go out with the dispatcher's transport (and its network guard).
     func makeAPI(
         _ listener: Listener, _ store: any HooklineStore, _ dispatcher: Dispatcher, _ transport: any HTTPTransport,
-        _ registry: PrometheusCollectorRegistry
+        _ registry: PrometheusCollectorRegistry, tracer: (any Tracer)?
     ) -> APIService {
         let api = IngestAPI(
             operations: Operations(store: store, actor: .api, groupCommits: true), configuration: listener.api,
             onAccepted: { await dispatcher.wake() }, dispatcherRunning: { await dispatcher.isRunning },
-            metricsText: { registry.emitToBuffer() }, testTransport: transport)
+            metricsText: { registry.emitToBuffer() }, testTransport: transport, tracer: tracer)
         var logger = Logger(label: "hookline.api")
         logger.logLevel = .warning
         let connections = ConnectionGuard(limits: listener.limits)

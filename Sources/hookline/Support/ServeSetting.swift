@@ -226,6 +226,11 @@ enum ServeSettingList {
         "Send deliveries and test sends through this HTTP proxy (HTTPS tunnels with CONNECT), for a fixed set of source addresses.")
     static let proxyFromEnvironment = ServeSetting(
         "proxy-from-environment", .toggle, default: false, "Use the proxy in $HTTPS_PROXY when no proxy is given.")
+    static let otelEndpoint = ServeSetting(
+        "otel-endpoint", .text("url"), default: nil,
+        "Export OpenTelemetry traces over OTLP/HTTP to this collector (http://host:4318): a span per ingest request and per attempt.")
+    static let propagateTrace = ServeSetting(
+        "propagate-trace", .toggle, default: false, "Send each attempt's traceparent to the receiver (with --otel-endpoint).")
     static let retention = ServeSetting(
         "retention", .durationOrOff, default: .some(30 * 86_400),
         "Remove events older than this whose deliveries all succeeded, or 'off'.")
@@ -237,5 +242,6 @@ enum ServeSettingList {
         .init(breakerWindow), .init(breakerOpen), .init(breakerMaximumOpen), .init(autoDisableAfter), .init(listen),
         .init(apiToken), .init(insecureNoAuth), .init(maxBody), .init(ingestRateLimit), .init(maxConnections),
         .init(readTimeout), .init(idleTimeout), .init(logFormat), .init(alertURL), .init(proxy), .init(proxyFromEnvironment), .init(retention),
+        .init(otelEndpoint), .init(propagateTrace),
     ]
 }
