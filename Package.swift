@@ -112,7 +112,7 @@ let package = Package(
         .target(
             name: "HooklineTools",
             dependencies: [
-                "HooklineCore", "HooklineSQLite", "HooklinePostgres", "HooklineStores", "HooklineHTTP", "HooklineServer",
+                "HooklineCore", "HooklineSQLite", "HooklinePostgres", "HooklineStores", "HooklineHTTP", "HooklineServer", "HooklineTelemetry",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -2,10 +2,13 @@ import AsyncHTTPClient
 import Foundation
 import HooklineCore
 import HooklineHTTP
+import HooklineServer
 import HooklineSQLite
+import HooklineTelemetry
 import Hummingbird
 import Logging
 import NIOCore
+import Synchronization
 
 /// Dispatch throughput: N events fanned out to E endpoints, delivered to a minimal receiver on
 /// 127.0.0.1 with every attempt durably recorded; and that receiver's own ceiling, for the ratio.
@@ -24,12 +27,16 @@ public struct DispatchBenchmark: Sendable {
     public var ceilingSeconds: Double
     public var directory: String
     public var receiver: Receiver
+    /// Whether to dispatch the same events a second time with a span per attempt, exported to a
+    /// local OTLP sink, for the cost of tracing.
+    public var compareTracing: Bool
 
     public init(
         events: Int = 20_000, endpoints: Int = 4, concurrencyPerEndpoint: Int = 8, ceilingSeconds: Double = 5, directory: String,
-        receiver: Receiver = .hummingbird
+        receiver: Receiver = .hummingbird, compareTracing: Bool = false
     ) {
         self.receiver = receiver
+        self.compareTracing = compareTracing
         self.events = events
         self.endpoints = endpoints
         self.concurrencyPerEndpoint = concurrencyPerEndpoint
@@ -46,6 +53,8 @@ public struct DispatchBenchmark: Sendable {
         public var ceilingTool: String
         public var peakResidentBytes: Int?
         public var reference: Reference
+        /// The traced pass, when compared: its deliveries/s and the export requests the sink got.
+        public var traced: (deliveriesPerSecond: Double, exportRequests: Int)?
 
         /// Events accepted per second through the core's batch ingest (1000 per transaction).
         public var ingestEventsPerSecond: Double { ingestSeconds > 0 ? Double(events) / ingestSeconds : 0 }
@@ -67,7 +76,44 @@ public struct DispatchBenchmark: Sendable {
             stopReceiver = { nginx.stop() }
         }
         defer { stopReceiver() }
-        let store = try SQLiteStore(path: directory + "/bench-dispatch.db")
+        let (ingestSeconds, delivered, dispatchSeconds, totalConcurrency) = try await pass(port: port, database: "bench-dispatch.db", tracing: nil, log: log)
+        let peak = ProcessMemory.peakResident
+
+        var traced: (deliveriesPerSecond: Double, exportRequests: Int)?
+        if compareTracing {
+            let exports = ExportCount()
+            let router = Router()
+            router.post("/v1/traces") { request, _ -> Response in
+                var request = request
+                _ = try await request.collectBody(upTo: 64 << 20)
+                exports.add()
+                return Response(status: .ok, headers: [.contentType: "application/x-protobuf"], body: .init(byteBuffer: ByteBuffer()))
+            }
+            let (sinkPort, sink) = try await BenchServer.start(router)
+            let export = try TraceExport.make(TraceExport.Settings(endpoint: "http://127.0.0.1:\(sinkPort)"), logger: Logger(label: "bench.telemetry"))
+            let exporter = RunningService(export.service)
+            log("the same events again, a span per attempt exported to a local OTLP sink…")
+            let (_, tracedDelivered, tracedSeconds, _) = try await pass(
+                port: port, database: "bench-dispatch-traced.db", tracing: AttemptTracing(tracer: export.tracer, propagate: false), log: log)
+            await exporter.stop()
+            await sink.stop()
+            traced = (tracedSeconds > 0 ? Double(tracedDelivered) / tracedSeconds : 0, exports.count)
+        }
+
+        log("the same \(events * endpoints) requests without the store: bare async-http-client, then Hookline's transport alone…")
+        let reference = try await Self.reference(
+            port: port, requests: events * endpoints, concurrency: min(totalConcurrency, concurrencyPerEndpoint * endpoints))
+
+        log("measuring the receiver's ceiling for \(ceilingSeconds) s…")
+        let (ceiling, tool) = try await Self.ceiling(port: port, seconds: ceilingSeconds)
+        return Report(events: events, deliveries: delivered, ingestSeconds: ingestSeconds, dispatchSeconds: dispatchSeconds,
+                      ceilingRequestsPerSecond: ceiling, ceilingTool: tool, peakResidentBytes: peak, reference: reference, traced: traced)
+    }
+
+    /// Ingests the events into a new database and delivers them: the ingest's seconds, the
+    /// deliveries that succeeded, the dispatch's seconds and the total concurrency used.
+    func pass(port: Int, database: String, tracing: AttemptTracing?, log: @escaping @Sendable (String) -> Void) async throws -> (Double, Int, Double, Int) {
+        let store = try SQLiteStore(path: directory + "/" + database)
         defer { try? store.close() }
         let operations = Operations(store: store, actor: .cli)
         for index in 0..<endpoints {
@@ -75,12 +121,14 @@ public struct DispatchBenchmark: Sendable {
         }
         log("ingesting \(events) events × \(endpoints) endpoints through the core, 1000 per transaction…")
         let ingestStart = ContinuousClock.now
-        try await operations.emitExamples(events)
+        // With tracing, every event carries a producer's trace context, as one sent through the API does.
+        try await operations.emitExamples(events, traceParent: tracing == nil ? nil : "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
         let ingestSeconds = LoadGenerator.seconds(since: ingestStart)
 
         log("delivering…")
         let configuration = DispatcherConfiguration(
-            concurrencyPerEndpoint: concurrencyPerEndpoint, totalConcurrency: Self.totalConcurrency(endpoints: endpoints, perEndpoint: concurrencyPerEndpoint))
+            concurrencyPerEndpoint: concurrencyPerEndpoint, totalConcurrency: Self.totalConcurrency(endpoints: endpoints, perEndpoint: concurrencyPerEndpoint),
+            tracing: tracing)
         let transport = NIOHTTPTransport(
             networkGuard: NetworkGuard(allowPrivateNetworks: true), connectTimeout: 5,
             connectionsPerHost: configuration.totalConcurrency)
@@ -92,16 +140,7 @@ public struct DispatchBenchmark: Sendable {
         let dispatchSeconds = LoadGenerator.seconds(since: dispatchStart)
         await transport.shutdown()
         let delivered = try await store.countDeliveries(status: .succeeded, endpointID: nil)
-        let peak = ProcessMemory.peakResident
-
-        log("the same \(events * endpoints) requests without the store: bare async-http-client, then Hookline's transport alone…")
-        let reference = try await Self.reference(
-            port: port, requests: events * endpoints, concurrency: min(configuration.totalConcurrency, concurrencyPerEndpoint * endpoints))
-
-        log("measuring the receiver's ceiling for \(ceilingSeconds) s…")
-        let (ceiling, tool) = try await Self.ceiling(port: port, seconds: ceilingSeconds)
-        return Report(events: events, deliveries: delivered, ingestSeconds: ingestSeconds, dispatchSeconds: dispatchSeconds,
-                      ceilingRequestsPerSecond: ceiling, ceilingTool: tool, peakResidentBytes: peak, reference: reference)
+        return (ingestSeconds, delivered, dispatchSeconds, configuration.totalConcurrency)
     }
 
     /// Requests in flight in all: serve's default of 256, or every endpoint's share when that is
@@ -148,4 +187,11 @@ public struct DispatchBenchmark: Sendable {
         await transport.shutdown()
         return Reference(concurrency: concurrency, bareClientRequestsPerSecond: bare, transportRequestsPerSecond: viaTransport)
     }
+}
+
+/// Export requests a benchmark's OTLP sink answered.
+final class ExportCount: Sendable {
+    private let value = Mutex(0)
+    func add() { value.withLock { $0 += 1 } }
+    var count: Int { value.withLock { $0 } }
 }

@@ -51,6 +51,8 @@ struct BenchCommand: AsyncParsableCommand {
         @Option(name: .customLong("ceiling-seconds"), help: "How long to measure the receiver's ceiling.") var ceilingSeconds = 5.0
         @Option(help: "What answers: hummingbird (in this process) or nginx (its own processes, when installed).")
         var receiver: DispatchBenchmark.Receiver = .hummingbird
+        @Flag(name: .customLong("compare-tracing"), help: "Deliver the same events again with a span per attempt exported to a local OTLP sink.")
+        var compareTracing = false
 
         func execute() async throws {
             guard events >= 1, endpoints >= 1, endpoints <= 100_000, endpointConcurrency >= 1, ceilingSeconds > 0 else {
@@ -58,14 +60,18 @@ struct BenchCommand: AsyncParsableCommand {
             }
             let directory = try BenchCommand.scratchDirectory()
             defer { try? FileManager.default.removeItem(atPath: directory) }
-            Output.immediate("hookline bench dispatch --events \(events) --endpoints \(endpoints) --endpoint-concurrency \(endpointConcurrency) --ceiling-seconds \(ceilingSeconds) --receiver \(receiver.rawValue)")
+            Output.immediate("hookline bench dispatch --events \(events) --endpoints \(endpoints) --endpoint-concurrency \(endpointConcurrency) --ceiling-seconds \(ceilingSeconds) --receiver \(receiver.rawValue)\(compareTracing ? " --compare-tracing" : "")")
             Output.immediate(BenchCommand.buildNote())
             let benchmark = DispatchBenchmark(
                 events: events, endpoints: endpoints, concurrencyPerEndpoint: endpointConcurrency,
-                ceilingSeconds: ceilingSeconds, directory: directory, receiver: receiver)
+                ceilingSeconds: ceilingSeconds, directory: directory, receiver: receiver, compareTracing: compareTracing)
             let report = try await benchmark.run { Output.immediate("  \($0)") }
             Output.immediate(String(format: "ingest (core, 1000 events per transaction): %.0f events/s (%d events in %.2f s)", report.ingestEventsPerSecond, report.events, report.ingestSeconds))
             Output.immediate(String(format: "dispatch: %.0f deliveries/s (%d of %d delivered in %.2f s)", report.deliveriesPerSecond, report.deliveries, events * endpoints, report.dispatchSeconds))
+            if let traced = report.traced {
+                Output.immediate(String(format: "dispatch with a span per attempt (OTLP/HTTP to a local sink, %d export requests): %.0f deliveries/s, %.2f of untraced",
+                                        traced.exportRequests, traced.deliveriesPerSecond, traced.deliveriesPerSecond / max(1, report.deliveriesPerSecond)))
+            }
             Output.immediate(String(format: "same requests, %d in flight, no store: bare async-http-client %.0f requests/s (%.1f %% of the ceiling), Hookline's transport %.0f requests/s",
                                     report.reference.concurrency, report.reference.bareClientRequestsPerSecond,
                                     report.reference.bareClientRequestsPerSecond / max(1, report.ceilingRequestsPerSecond) * 100,
