@@ -213,7 +213,7 @@ let package = Package(
         .testTarget(
             name: "HooklineCLITests",
             dependencies: [
-                "hookline", "HooklineCore", "HooklineSQLite", "HooklineStores", "HooklineServer", "HooklineTools", "HooklineTestSupport",
+                "hookline", "HooklineCore", "HooklineSQLite", "HooklineStores", "HooklineServer", "HooklineTools", "HooklineTelemetry", "HooklineTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),

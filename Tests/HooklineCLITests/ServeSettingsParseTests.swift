@@ -1,5 +1,6 @@
 @testable import hookline
 import HooklineCore
+import HooklineTelemetry
 import Testing
 
 /// `serve`'s settings are defined once: the flag, its help and default, and the config key come
@@ -35,5 +36,19 @@ import Testing
         let command = try ServeCommand.parse(["--log-format=json", "--timeout=2s"])
         #expect(try command.logDestination() == .jsonStandardError)
         #expect(command.timeout == "2s")
+    }
+
+    @Test func tracingIsOffUnlessAnEndpointIsGivenByFlagOrFile() throws {
+        #expect(try ServeCommand.parse([]).makeTracing(ServeSettings()) == nil)
+        var file = ServeSettings(path: "serve.yaml")
+        file.values["otel_endpoint"] = ("http://collector:4318", 3)
+        file.values["propagate_trace"] = ("true", 4)
+        let fromFile = try #require(try ServeCommand.parse([]).makeTracing(file))
+        #expect(fromFile.endpoint == "http://collector:4318" && fromFile.propagate)
+        let flag = try #require(try ServeCommand.parse(["--otel-endpoint", "https://otel.example.com/v1/traces"]).makeTracing(file))
+        #expect(flag.endpoint == "https://otel.example.com/v1/traces", "the flag wins")
+        #expect(TraceExport.tracesURL("http://collector:4318") == "http://collector:4318/v1/traces")
+        #expect(TraceExport.tracesURL("http://collector:4318/") == "http://collector:4318/v1/traces")
+        #expect(TraceExport.tracesURL("https://otel.example.com/custom/traces") == "https://otel.example.com/custom/traces")
     }
 }
