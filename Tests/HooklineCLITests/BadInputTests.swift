@@ -67,7 +67,7 @@ import Testing
         Row(arguments: ["backup", "--to", "copy.db", "--db", "postgres://127.0.0.1:1/hookline"], message: "A PostgreSQL database needs HOOKLINE_SECRET_KEY", exitCode: 64),
         Row(arguments: ["event", "redact", "evt_01NOSUCHEVENT", "--yes"], message: "No event with id 'evt_01NOSUCHEVENT' exists", exitCode: 66),
         Row(arguments: ["event", "redact", "dlv_01X", "--yes"], message: "'dlv_01X' is not a valid event id", exitCode: 64),
-        Row(arguments: ["event", "redact", "evt_01NOSUCHEVENT"], message: "Redacting 1 event needs confirmation; pass --yes when not at a terminal.", exitCode: 64),
+        Row(arguments: ["event", "redact", "evt_01NOSUCHEVENT"], message: "No event with id 'evt_01NOSUCHEVENT' exists", exitCode: 66),
         Row(arguments: ["tenant", "erase", "initech", "--yes"], message: "No tenant with id 'initech' exists", exitCode: 66),
         Row(arguments: ["tenant", "erase", "default"], message: "Erasing tenant default needs confirmation; pass --yes when not at a terminal.", exitCode: 64),
         Row(arguments: ["serve", "--drain", "--otel-endpoint", "grpc://collector:4317"], message: "Hookline exports OTLP over HTTP, so give an http:// or https:// URL", exitCode: 64),

@@ -113,6 +113,10 @@ struct EventCommand: AsyncParsableCommand {
 
         func execute() async throws {
             let operations = try await store.operations(creating: false)
+            // A mistyped id is said before the question, not after the answer.
+            if ids.count <= Operations.maximumRedactedEventsPerCall {
+                for id in ids { _ = try await operations.event(id: id) }
+            }
             let events = "\(ids.count) \(ids.count == 1 ? "event" : "events")"
             if !yes, try !Confirmation.confirm("Redacting \(events)", question: "Erase the payloads of \(events)? This cannot be undone.") {
                 Output.line("Nothing redacted.")
