@@ -26,10 +26,13 @@ extension ServeAPITests {
         let collector = try await OTLPCollector()
         let healthy = try await ScriptedReceiver()
         let failing = try await ScriptedReceiver { _, _ in .init(status: 503) }
+        let moved = try await ScriptedReceiver { _, _ in .init(status: 302, headers: [("Location", "https://elsewhere.example.com/hook")]) }
         let first = try await cli.run(["endpoint", "add", healthy.url(), "--json"])
         let second = try await cli.run(["endpoint", "add", failing.url(), "--json"])
         let healthyID = try #require((first.json as? [String: Any])?["id"] as? String)
         let failingID = try #require((second.json as? [String: Any])?["id"] as? String)
+        let third = try await cli.run(["endpoint", "add", moved.url(), "--json"])
+        let movedID = try #require((third.json as? [String: Any])?["id"] as? String)
         let token = "serve-api-token-0123456789"
         let (serve, port) = try await startServe(cli, [
             "--api-token", token, "--allow-private-networks", "--otel-endpoint", collector.endpoint, "--propagate-trace",
@@ -42,12 +45,13 @@ extension ServeAPITests {
             port, "/v1/events", token: token, body: Self.lostEvent, headers: [("traceparent", "00-\(producerTrace)-\(producerSpan)-01")])
         #expect(status == 202, "\(body)")
         let eventID = try #require((try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])?["id"] as? String)
-        try await waitUntil { healthy.requests.count == 1 && failing.requests.count == 1 }
+        try await waitUntil { healthy.requests.count == 1 && failing.requests.count == 1 && moved.requests.count == 1 }
         // A graceful stop sends the last spans.
         serve.terminate()
         await serve.exit()
         await healthy.stop()
         await failing.stop()
+        await moved.stop()
         await collector.stop()
 
         let spans = collector.spans
@@ -56,7 +60,7 @@ extension ServeAPITests {
         #expect(ingest.traceID == producerTrace && ingest.parentSpanID == producerSpan && ingest.kind == 2, "a child of the producer's span")
         #expect(ingest.attributes["http.response.status_code"] == "202" && ingest.serviceName == "hookline")
         let attempts = spans.filter { $0.name == "webhook.attempt" }
-        #expect(attempts.count == 2, "one span per delivery: \(spans.map(\.name))")
+        #expect(attempts.count == 3, "one span per delivery: \(spans.map(\.name))")
         for attempt in attempts {
             #expect(attempt.kind == 3 && attempt.traceID == producerTrace && attempt.parentSpanID == ingest.spanID)
             #expect(attempt.links == [[producerTrace, ingest.spanID]], "linked to the ingest span")
@@ -64,10 +68,11 @@ extension ServeAPITests {
             #expect(attempt.attributes["hookline.tenant"] == "default" && attempt.attributes["hookline.attempt.number"] == "1")
         }
         let byEndpoint = Dictionary(attempts.map { ($0.attributes["hookline.endpoint.id"] ?? "", $0) }, uniquingKeysWith: { a, _ in a })
-        #expect(Set(byEndpoint.keys) == [healthyID, failingID])
+        #expect(Set(byEndpoint.keys) == [healthyID, failingID, movedID])
         #expect(byEndpoint[healthyID]?.attributes["http.response.status_code"] == "200" && byEndpoint[healthyID]?.statusCode == 0)
         #expect(byEndpoint[failingID]?.attributes["http.response.status_code"] == "503")
         #expect(byEndpoint[failingID]?.attributes["error.type"] == "http_status" && byEndpoint[failingID]?.statusCode == 2)
+        #expect(byEndpoint[movedID]?.attributes["error.type"] == "redirect", "the error class the attempt is recorded with")
         // --propagate-trace: each receiver got its attempt's own span as the parent.
         let sent = try #require(healthy.requests.first?.headers["traceparent"])
         #expect(sent == "00-\(producerTrace)-\(byEndpoint[healthyID]?.spanID ?? "")-01")

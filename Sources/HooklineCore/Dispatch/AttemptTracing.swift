@@ -39,15 +39,15 @@ public struct AttemptTracing: Sendable {
         return span
     }
 
-    /// Ends an attempt's span with what came of it.
-    func end(_ span: any Span, outcome: TransportOutcome) {
-        if let code = outcome.statusCode { span.attributes["http.response.status_code"] = code }
-        span.attributes["hookline.attempt.duration_ms"] = outcome.durationMs
-        let succeeded = outcome.statusCode.map { (200...299).contains($0) } ?? false
-        if !succeeded {
-            let errorClass = outcome.errorClass?.rawValue ?? AttemptErrorClass.httpStatus.rawValue
+    /// Ends an attempt's span with the attempt as ``AttemptClassifier`` made it: the status code,
+    /// and for a failure the error class and sentence the attempt is recorded with.
+    func end(_ span: any Span, attempt: Attempt) {
+        if let code = attempt.statusCode { span.attributes["http.response.status_code"] = code }
+        span.attributes["hookline.attempt.duration_ms"] = attempt.durationMs
+        if !attempt.succeeded {
+            let errorClass = attempt.errorClass ?? AttemptErrorClass.network.rawValue
             span.attributes["error.type"] = errorClass
-            span.setStatus(SpanStatus(code: .error, message: outcome.errorMessage ?? errorClass))
+            span.setStatus(SpanStatus(code: .error, message: attempt.errorMessage ?? errorClass))
         }
         span.end()
     }

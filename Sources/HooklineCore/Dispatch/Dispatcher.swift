@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Metrics
+import Tracing
 
 /// Delivers what the store has due: claims under a lease, gates each endpoint (breaker, then rate
 /// limit, then a concurrency slot), signs and sends, and records each attempt.
@@ -462,22 +463,16 @@ public actor Dispatcher {
             body: delivery.payload, eventID: delivery.eventID, eventType: delivery.eventType, attempt: delivery.attempts + 1, at: startedAt)
         var request = OutboundRequest(url: endpoint.url, headers: headers, body: delivery.payload, timeout: configuration.requestTimeout)
         let transport = self.transport
-        guard let tracing = configuration.tracing else {
-            Task {
-                let outcome = await transport.send(request)
-                self.finish(delivery, outcome: outcome, startedAt: startedAt)
-            }
-            return
-        }
-        let span = tracing.start(delivery, endpoint: endpoint, request: &request)
+        let span = configuration.tracing?.start(delivery, endpoint: endpoint, request: &request)
         Task { [request] in
             let outcome = await transport.send(request)
-            tracing.end(span, outcome: outcome)
-            self.finish(delivery, outcome: outcome, startedAt: startedAt)
+            self.finish(delivery, outcome: outcome, startedAt: startedAt, span: span)
         }
     }
 
-    func finish(_ delivery: ClaimedDelivery, outcome: TransportOutcome, startedAt: Date) {
+    /// Takes an attempt's outcome: its span ends with the attempt as it is recorded (the same error
+    /// class), and the result waits for the next recording batch.
+    func finish(_ delivery: ClaimedDelivery, outcome: TransportOutcome, startedAt: Date, span: (any Span)? = nil) {
         lanes[delivery.endpointID]?.inFlight -= 1
         totalInFlight -= 1
         runnable.insert(delivery.endpointID)
@@ -485,12 +480,13 @@ public actor Dispatcher {
             runnable.formUnion(blockedOnTotal)
             blockedOnTotal.removeAll()
         }
+        let result = AttemptClassifier.result(for: delivery, outcome: outcome, startedAt: startedAt, finishedAt: clock.now())
+        if let span { configuration.tracing?.end(span, attempt: result.attempt) }
         if outcome.errorClass == .local {
             putBack(delivery, outcome: outcome)
             return
         }
         localFaultStreak = 0
-        let result = AttemptClassifier.result(for: delivery, outcome: outcome, startedAt: startedAt, finishedAt: clock.now())
         let statusClass = outcome.statusCode.map { "\($0 / 100)xx" } ?? (outcome.errorClass?.rawValue ?? "error")
         metrics.attempt(endpointID: delivery.endpointID, statusClass: statusClass, durationMs: outcome.durationMs)
         if !result.attempt.succeeded || logger.logLevel <= .debug {
