@@ -11,7 +11,7 @@ extension PostgresStore {
         let logger = self.logger
         let nowMs = Self.millis(now)
         return try await write { connection in
-            let candidates: [Event]
+            let candidates: [RedactionCandidate]
             var requested: [String]?
             // The events are locked first, then all their deliveries (whatever their status, so
             // that a redelivery committed meanwhile is seen once the lock is ours).
@@ -19,20 +19,20 @@ extension PostgresStore {
             case .events(let ids):
                 requested = ids
                 let found = try await connection.rows("""
-                    SELECT \(unescaped: Self.eventSummaryColumns) FROM event e WHERE e.id = ANY(\(ids)) ORDER BY e.id FOR UPDATE OF e
-                    """, logger).map { try Self.eventSummary($0).event }
+                    SELECT id, type, payload, created_at, redacted_at IS NOT NULL FROM event WHERE id = ANY(\(ids)) ORDER BY id FOR UPDATE
+                    """, logger).map(Self.redactionCandidate)
                 let byID = Dictionary(found.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
                 candidates = ids.compactMap { byID[$0] }
             case .tenant(let tenant):
                 let afterAt = cursor.map { Self.millis($0.createdAt) } ?? Int64.min
                 let afterID = cursor?.eventID ?? ""
                 candidates = try await connection.rows("""
-                    SELECT \(unescaped: Self.eventSummaryColumns) FROM event e
-                    WHERE e.tenant = \(tenant) AND (e.created_at, e.id) > (\(afterAt), \(afterID))
-                    ORDER BY e.created_at, e.id LIMIT \(limit) FOR UPDATE OF e
-                    """, logger).map { try Self.eventSummary($0).event }
+                    SELECT id, type, payload, created_at, redacted_at IS NOT NULL FROM event
+                    WHERE tenant = \(tenant) AND (created_at, id) > (\(afterAt), \(afterID))
+                    ORDER BY created_at, id LIMIT \(limit) FOR UPDATE
+                    """, logger).map(Self.redactionCandidate)
             }
-            let fresh = candidates.filter { $0.redactedAt == nil }.map(\.id)
+            let fresh = candidates.filter { !$0.redacted }.map(\.id)
             let unfinished = fresh.isEmpty ? [] : try await connection.rows("""
                 SELECT id, endpoint_id, status FROM delivery WHERE event_id = ANY(\(fresh)) ORDER BY id FOR UPDATE
                 """, logger).map {
@@ -40,7 +40,7 @@ extension PostgresStore {
                     id: try $0.get(0, as: String.self), endpointID: try $0.get(1, as: String.self),
                     status: try DeliveryStatus(stored: try $0.get(2, as: String.self)))
             }
-            let plan = RedactionPlan(requested: requested, events: candidates, unfinished: unfinished, audit: audit)
+            let plan = RedactionPlan(requested: requested, candidates: candidates, unfinished: unfinished, audit: audit)
             var step = plan.step
             let marker = RedactionPlan.marker
             for change in plan.rewrites {
@@ -82,5 +82,12 @@ extension PostgresStore {
             if let entry = plan.audit { try await Self.insertAudit(entry, on: connection, logger) }
             return step
         }
+    }
+
+    static func redactionCandidate(_ row: PostgresRandomAccessRow) throws -> RedactionCandidate {
+        let payload = try row.get(2, as: ByteBuffer.self)
+        return RedactionCandidate(
+            id: try row.get(0), type: try row.get(1), payload: Array(payload.readableBytesView),
+            createdAt: date(try row.get(3, as: Int64.self)), redacted: try row.get(4, as: Bool.self))
     }
 }

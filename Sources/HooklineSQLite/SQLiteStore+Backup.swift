@@ -13,7 +13,7 @@ extension SQLiteStore {
         let keyFile = location + ".key"
         let copiesKey = secrets.isFromKeyFile
         try Self.checkBackupTarget(path, keyPath: copiesKey ? path + ".key" : nil)
-        try Self.createPrivateFile(path)
+        try Self.createPrivateFile(path, contents: nil)
         do {
             let destination = try DatabaseQueue(path: path)
             try await pool.read { source in
@@ -31,7 +31,7 @@ extension SQLiteStore {
                 throw .storage("Hookline cannot read the key file '\(keyFile)'; check its permissions.")
             }
             do {
-                try Self.createPrivateFile(path + ".key", contents: [UInt8](bytes))
+                try Self.createPrivateFile(path + ".key", contents: bytes)
             } catch {
                 unlink(path)
                 throw error
@@ -72,7 +72,7 @@ extension SQLiteStore {
         guard !path.isEmpty, !path.utf8.contains(0) else {
             throw .invalidInput("The backup path is empty or not a plain file path; pass --to FILE.")
         }
-        let directory = PrivateFile.directory(of: path) ?? "."
+        let directory = path.lastIndex(of: "/").map { String(path[..<$0]).isEmpty ? "/" : String(path[..<$0]) } ?? "."
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw .invalidInput("The directory of the backup path '\(path)' does not exist; create it first or pass another --to.")
@@ -82,15 +82,18 @@ extension SQLiteStore {
         }
     }
 
-    /// A ``PrivateFile`` for the backup, its failure said as a storage error.
-    static func createPrivateFile(_ path: String, contents: [UInt8] = []) throws(HooklineError) {
-        do {
-            try PrivateFile.create(path, contents: contents)
-        } catch {
-            switch error {
-            case .create(let reason): throw .storage("Hookline cannot create '\(path)' (\(reason)); check the directory's permissions.")
-            case .write: throw .storage("Hookline cannot write '\(path)'; check the free space.")
-            }
+    /// Creates `path` with mode 0600 (never an existing file), writes `contents` and syncs them.
+    static func createPrivateFile(_ path: String, contents: Data?) throws(HooklineError) {
+        let fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw .storage("Hookline cannot create '\(path)' (\(String(cString: strerror(errno)))); check the directory's permissions.")
+        }
+        defer { Glibc.close(fd) }
+        guard let contents else { return }
+        let written = contents.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        guard written == contents.count, fsync(fd) == 0 else {
+            unlink(path)
+            throw .storage("Hookline cannot write '\(path)'; check the free space.")
         }
     }
 }

@@ -8,29 +8,30 @@ extension SQLiteStore {
     ) async throws(HooklineError) -> RedactionStep {
         let nowMs = Self.millis(now)
         return try await write { db in
-            let candidates: [Event]
+            let candidates: [RedactionCandidate]
             var requested: [String]?
             switch scope {
             case .events(let ids):
                 requested = ids
-                candidates = try ids.compactMap { id in try Self.fetchEventSummary(db, id: id)?.event }
+                let select = try db.cachedStatement(sql: "SELECT id, type, payload, created_at, redacted_at IS NOT NULL FROM event WHERE id = ?")
+                candidates = try ids.compactMap { id in try Row.fetchOne(select, arguments: [id]).map(Self.redactionCandidate) }
             case .tenant(let tenant):
                 var arguments: StatementArguments = [tenant]
                 var after = ""
                 if let cursor {
-                    after = " AND (e.created_at, e.id) > (?, ?)"
+                    after = " AND (created_at, id) > (?, ?)"
                     arguments += [Self.millis(cursor.createdAt), cursor.eventID]
                 }
                 arguments += [limit]
                 candidates = try Row.fetchAll(
                     db, sql: """
-                        SELECT \(Self.eventSummaryColumns) FROM event e INDEXED BY event_by_tenant
-                        WHERE e.tenant = ?\(after) ORDER BY e.created_at, e.id LIMIT ?
+                        SELECT id, type, payload, created_at, redacted_at IS NOT NULL FROM event INDEXED BY event_by_tenant
+                        WHERE tenant = ?\(after) ORDER BY created_at, id LIMIT ?
                         """,
                     arguments: arguments
-                ).map { Self.eventSummary($0).event }
+                ).map(Self.redactionCandidate)
             }
-            let fresh = candidates.filter { $0.redactedAt == nil }.map(\.id)
+            let fresh = candidates.filter { !$0.redacted }.map(\.id)
             let deliveries = try db.cachedStatement(sql: "SELECT id, endpoint_id, status FROM delivery WHERE event_id = ?")
             var unfinished: [UnfinishedDelivery] = []
             for id in fresh {
@@ -38,7 +39,7 @@ extension SQLiteStore {
                     unfinished.append(UnfinishedDelivery(id: row[0], endpointID: row[1], status: try DeliveryStatus(stored: row[2])))
                 }
             }
-            let plan = RedactionPlan(requested: requested, events: candidates, unfinished: unfinished, audit: audit)
+            let plan = RedactionPlan(requested: requested, candidates: candidates, unfinished: unfinished, audit: audit)
             var step = plan.step
             let rewrite = try db.cachedStatement(sql: "UPDATE event SET payload = ?, redacted_at = ? WHERE id = ?")
             let excerpts = try db.cachedStatement(sql: """
@@ -74,5 +75,10 @@ extension SQLiteStore {
             if let entry = plan.audit { try Self.insertAudit(entry, in: db) }
             return step
         }
+    }
+
+    static func redactionCandidate(_ row: Row) -> RedactionCandidate {
+        let payload: Data = row[2]
+        return RedactionCandidate(id: row[0], type: row[1], payload: [UInt8](payload), createdAt: date(row[3] as Int64), redacted: row[4])
     }
 }

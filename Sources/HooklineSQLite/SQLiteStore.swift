@@ -103,8 +103,10 @@ public final class SQLiteStore: HooklineStore {
             throw .invalidInput("The database path contains a NUL byte; pass a plain file path.")
         }
         let fileManager = FileManager.default
+        // Everything before the last slash; NSString.deletingLastPathComponent traps on "." here.
+        let directory = path.lastIndex(of: "/").map { String(path[..<$0]).isEmpty ? "/" : String(path[..<$0]) } ?? ""
         var isDirectory: ObjCBool = false
-        if let directory = PrivateFile.directory(of: path) {
+        if !directory.isEmpty {
             guard fileManager.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
                 throw .databaseDirectoryMissing(path: path)
             }
@@ -116,12 +118,16 @@ public final class SQLiteStore: HooklineStore {
             return false
         }
         guard mode == .createIfMissing else { throw .databaseMissing(path: path) }
-        do {
-            try PrivateFile.create(path)
-        } catch {
-            let reason = if case .create(let reason) = error { reason } else { "it could not be written" }
+        let fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            let reason = String(cString: strerror(errno))
             throw .storage("Hookline cannot create the database '\(path)' (\(reason)); check the directory's permissions.")
         }
+        #if canImport(Glibc)
+        Glibc.close(fd)
+        #else
+        Darwin.close(fd)
+        #endif
         return true
     }
 

@@ -7,6 +7,23 @@ public enum RedactionScope: Sendable, Hashable {
     case tenant(String)
 }
 
+/// An event as a redaction step reads it from the store.
+public struct RedactionCandidate: Sendable, Hashable {
+    public var id: String
+    public var type: String
+    public var payload: [UInt8]
+    public var createdAt: Date
+    public var redacted: Bool
+
+    public init(id: String, type: String, payload: [UInt8], createdAt: Date, redacted: Bool) {
+        self.id = id
+        self.type = type
+        self.payload = payload
+        self.createdAt = createdAt
+        self.redacted = redacted
+    }
+}
+
 /// A delivery not finished yet (pending, in flight or held) of an event being redacted.
 public struct UnfinishedDelivery: Sendable, Hashable {
     public var id: String
@@ -66,21 +83,21 @@ public struct RedactionPlan: Sendable {
 
     /// - Parameters:
     ///   - requested: the ids asked for (for `.events`), to report the missing ones; nil for a tenant.
-    ///   - events: the events the store found, in the order to report them.
-    ///   - unfinished: the deliveries of those events not redacted yet (finished ones are ignored).
-    public init(requested: [String]?, events: [Event], unfinished: [UnfinishedDelivery], audit: AuditEntry) {
-        let found = Set(events.map(\.id))
+    ///   - candidates: the events the store found, in the order to report them.
+    ///   - unfinished: the unfinished deliveries of those candidates.
+    public init(requested: [String]?, candidates: [RedactionCandidate], unfinished: [UnfinishedDelivery], audit: AuditEntry) {
+        let found = Set(candidates.map(\.id))
         if let requested {
             var seen = Set<String>()
             step.missing = requested.filter { !found.contains($0) && seen.insert($0).inserted }
         }
         var redacting = Set<String>()
-        for event in events {
-            if event.redactedAt != nil {
-                step.alreadyRedacted.append(event.id)
-            } else if redacting.insert(event.id).inserted {
-                rewrites.append(Rewrite(eventID: event.id, payload: Self.redactedEnvelope(event)))
-                step.redacted.append(event.id)
+        for candidate in candidates {
+            if candidate.redacted {
+                step.alreadyRedacted.append(candidate.id)
+            } else if redacting.insert(candidate.id).inserted {
+                rewrites.append(Rewrite(eventID: candidate.id, payload: Self.redactedEnvelope(candidate)))
+                step.redacted.append(candidate.id)
             }
         }
         for delivery in unfinished where delivery.status != .succeeded && delivery.status != .failed {
@@ -100,7 +117,7 @@ public struct RedactionPlan: Sendable {
 
     /// The envelope `{"event","id","timestamp","data"}` with the data replaced by the marker; the
     /// timestamp is the producer's when the stored envelope has one.
-    public static func redactedEnvelope(_ event: Event) -> [UInt8] {
+    public static func redactedEnvelope(_ event: RedactionCandidate) -> [UInt8] {
         let stored = try? JSONValue.parse(event.payload)
         let timestamp = stored?["timestamp"]?.stringValue ?? Timestamp.iso8601(event.createdAt)
         return JSONValue.object(JSONObject([

@@ -86,15 +86,17 @@ public struct SecretBox: Sendable {
         }
         guard mayCreate else { throw .secretKeyMissing(keyPath: keyPath) }
         let bytes = SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }
-        do {
-            try PrivateFile.create(keyPath, contents: Array((Hex.encode(bytes) + "\n").utf8))
-        } catch {
-            switch error {
-            case .create(let reason):
-                throw .storage("Hookline cannot create the key file '\(keyPath)' (\(reason)); check the directory's permissions or set \(environmentVariable).")
-            case .write:
-                throw .storage("Hookline cannot write the key file '\(keyPath)'; check the free space.")
-            }
+        let fd = open(keyPath, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw .storage("Hookline cannot create the key file '\(keyPath)' (\(String(cString: strerror(errno)))); check the directory's permissions or set \(environmentVariable).")
+        }
+        let text = Array((Hex.encode(bytes) + "\n").utf8)
+        let written = text.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        let synced = fsync(fd)
+        close(fd)
+        guard written == text.count, synced == 0 else {
+            unlink(keyPath)
+            throw .storage("Hookline cannot write the key file '\(keyPath)'; check the free space.")
         }
         return SecretBox(keyBytes: bytes, source: "the key file '\(keyPath)'")
     }
