@@ -34,6 +34,49 @@ import Testing
         #expect(try reopened.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") } == 2)
     }
 
+    /// The statements written for every delivery build no temporary B-tree (a CHECK with an IN list
+    /// of three or more values did, for every row), and the constraints still refuse what they did.
+    @Test func deliveryWritesBuildNoTemporaryTablesAndConstraintsStillHold() throws {
+        let fixture = try StoreFixture()
+        defer { fixture.tearDown() }
+        let statements = [
+            "UPDATE delivery SET status = 'sending', lease_until = 1, lease_owner = 'o', updated_at = 1 WHERE id = 'd'",
+            "UPDATE delivery SET status = 'succeeded', attempts = attempts + 1, next_attempt_at = NULL, updated_at = 1 WHERE id = 'd'",
+            """
+            INSERT INTO attempt (delivery_id, endpoint_id, number, trigger, started_at, duration_ms, status_code)
+            VALUES ('d', 'e', 1, 'scheduled', 1, 1, 200)
+            """,
+            "UPDATE breaker SET state = 'open', updated_at = 1 WHERE endpoint_id = 'e'",
+        ]
+        try fixture.store.pool.write { db in
+            for sql in statements {
+                let opcodes = try Row.fetchAll(db, sql: "EXPLAIN " + sql).map { $0["opcode"] as String }
+                #expect(opcodes.contains("Halt"))
+                #expect(!opcodes.contains("OpenEphemeral"), "\(sql)")
+            }
+        }
+        let refused = [
+            "INSERT INTO breaker (endpoint_id, state, updated_at) VALUES ('e', 'ajar', 1)",
+            "UPDATE delivery SET status = 'lost' WHERE id = 'd'",
+            "INSERT INTO attempt (delivery_id, endpoint_id, number, trigger, started_at, duration_ms) VALUES ('d', 'e', 1, 'whim', 1, 1)",
+        ]
+        try fixture.store.pool.writeWithoutTransaction { db in
+            // Rows without parents, so that only the CHECK constraints can refuse a statement.
+            try db.execute(sql: "PRAGMA foreign_keys = OFF")
+            try db.execute(sql: "INSERT INTO delivery (id, event_id, endpoint_id, status, created_at, updated_at) VALUES ('d', 'v', 'e', 'pending', 1, 1)")
+            for sql in refused {
+                do {
+                    try db.execute(sql: sql)
+                    Issue.record("accepted: \(sql)")
+                } catch let error as DatabaseError {
+                    #expect(error.extendedResultCode == .SQLITE_CONSTRAINT_CHECK, "\(sql): \(error)")
+                }
+            }
+            try db.execute(sql: "DELETE FROM delivery WHERE id = 'd'")
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+    }
+
     @Test func reopeningAnExistingDatabaseKeepsItsDataAndMigratesNothingTwice() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }

@@ -49,6 +49,8 @@ public struct DispatchBenchmark: Sendable {
         public var deliveries: Int
         public var ingestSeconds: Double
         public var dispatchSeconds: Double
+        /// CPU seconds the whole process used while dispatching (the in-process receiver's included).
+        public var dispatchCPUSeconds: Double
         public var ceilingRequestsPerSecond: Double
         public var ceilingTool: String
         public var peakResidentBytes: Int?
@@ -76,7 +78,7 @@ public struct DispatchBenchmark: Sendable {
             stopReceiver = { nginx.stop() }
         }
         defer { stopReceiver() }
-        let (ingestSeconds, delivered, dispatchSeconds, totalConcurrency) = try await pass(port: port, database: "bench-dispatch.db", tracing: nil, log: log)
+        let (ingestSeconds, delivered, dispatchSeconds, dispatchCPUSeconds, totalConcurrency) = try await pass(port: port, database: "bench-dispatch.db", tracing: nil, log: log)
         let peak = ProcessMemory.peakResident
 
         var traced: (deliveriesPerSecond: Double, exportRequests: Int)?
@@ -93,7 +95,7 @@ public struct DispatchBenchmark: Sendable {
             let export = try TraceExport.make(TraceExport.Settings(endpoint: "http://127.0.0.1:\(sinkPort)"), logger: Logger(label: "bench.telemetry"))
             let exporter = RunningService(export.service)
             log("the same events again, a span per attempt exported to a local OTLP sink…")
-            let (_, tracedDelivered, tracedSeconds, _) = try await pass(
+            let (_, tracedDelivered, tracedSeconds, _, _) = try await pass(
                 port: port, database: "bench-dispatch-traced.db", tracing: AttemptTracing(tracer: export.tracer, propagate: false), log: log)
             await exporter.stop()
             await sink.stop()
@@ -106,13 +108,13 @@ public struct DispatchBenchmark: Sendable {
 
         log("measuring the receiver's ceiling for \(ceilingSeconds) s…")
         let (ceiling, tool) = try await Self.ceiling(port: port, seconds: ceilingSeconds)
-        return Report(events: events, deliveries: delivered, ingestSeconds: ingestSeconds, dispatchSeconds: dispatchSeconds,
+        return Report(events: events, deliveries: delivered, ingestSeconds: ingestSeconds, dispatchSeconds: dispatchSeconds, dispatchCPUSeconds: dispatchCPUSeconds,
                       ceilingRequestsPerSecond: ceiling, ceilingTool: tool, peakResidentBytes: peak, reference: reference, traced: traced)
     }
 
     /// Ingests the events into a new database and delivers them: the ingest's seconds, the
-    /// deliveries that succeeded, the dispatch's seconds and the total concurrency used.
-    func pass(port: Int, database: String, tracing: AttemptTracing?, log: @escaping @Sendable (String) -> Void) async throws -> (Double, Int, Double, Int) {
+    /// deliveries that succeeded, the dispatch's seconds and CPU seconds, and the total concurrency used.
+    func pass(port: Int, database: String, tracing: AttemptTracing?, log: @escaping @Sendable (String) -> Void) async throws -> (Double, Int, Double, Double, Int) {
         let store = try SQLiteStore(path: directory + "/" + database)
         defer { try? store.close() }
         let operations = Operations(store: store, actor: .cli)
@@ -136,11 +138,11 @@ public struct DispatchBenchmark: Sendable {
         quiet.logLevel = .error
         let dispatcher = Dispatcher(store: store, transport: transport, configuration: configuration, logger: quiet)
         let dispatchStart = ContinuousClock.now
-        try await dispatcher.run(.drain)
+        let (_, dispatchCPUSeconds) = try await ProcessCPU.measure { try await dispatcher.run(.drain) }
         let dispatchSeconds = LoadGenerator.seconds(since: dispatchStart)
         await transport.shutdown()
         let delivered = try await store.countDeliveries(status: .succeeded, endpointID: nil)
-        return (ingestSeconds, delivered, dispatchSeconds, configuration.totalConcurrency)
+        return (ingestSeconds, delivered, dispatchSeconds, dispatchCPUSeconds, configuration.totalConcurrency)
     }
 
     /// Requests in flight in all: serve's default of 256, or every endpoint's share when that is
@@ -165,6 +167,9 @@ public struct DispatchBenchmark: Sendable {
         public var concurrency: Int
         public var bareClientRequestsPerSecond: Double
         public var transportRequestsPerSecond: Double
+        /// CPU seconds the whole process used for each loop.
+        public var bareClientCPUSeconds: Double
+        public var transportCPUSeconds: Double
     }
 
     /// Sends `requests` requests, `concurrency` at a time, both ways.
@@ -172,20 +177,22 @@ public struct DispatchBenchmark: Sendable {
         let body = try JSONValue.parse(EventCatalog.type(named: "case.created")!.exampleData).canonicalBytes
         let generator = LoadGenerator(
             url: "http://127.0.0.1:\(port)/hook/0", body: body, headers: [("Content-Type", "application/json")], connections: concurrency)
-        let bare = try await LoadGenerator.withClient(connections: concurrency) { client in
+        let (bare, bareCPU) = try await ProcessCPU.measure { try await LoadGenerator.withClient(connections: concurrency) { client in
             try await LoadGenerator.load(concurrency: concurrency, limit: .requests(requests)) { _ = try await generator.send(client) }
-        }
+        } }
         let transport = NIOHTTPTransport(
             networkGuard: NetworkGuard(allowPrivateNetworks: true), connectTimeout: 5, connectionsPerHost: concurrency)
         let signer = WebhookSigner(secret: "bench-secret-0123456789abcdef")
-        let viaTransport = try await LoadGenerator.load(concurrency: concurrency, limit: .requests(requests)) {
+        let (viaTransport, transportCPU) = try await ProcessCPU.measure { try await LoadGenerator.load(concurrency: concurrency, limit: .requests(requests)) {
             let headers = signer.headers(body: body, eventID: "evt_bench", eventType: "case.created", attempt: 1,
                                          timestamp: Int64(Date().timeIntervalSince1970))
             let outcome = await transport.send(OutboundRequest(url: generator.url, headers: headers, body: body, timeout: 15))
             guard outcome.statusCode == 200 else { throw HooklineError.invalidInput("the reference request failed: \(outcome)") }
-        }
+        } }
         await transport.shutdown()
-        return Reference(concurrency: concurrency, bareClientRequestsPerSecond: bare, transportRequestsPerSecond: viaTransport)
+        return Reference(
+            concurrency: concurrency, bareClientRequestsPerSecond: bare, transportRequestsPerSecond: viaTransport,
+            bareClientCPUSeconds: bareCPU, transportCPUSeconds: transportCPU)
     }
 }
 
