@@ -51,6 +51,8 @@ public struct DispatchBenchmark: Sendable {
         public var dispatchSeconds: Double
         /// CPU seconds the whole process used while dispatching (the in-process receiver's included).
         public var dispatchCPUSeconds: Double
+        /// Attempts per recording transaction and requests in flight on average.
+        public var statistics: DispatchStatistics
         public var ceilingRequestsPerSecond: Double
         public var ceilingTool: String
         public var peakResidentBytes: Int?
@@ -78,7 +80,7 @@ public struct DispatchBenchmark: Sendable {
             stopReceiver = { nginx.stop() }
         }
         defer { stopReceiver() }
-        let (ingestSeconds, delivered, dispatchSeconds, dispatchCPUSeconds, totalConcurrency) = try await pass(port: port, database: "bench-dispatch.db", tracing: nil, log: log)
+        let (ingestSeconds, delivered, dispatchSeconds, dispatchCPUSeconds, statistics, totalConcurrency) = try await pass(port: port, database: "bench-dispatch.db", tracing: nil, log: log)
         let peak = ProcessMemory.peakResident
 
         var traced: (deliveriesPerSecond: Double, exportRequests: Int)?
@@ -95,7 +97,7 @@ public struct DispatchBenchmark: Sendable {
             let export = try TraceExport.make(TraceExport.Settings(endpoint: "http://127.0.0.1:\(sinkPort)"), logger: Logger(label: "bench.telemetry"))
             let exporter = RunningService(export.service)
             log("the same events again, a span per attempt exported to a local OTLP sink…")
-            let (_, tracedDelivered, tracedSeconds, _, _) = try await pass(
+            let (_, tracedDelivered, tracedSeconds, _, _, _) = try await pass(
                 port: port, database: "bench-dispatch-traced.db", tracing: AttemptTracing(tracer: export.tracer, propagate: false), log: log)
             await exporter.stop()
             await sink.stop()
@@ -109,12 +111,15 @@ public struct DispatchBenchmark: Sendable {
         log("measuring the receiver's ceiling for \(ceilingSeconds) s…")
         let (ceiling, tool) = try await Self.ceiling(port: port, seconds: ceilingSeconds)
         return Report(events: events, deliveries: delivered, ingestSeconds: ingestSeconds, dispatchSeconds: dispatchSeconds, dispatchCPUSeconds: dispatchCPUSeconds,
+                      statistics: statistics,
                       ceilingRequestsPerSecond: ceiling, ceilingTool: tool, peakResidentBytes: peak, reference: reference, traced: traced)
     }
 
     /// Ingests the events into a new database and delivers them: the ingest's seconds, the
-    /// deliveries that succeeded, the dispatch's seconds and CPU seconds, and the total concurrency used.
-    func pass(port: Int, database: String, tracing: AttemptTracing?, log: @escaping @Sendable (String) -> Void) async throws -> (Double, Int, Double, Double, Int) {
+    /// deliveries that succeeded, the dispatch's seconds, CPU seconds and statistics, and the total concurrency used.
+    func pass(
+        port: Int, database: String, tracing: AttemptTracing?, log: @escaping @Sendable (String) -> Void
+    ) async throws -> (Double, Int, Double, Double, DispatchStatistics, Int) {
         let store = try SQLiteStore(path: directory + "/" + database)
         defer { try? store.close() }
         let operations = Operations(store: store, actor: .cli)
@@ -142,7 +147,7 @@ public struct DispatchBenchmark: Sendable {
         let dispatchSeconds = LoadGenerator.seconds(since: dispatchStart)
         await transport.shutdown()
         let delivered = try await store.countDeliveries(status: .succeeded, endpointID: nil)
-        return (ingestSeconds, delivered, dispatchSeconds, dispatchCPUSeconds, configuration.totalConcurrency)
+        return (ingestSeconds, delivered, dispatchSeconds, dispatchCPUSeconds, await dispatcher.statistics, configuration.totalConcurrency)
     }
 
     /// Requests in flight in all: serve's default of 256, or every endpoint's share when that is
