@@ -31,6 +31,11 @@ public struct DispatchStatistics: Sendable {
         lastChange = now
     }
 
+    /// Finished requests whose lane had nothing claimed to send next.
+    public private(set) var dryLanes = 0
+
+    mutating func dryLane() { dryLanes += 1 }
+
     /// A recording transaction of `count` attempts was written.
     mutating func recorded(_ count: Int) {
         batches += 1

@@ -84,6 +84,8 @@ public actor Dispatcher {
     /// When the last recording batch was taken (real time: the window is about commits, not the clock of the rules).
     var lastBatchStart: ContinuousClock.Instant?
     var lastBatchSize = 0
+    /// A busy lane has dropped under half its ready deliveries since the last batch was taken.
+    var laneRunningLow = false
     var metrics = DispatchMetrics()
     /// Batch sizes and pipeline occupancy (read by benchmarks).
     public private(set) var statistics = DispatchStatistics()
@@ -327,7 +329,7 @@ public actor Dispatcher {
 
     /// What the next claim may take: the total budget left, a full lane's worth for endpoints the
     /// dispatcher holds no work for, and for the others what their lanes have room for (refilled
-    /// when half empty, so that claims are fewer and larger, and not while the breaker holds them
+    /// when a quarter empty, so that claims are few and large but a busy lane never runs dry, and not while the breaker holds them
     /// back). The store walks the endpoints with due work from where the last claim stopped.
     func claimPlan(now: Date) -> ClaimPlan? {
         let budget = configuration.totalConcurrency - totalInFlight - lanes.values.reduce(0) { $0 + $1.queue.count }
@@ -336,7 +338,7 @@ public actor Dispatcher {
         var rooms: [String: Int] = [:]
         for (endpointID, lane) in lanes {
             var room = capacity - lane.inFlight - lane.queue.count
-            if room < max(1, capacity / 2) { room = 0 }
+            if room < max(1, capacity / 4) { room = 0 }
             switch breakers[endpointID]?.decision(now: now, probeInFlight: lane.probeDeliveryID != nil) ?? .send {
             case .send: break
             case .probe: room = min(room, lane.inFlight == 0 && lane.queue.isEmpty ? 1 : 0)
@@ -464,6 +466,7 @@ public actor Dispatcher {
         statistics.inFlightChanges(from: totalInFlight)
         lanes[delivery.endpointID, default: Lane()].inFlight += 1
         totalInFlight += 1
+        if (lanes[delivery.endpointID]?.queue.count ?? 0) < configuration.readyPerEndpoint / 2 { laneRunningLow = true }
         let startedAt = clock.now()
         let headers = endpoint.requestHeaders(
             body: delivery.payload, eventID: delivery.eventID, eventType: delivery.eventType, attempt: delivery.attempts + 1, at: startedAt)
@@ -517,6 +520,7 @@ public actor Dispatcher {
             flushing = true
             Task { await self.flush() }
         }
+        noteDryLane(delivery.endpointID)
         sendNextAtOnce(delivery.endpointID)
         wake()
     }
@@ -533,6 +537,11 @@ public actor Dispatcher {
               let endpoint = endpoints[endpointID], endpoint.enabled else { return }
         guard let next = lanes[endpointID]?.queue.removeFirst() else { return }
         start(next, endpoint: endpoint)
+    }
+
+    /// Counts a freed slot that found its lane with nothing ready (for ``statistics``).
+    func noteDryLane(_ endpointID: String) {
+        if lanes[endpointID]?.queue.isEmpty ?? true { statistics.dryLane() }
     }
 
     /// An attempt that failed for a reason of Hookline's own making is no attempt: it is not
@@ -613,17 +622,24 @@ public actor Dispatcher {
         wake()
     }
 
-    /// While requests are in flight, lets results gather for a moment before the next batch is
-    /// written, so that each commit carries more of them.
+    /// While busy, lets results gather for up to ``DispatcherConfiguration/recordWindow`` before the
+    /// next batch is written, so that each commit carries more of them. The wait ends early when the
+    /// batch is large enough or a busy lane has less than half its ready deliveries left: the batch's
+    /// transaction is also what claims more work.
     func gatherBatch() async {
         let window = configuration.recordWindow
-        defer { lastBatchSize = pendingResults.count }
-        guard window > 0, !stopping, totalInFlight > 0, lastBatchSize >= 16, pendingResults.count < configuration.recordBatchTarget else {
+        defer {
+            lastBatchSize = pendingResults.count
+            laneRunningLow = false
+        }
+        guard window > 0, !stopping, lastBatchSize >= 16 else {
             lastBatchStart = ContinuousClock.now
             return
         }
         let due = (lastBatchStart ?? ContinuousClock.now) + .nanoseconds(Int64(window * 1e9))
-        if due > ContinuousClock.now { try? await Task.sleep(until: due, clock: .continuous) }
+        while ContinuousClock.now < due, totalInFlight > 0, !stopping, !laneRunningLow, pendingResults.count < configuration.recordBatchTarget {
+            try? await Task.sleep(for: .milliseconds(1))
+        }
         lastBatchStart = ContinuousClock.now
     }
 
