@@ -327,14 +327,18 @@ public actor Dispatcher {
         }
     }
 
-    /// What the next claim may take: the total budget left, a full lane's worth for endpoints the
-    /// dispatcher holds no work for, and for the others what their lanes have room for (refilled
-    /// when a quarter empty, so that claims are few and large but a busy lane never runs dry, and not while the breaker holds them
-    /// back). The store walks the endpoints with due work from where the last claim stopped.
+    /// What the next claim may take: the budget left (twice the total concurrency, in flight and
+    /// ready together), two rounds of slots for endpoints the dispatcher holds no work for (so that
+    /// with a thousand busy endpoints the budget is spread over many lanes, not spent on the ready
+    /// queues of a few), and for the others what their lanes have room for (refilled when a
+    /// quarter empty, so that claims are few and large but a busy lane never runs dry, and not
+    /// while the breaker holds them back). The store walks the endpoints with due work from where
+    /// the last claim stopped.
     func claimPlan(now: Date) -> ClaimPlan? {
-        let budget = configuration.totalConcurrency - totalInFlight - lanes.values.reduce(0) { $0 + $1.queue.count }
+        let budget = 2 * configuration.totalConcurrency - totalInFlight - lanes.values.reduce(0) { $0 + $1.queue.count }
         guard budget > 0 else { return nil }
         let capacity = configuration.concurrencyPerEndpoint + configuration.readyPerEndpoint
+        let firstClaim = min(capacity, 2 * configuration.concurrencyPerEndpoint)
         var rooms: [String: Int] = [:]
         for (endpointID, lane) in lanes {
             var room = capacity - lane.inFlight - lane.queue.count
@@ -346,7 +350,7 @@ public actor Dispatcher {
             }
             rooms[endpointID] = room
         }
-        return ClaimPlan(budget: budget, capacity: capacity, rooms: rooms, after: claimCursor, probeTakeOver: configuration.lease)
+        return ClaimPlan(budget: budget, capacity: firstClaim, rooms: rooms, after: claimCursor, probeTakeOver: configuration.lease)
     }
 
     func claim(_ plan: ClaimPlan, now: Date) async {

@@ -81,7 +81,7 @@ struct BenchCommand: AsyncParsableCommand {
                                     report.deliveriesPerSecond / max(1, report.reference.bareClientRequestsPerSecond)))
             let requests = Double(events * endpoints)
             Output.immediate(String(format: "dispatcher: %.1f attempts per recording transaction, %.1f of %d requests in flight on average, %d finished requests found their lane with nothing ready",
-                                    report.statistics.attemptsPerBatch, report.statistics.meanInFlight, endpoints * endpointConcurrency,
+                                    report.statistics.attemptsPerBatch, report.statistics.meanInFlight, report.reference.concurrency,
                                     report.statistics.dryLanes))
             Output.immediate(String(format: "CPU per delivery (the whole process, receiver included): %.1f µs; per request, bare client %.1f µs, Hookline's transport %.1f µs; CPU ratio bare ÷ dispatch %.2f",
                                     report.dispatchCPUSeconds / max(1, Double(report.deliveries)) * 1e6,
