@@ -84,7 +84,7 @@ public actor Dispatcher {
     /// When the last recording batch was taken (real time: the window is about commits, not the clock of the rules).
     var lastBatchStart: ContinuousClock.Instant?
     var lastBatchSize = 0
-    /// A busy lane has dropped under half its ready deliveries since the last batch was taken.
+    /// A lane with every slot busy has dropped under half its ready deliveries since the last batch was taken.
     var laneRunningLow = false
     var metrics = DispatchMetrics()
     /// Batch sizes and pipeline occupancy (read by benchmarks).
@@ -470,7 +470,12 @@ public actor Dispatcher {
         statistics.inFlightChanges(from: totalInFlight)
         lanes[delivery.endpointID, default: Lane()].inFlight += 1
         totalInFlight += 1
-        if (lanes[delivery.endpointID]?.queue.count ?? 0) < configuration.readyPerEndpoint / 2 { laneRunningLow = true }
+        // A lane with every slot busy and its ready deliveries half gone needs the next claim soon;
+        // a quiet endpoint's single delivery does not (it would end every window early).
+        if let lane = lanes[delivery.endpointID], lane.inFlight >= configuration.concurrencyPerEndpoint,
+           lane.queue.count < configuration.readyPerEndpoint / 2 {
+            laneRunningLow = true
+        }
         let startedAt = clock.now()
         let headers = endpoint.requestHeaders(
             body: delivery.payload, eventID: delivery.eventID, eventType: delivery.eventType, attempt: delivery.attempts + 1, at: startedAt)
