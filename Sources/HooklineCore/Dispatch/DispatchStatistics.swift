@@ -12,6 +12,8 @@ public struct DispatchStatistics: Sendable {
     public private(set) var inFlightSeconds: Double = 0
     /// The time that integral covers.
     public private(set) var seconds: Double = 0
+    /// Finished requests whose lane had nothing claimed to send next.
+    public private(set) var dryLanes = 0
     private var lastChange: ContinuousClock.Instant?
 
     public init() {}
@@ -24,16 +26,14 @@ public struct DispatchStatistics: Sendable {
     /// The number of requests in flight is about to change from `count`.
     mutating func inFlightChanges(from count: Int, at now: ContinuousClock.Instant = .now) {
         if let lastChange {
-            let elapsed = Double((now - lastChange).components.attoseconds) / 1e18 + Double((now - lastChange).components.seconds)
+            let elapsed = (now - lastChange).milliseconds / 1000
             inFlightSeconds += Double(count) * elapsed
             seconds += elapsed
         }
         lastChange = now
     }
 
-    /// Finished requests whose lane had nothing claimed to send next.
-    public private(set) var dryLanes = 0
-
+    /// A finished request found its lane with nothing claimed to send next.
     mutating func dryLane() { dryLanes += 1 }
 
     /// A recording transaction of `count` attempts was written.
